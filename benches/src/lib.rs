@@ -1,0 +1,1 @@
+//! Shared helpers of the benchmarks (data generators land here with the face benches).

@@ -1,0 +1,3 @@
+drop table if exists payments;
+drop table if exists subscriptions;
+drop table if exists plans;

@@ -1,0 +1,2 @@
+drop table if exists rewards;
+drop table if exists attendances;

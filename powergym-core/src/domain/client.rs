@@ -1,0 +1,673 @@
+//! Clients (gym members) and the value types of their identity.
+//!
+//! [`ClientInput`] is what a front desk types; [`NewClient::parse`] turns it into values
+//! that cannot be wrong, or refuses it naming the field and the rule. Messages never echo
+//! the value itself: it is personal data.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use crate::domain::ids::ClientId;
+use crate::error::{Error, Result};
+
+/// Oldest age a birth date may give.
+pub const MAX_AGE_YEARS: u32 = 120;
+/// Longest person name part, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Colombian identity document types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocumentType {
+    /// Cédula de ciudadanía: adult citizen's ID.
+    Cc,
+    /// Tarjeta de identidad: minor's ID.
+    Ti,
+    /// Cédula de extranjería: foreign resident's ID.
+    Ce,
+    /// Passport.
+    Pp,
+}
+
+impl DocumentType {
+    /// Every document type, in a stable order.
+    pub const ALL: [Self; 4] = [Self::Cc, Self::Ti, Self::Ce, Self::Pp];
+
+    /// The database label and binding value (`CC`, `TI`, `CE`, `PP`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cc => "CC",
+            Self::Ti => "TI",
+            Self::Ce => "CE",
+            Self::Pp => "PP",
+        }
+    }
+
+    /// (minimum length, maximum length, digits only).
+    fn format(self) -> (usize, usize, bool) {
+        match self {
+            Self::Cc => (3, 10, true),
+            Self::Ti => (6, 11, true),
+            Self::Ce => (3, 15, false),
+            Self::Pp => (5, 20, false),
+        }
+    }
+}
+
+impl fmt::Display for DocumentType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DocumentType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let upper = s.trim().to_ascii_uppercase();
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == upper)
+            .ok_or_else(|| Error::validation("document_type", "expected one of CC, TI, CE, PP"))
+    }
+}
+
+/// A document number valid for its type: digits for CC and TI, letters and digits for CE
+/// and PP (stored upper-case), within the type's length bounds.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DocumentNumber(String);
+
+impl DocumentNumber {
+    /// Validates `raw` for `doc_type`. Spaces, dots and dashes that people type as
+    /// separators are dropped first.
+    pub fn parse(doc_type: DocumentType, raw: &str) -> Result<Self> {
+        let cleaned: String = raw
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '.' | '-'))
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let (min, max, digits_only) = doc_type.format();
+        let kind = if digits_only {
+            "digits"
+        } else {
+            "letters or digits"
+        };
+        let well_formed = if digits_only {
+            cleaned.chars().all(|c| c.is_ascii_digit())
+        } else {
+            cleaned.chars().all(|c| c.is_ascii_alphanumeric())
+        };
+        if cleaned.is_empty() {
+            return Err(Error::validation("document_number", "must not be blank"));
+        }
+        if !well_formed || cleaned.len() < min || cleaned.len() > max {
+            return Err(Error::validation(
+                "document_number",
+                format!("a {doc_type} number must be {min} to {max} {kind}"),
+            ));
+        }
+        Ok(Self(cleaned))
+    }
+
+    /// Wraps a number read back from the store. Rows adopted from the original system may
+    /// predate the format rules, and reading them must not fail.
+    pub(crate) fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
+    /// The number as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DocumentNumber {
+    // Personal data: debug output shows the length only, so it cannot leak into logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DocumentNumber(<{} chars>)", self.0.len())
+    }
+}
+
+/// A part of a person's name: trimmed, inner runs of spaces collapsed, 1 to
+/// [`MAX_NAME_CHARS`] characters, letters and the marks names use (`'`, `-`, `.`).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PersonName(String);
+
+impl PersonName {
+    /// Validates a required name part; `field` names it in errors.
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self> {
+        let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if collapsed.is_empty() {
+            return Err(Error::validation(field, "must not be blank"));
+        }
+        if collapsed.chars().count() > MAX_NAME_CHARS {
+            return Err(Error::validation(
+                field,
+                format!("must be at most {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        if !collapsed
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '.'))
+        {
+            return Err(Error::validation(
+                field,
+                "may contain only letters, spaces, apostrophes, hyphens and periods",
+            ));
+        }
+        Ok(Self(collapsed))
+    }
+
+    /// Validates an optional name part: blank means absent.
+    pub fn parse_optional(field: &'static str, raw: Option<&str>) -> Result<Option<Self>> {
+        match raw {
+            Some(s) if !s.trim().is_empty() => Self::parse(field, s).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    pub(crate) fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
+    /// The name as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PersonName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PersonName(<redacted>)")
+    }
+}
+
+/// A phone number: 7 to 15 digits with an optional leading `+`; spaces, dashes, dots and
+/// parentheses are accepted as separators and dropped.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Validates a phone number; `field` names it in errors.
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(Error::validation(field, "must not be blank"));
+        }
+        let (plus, rest) = match trimmed.strip_prefix('+') {
+            Some(rest) => ("+", rest),
+            None => ("", trimmed),
+        };
+        let mut digits = String::with_capacity(rest.len());
+        for c in rest.chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                ' ' | '-' | '.' | '(' | ')' => {}
+                _ => {
+                    return Err(Error::validation(
+                        field,
+                        "may contain only digits, an optional leading +, and separators",
+                    ));
+                }
+            }
+        }
+        if !(7..=15).contains(&digits.len()) {
+            return Err(Error::validation(field, "must have 7 to 15 digits"));
+        }
+        Ok(Self(format!("{plus}{digits}")))
+    }
+
+    /// Validates an optional phone: blank means absent.
+    pub fn parse_optional(field: &'static str, raw: Option<&str>) -> Result<Option<Self>> {
+        match raw {
+            Some(s) if !s.trim().is_empty() => Self::parse(field, s).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    pub(crate) fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
+    /// The normalised number.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Phone(<redacted>)")
+    }
+}
+
+/// An e-mail address: one `@`, a non-empty local part, a dotted domain, at most 254
+/// characters, stored with a lower-cased domain.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    /// Validates an e-mail address.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        let bad = || Error::validation("email", "expected an address like name@example.com");
+        if s.len() > 254 || s.chars().any(char::is_whitespace) {
+            return Err(bad());
+        }
+        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+        let labels_ok = domain
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
+        if local.is_empty() || domain.contains('@') || !domain.contains('.') || !labels_ok {
+            return Err(bad());
+        }
+        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    /// Validates an optional address: blank means absent.
+    pub fn parse_optional(raw: Option<&str>) -> Result<Option<Self>> {
+        match raw {
+            Some(s) if !s.trim().is_empty() => Self::parse(s).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    pub(crate) fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
+    /// The address as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Email(<redacted>)")
+    }
+}
+
+/// A birth date that is not in the future and gives an age of at most
+/// [`MAX_AGE_YEARS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BirthDate(NaiveDate);
+
+impl BirthDate {
+    /// Validates `date` against the business day `today`.
+    pub fn parse(date: NaiveDate, today: NaiveDate) -> Result<Self> {
+        if date > today {
+            return Err(Error::validation("birth_date", "must not be in the future"));
+        }
+        if age_on(date, today) > MAX_AGE_YEARS {
+            return Err(Error::validation(
+                "birth_date",
+                format!("gives an age over {MAX_AGE_YEARS} years"),
+            ));
+        }
+        Ok(Self(date))
+    }
+
+    pub(crate) fn from_stored(date: NaiveDate) -> Self {
+        Self(date)
+    }
+
+    /// The date.
+    pub fn date(&self) -> NaiveDate {
+        self.0
+    }
+
+    /// Age in whole years on `today`.
+    pub fn age_on(&self, today: NaiveDate) -> u32 {
+        age_on(self.0, today)
+    }
+}
+
+fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
+    let mut years = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years.max(0) as u32
+}
+
+/// Gender as the original records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Gender {
+    /// Male.
+    Male,
+    /// Female.
+    Female,
+    /// Other or not stated.
+    Other,
+}
+
+impl Gender {
+    /// Every value, in a stable order.
+    pub const ALL: [Self; 3] = [Self::Male, Self::Female, Self::Other];
+
+    /// The database label and binding value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Male => "male",
+            Self::Female => "female",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Gender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Gender {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let lower = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == lower)
+            .ok_or_else(|| Error::validation("gender", "expected one of male, female, other"))
+    }
+}
+
+/// A client registration as typed at the front desk, before validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientInput {
+    /// `CC`, `TI`, `CE` or `PP`.
+    pub document_type: DocumentType,
+    /// The document number as typed.
+    pub document_number: String,
+    /// First name.
+    pub first_name: String,
+    /// Middle name, if any.
+    pub middle_name: Option<String>,
+    /// Last name.
+    pub last_name: String,
+    /// Second last name, if any.
+    pub second_last_name: Option<String>,
+    /// Main phone.
+    pub phone: String,
+    /// Another phone, if any.
+    pub alternative_phone: Option<String>,
+    /// E-mail address, if any.
+    pub email: Option<String>,
+    /// Date of birth.
+    pub birth_date: NaiveDate,
+    /// Gender.
+    pub gender: Gender,
+    /// Postal address, if any.
+    pub address: Option<String>,
+}
+
+/// A validated client registration, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClient {
+    pub(crate) document_type: DocumentType,
+    pub(crate) document_number: DocumentNumber,
+    pub(crate) first_name: PersonName,
+    pub(crate) middle_name: Option<PersonName>,
+    pub(crate) last_name: PersonName,
+    pub(crate) second_last_name: Option<PersonName>,
+    pub(crate) phone: Phone,
+    pub(crate) alternative_phone: Option<Phone>,
+    pub(crate) email: Option<Email>,
+    pub(crate) birth_date: BirthDate,
+    pub(crate) gender: Gender,
+    pub(crate) address: Option<String>,
+}
+
+/// Longest address, in characters.
+pub const MAX_ADDRESS_CHARS: usize = 300;
+
+impl NewClient {
+    /// Validates every field of `input`, reporting the first that is wrong.
+    pub fn parse(input: ClientInput, today: NaiveDate) -> Result<Self> {
+        let address = match input.address.as_deref().map(str::trim) {
+            Some(a) if a.chars().count() > MAX_ADDRESS_CHARS => {
+                return Err(Error::validation(
+                    "address",
+                    format!("must be at most {MAX_ADDRESS_CHARS} characters"),
+                ));
+            }
+            Some("") | None => None,
+            Some(a) => Some(a.to_owned()),
+        };
+        Ok(Self {
+            document_type: input.document_type,
+            document_number: DocumentNumber::parse(input.document_type, &input.document_number)?,
+            first_name: PersonName::parse("first_name", &input.first_name)?,
+            middle_name: PersonName::parse_optional("middle_name", input.middle_name.as_deref())?,
+            last_name: PersonName::parse("last_name", &input.last_name)?,
+            second_last_name: PersonName::parse_optional(
+                "second_last_name",
+                input.second_last_name.as_deref(),
+            )?,
+            phone: Phone::parse("phone", &input.phone)?,
+            alternative_phone: Phone::parse_optional(
+                "alternative_phone",
+                input.alternative_phone.as_deref(),
+            )?,
+            email: Email::parse_optional(input.email.as_deref())?,
+            birth_date: BirthDate::parse(input.birth_date, today)?,
+            gender: input.gender,
+            address,
+        })
+    }
+
+    /// The validated document number.
+    pub fn document_number(&self) -> &DocumentNumber {
+        &self.document_number
+    }
+}
+
+/// A stored client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Client {
+    /// Identifier.
+    pub id: ClientId,
+    /// Document type.
+    pub document_type: DocumentType,
+    /// Document number.
+    pub document_number: DocumentNumber,
+    /// First name.
+    pub first_name: PersonName,
+    /// Middle name.
+    pub middle_name: Option<PersonName>,
+    /// Last name.
+    pub last_name: PersonName,
+    /// Second last name.
+    pub second_last_name: Option<PersonName>,
+    /// Main phone.
+    pub phone: Phone,
+    /// Another phone.
+    pub alternative_phone: Option<Phone>,
+    /// E-mail address.
+    pub email: Option<Email>,
+    /// Date of birth.
+    pub birth_date: BirthDate,
+    /// Gender.
+    pub gender: Gender,
+    /// Postal address.
+    pub address: Option<String>,
+    /// False once deactivated; deactivated clients cannot check in.
+    pub is_active: bool,
+    /// When the client was registered.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Client {
+    /// "First [Middle] Last [SecondLast]".
+    pub fn full_name(&self) -> String {
+        [
+            Some(&self.first_name),
+            self.middle_name.as_ref(),
+            Some(&self.last_name),
+            self.second_last_name.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(PersonName::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        "2025-06-15".parse().unwrap()
+    }
+
+    fn input() -> ClientInput {
+        ClientInput {
+            document_type: DocumentType::Cc,
+            document_number: "1.020.304.050".into(),
+            first_name: "  María  José ".into(),
+            middle_name: Some("".into()),
+            last_name: "Pérez".into(),
+            second_last_name: None,
+            phone: "+57 300 123 4567".into(),
+            alternative_phone: None,
+            email: Some("Maria@Example.COM".into()),
+            birth_date: "1990-02-28".parse().unwrap(),
+            gender: Gender::Female,
+            address: None,
+        }
+    }
+
+    #[test]
+    fn document_numbers_per_type() {
+        use DocumentType::*;
+        let cases: &[(DocumentType, &str, Option<&str>)] = &[
+            (Cc, "1020304050", Some("1020304050")),
+            (Cc, "1.020.304.050", Some("1020304050")),
+            (Cc, "12", None),
+            (Cc, "12345678901", None),
+            (Cc, "12A45", None),
+            (Ti, "1002003004", Some("1002003004")),
+            (Ti, "12345", None),
+            (Ce, "ab12345", Some("AB12345")),
+            (Ce, "AB_123", None),
+            (Pp, "pa12345", Some("PA12345")),
+            (Pp, "P1", None),
+            (Pp, "   ", None),
+        ];
+        for (t, raw, expected) in cases {
+            let got = DocumentNumber::parse(*t, raw);
+            match expected {
+                Some(e) => assert_eq!(got.unwrap().as_str(), *e, "{t} {raw}"),
+                None => assert!(
+                    matches!(got, Err(Error::Validation { field: "document_number", .. })),
+                    "{t} {raw}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn document_errors_do_not_echo_the_number() {
+        let err = DocumentNumber::parse(DocumentType::Cc, "99887766554433").unwrap_err();
+        assert!(!err.to_string().contains("99887766554433"), "{err}");
+        let dbg = format!("{:?}", DocumentNumber::parse(DocumentType::Cc, "123456").unwrap());
+        assert!(!dbg.contains("123456"), "{dbg}");
+    }
+
+    #[test]
+    fn names_are_trimmed_and_checked() {
+        assert_eq!(
+            PersonName::parse("first_name", "  Ana   Lucía ")
+                .unwrap()
+                .as_str(),
+            "Ana Lucía"
+        );
+        assert_eq!(
+            PersonName::parse("last_name", "O'Neil-Díaz").unwrap().as_str(),
+            "O'Neil-Díaz"
+        );
+        for bad in ["", "   ", "R2D2", "a<b>"] {
+            assert!(PersonName::parse("first_name", bad).is_err(), "{bad:?}");
+        }
+        assert!(PersonName::parse("first_name", &"a".repeat(101)).is_err());
+        assert!(PersonName::parse("first_name", &"á".repeat(100)).is_ok());
+    }
+
+    #[test]
+    fn phones_are_normalised() {
+        let cases = [
+            ("300 123 4567", Some("3001234567")),
+            ("+57 (300) 123-4567", Some("+573001234567")),
+            ("123456", None),
+            ("1234567890123456", None),
+            ("300-ABC-4567", None),
+            ("", None),
+        ];
+        for (raw, expected) in cases {
+            let got = Phone::parse("phone", raw).ok();
+            assert_eq!(got.as_ref().map(Phone::as_str), expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            Email::parse(" Ana@Example.COM ").unwrap().as_str(),
+            "Ana@example.com"
+        );
+        for bad in ["ana", "ana@", "@x.co", "ana@x", "a b@x.co", "a@@x.co", "a@x..co"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn birth_dates() {
+        let today = today();
+        assert!(BirthDate::parse(today, today).is_ok());
+        assert!(BirthDate::parse(today.succ_opt().unwrap(), today).is_err());
+        // 120 is the oldest accepted age; 121 is refused.
+        assert!(BirthDate::parse("1904-06-16".parse().unwrap(), today).is_ok());
+        assert!(BirthDate::parse("1904-06-15".parse().unwrap(), today).is_err());
+        let b = BirthDate::parse("2000-02-29".parse().unwrap(), today).unwrap();
+        assert_eq!(b.age_on("2025-02-28".parse().unwrap()), 24);
+        assert_eq!(b.age_on("2025-03-01".parse().unwrap()), 25);
+    }
+
+    #[test]
+    fn new_client_validates_every_field() {
+        let c = NewClient::parse(input(), today()).unwrap();
+        assert_eq!(c.first_name.as_str(), "María José");
+        assert_eq!(c.middle_name, None);
+        assert_eq!(c.phone.as_str(), "+573001234567");
+        assert_eq!(c.email.as_ref().unwrap().as_str(), "Maria@example.com");
+
+        let mut bad = input();
+        bad.last_name = " ".into();
+        assert!(matches!(
+            NewClient::parse(bad, today()),
+            Err(Error::Validation {
+                field: "last_name",
+                ..
+            })
+        ));
+        let mut bad = input();
+        bad.address = Some("x".repeat(301));
+        assert!(matches!(
+            NewClient::parse(bad, today()),
+            Err(Error::Validation { field: "address", .. })
+        ));
+    }
+
+    #[test]
+    fn enums_parse_leniently_and_print_canonically() {
+        assert_eq!("cc".parse::<DocumentType>().unwrap(), DocumentType::Cc);
+        assert_eq!("FEMALE".parse::<Gender>().unwrap(), Gender::Female);
+        assert!("XX".parse::<DocumentType>().is_err());
+    }
+}

@@ -1,0 +1,308 @@
+//! The subscription status state machine.
+//!
+//! One exhaustive `match` decides every transition; there is no wildcard arm, so adding a
+//! status or an event does not compile until each pair has been decided. Creating and
+//! renewing start a new subscription and are decided by [`initial_status`]; everything
+//! else is an event on an existing one and is decided by [`transition`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+
+use crate::error::{Error, Result};
+
+/// Where a subscription is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubscriptionStatus {
+    /// Created and waiting for full payment; its period has started.
+    PendingPayment,
+    /// Its period starts on a later day.
+    Scheduled,
+    /// Fully paid and in its period: the client may enter.
+    Active,
+    /// Its period is over.
+    Expired,
+    /// Canceled by staff; terminal.
+    Canceled,
+}
+
+impl SubscriptionStatus {
+    /// Every status, in a stable order.
+    pub const ALL: [Self; 5] = [
+        Self::PendingPayment,
+        Self::Scheduled,
+        Self::Active,
+        Self::Expired,
+        Self::Canceled,
+    ];
+
+    /// The database label (and binding value) of the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingPayment => "pending_payment",
+            Self::Scheduled => "scheduled",
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Canceled => "canceled",
+        }
+    }
+
+    /// Payments are accepted in these statuses only.
+    pub fn accepts_payments(self) -> bool {
+        matches!(self, Self::PendingPayment | Self::Scheduled)
+    }
+}
+
+impl fmt::Display for SubscriptionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SubscriptionStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| {
+                Error::validation(
+                    "status",
+                    "expected one of pending_payment, scheduled, active, expired, canceled",
+                )
+            })
+    }
+}
+
+/// Something that happens to an existing subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubscriptionEvent {
+    /// A payment was recorded.
+    Pay,
+    /// The business day reached the start date (daily job).
+    StartDateReached,
+    /// The business day passed the end date (daily job).
+    EndDatePassed,
+    /// Staff canceled it.
+    Cancel,
+}
+
+impl SubscriptionEvent {
+    /// Every event, in a stable order.
+    pub const ALL: [Self; 4] = [
+        Self::Pay,
+        Self::StartDateReached,
+        Self::EndDatePassed,
+        Self::Cancel,
+    ];
+
+    /// Stable snake_case name, shared with the bindings and conformance vectors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pay => "pay",
+            Self::StartDateReached => "start_date_reached",
+            Self::EndDatePassed => "end_date_passed",
+            Self::Cancel => "cancel",
+        }
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Pay => "pay",
+            Self::StartDateReached => "start",
+            Self::EndDatePassed => "expire",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
+impl fmt::Display for SubscriptionEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.verb())
+    }
+}
+
+impl FromStr for SubscriptionEvent {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|event| event.as_str() == s)
+            .ok_or_else(|| {
+                Error::validation(
+                    "event",
+                    "expected one of pay, start_date_reached, end_date_passed, cancel",
+                )
+            })
+    }
+}
+
+/// What the state machine needs to know about money and dates when an event happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TransitionContext {
+    /// The price snapshot is fully paid (after the payment being recorded, if any).
+    pub fully_paid: bool,
+    /// Today is on or after the start date.
+    pub start_reached: bool,
+}
+
+/// The status a new subscription (created or renewed) starts in.
+///
+/// A period that starts later is `Scheduled`, even when it is free: the daily job makes
+/// it `Active` on its start date. A free period that has started is `Active` at once (the
+/// original left free subscriptions stuck unpaid forever).
+pub fn initial_status(
+    start: NaiveDate,
+    today: NaiveDate,
+    effective_price_is_zero: bool,
+) -> SubscriptionStatus {
+    match (start > today, effective_price_is_zero) {
+        (true, _) => SubscriptionStatus::Scheduled,
+        (false, true) => SubscriptionStatus::Active,
+        (false, false) => SubscriptionStatus::PendingPayment,
+    }
+}
+
+/// The status after `event`, or [`Error::InvalidTransition`] when the event is illegal in
+/// the current status.
+pub fn transition(
+    from: SubscriptionStatus,
+    event: SubscriptionEvent,
+    ctx: TransitionContext,
+) -> Result<SubscriptionStatus> {
+    use SubscriptionEvent as E;
+    use SubscriptionStatus as S;
+
+    let paid_status = |started: bool| match (ctx.fully_paid, started) {
+        (true, true) => S::Active,
+        (true, false) | (false, false) => S::Scheduled,
+        (false, true) => S::PendingPayment,
+    };
+
+    let to = match (from, event) {
+        (S::PendingPayment, E::Pay) => {
+            if ctx.fully_paid {
+                S::Active
+            } else {
+                S::PendingPayment
+            }
+        }
+        (S::Scheduled, E::Pay) => paid_status(ctx.start_reached),
+        (S::Scheduled, E::StartDateReached) => paid_status(true),
+        (S::Active, E::EndDatePassed)
+        | (S::PendingPayment, E::EndDatePassed)
+        | (S::Scheduled, E::EndDatePassed) => S::Expired,
+        (S::PendingPayment, E::Cancel) | (S::Scheduled, E::Cancel) | (S::Active, E::Cancel) => {
+            S::Canceled
+        }
+        (S::Active, E::Pay)
+        | (S::Expired, E::Pay)
+        | (S::Canceled, E::Pay)
+        | (S::PendingPayment, E::StartDateReached)
+        | (S::Active, E::StartDateReached)
+        | (S::Expired, E::StartDateReached)
+        | (S::Canceled, E::StartDateReached)
+        | (S::Expired, E::EndDatePassed)
+        | (S::Canceled, E::EndDatePassed)
+        | (S::Expired, E::Cancel)
+        | (S::Canceled, E::Cancel) => return Err(Error::InvalidTransition { from, event }),
+    };
+    Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SubscriptionEvent as E;
+    use SubscriptionStatus as S;
+
+    const PAID_STARTED: TransitionContext = TransitionContext {
+        fully_paid: true,
+        start_reached: true,
+    };
+    const UNPAID_STARTED: TransitionContext = TransitionContext {
+        fully_paid: false,
+        start_reached: true,
+    };
+    const PAID_FUTURE: TransitionContext = TransitionContext {
+        fully_paid: true,
+        start_reached: false,
+    };
+    const UNPAID_FUTURE: TransitionContext = TransitionContext {
+        fully_paid: false,
+        start_reached: false,
+    };
+
+    #[test]
+    fn legal_transitions() {
+        let cases = [
+            (S::PendingPayment, E::Pay, UNPAID_STARTED, S::PendingPayment),
+            (S::PendingPayment, E::Pay, PAID_STARTED, S::Active),
+            (S::Scheduled, E::Pay, UNPAID_FUTURE, S::Scheduled),
+            (S::Scheduled, E::Pay, PAID_FUTURE, S::Scheduled),
+            (S::Scheduled, E::StartDateReached, PAID_STARTED, S::Active),
+            (S::Scheduled, E::StartDateReached, UNPAID_STARTED, S::PendingPayment),
+            (S::Active, E::EndDatePassed, PAID_STARTED, S::Expired),
+            (S::PendingPayment, E::EndDatePassed, UNPAID_STARTED, S::Expired),
+            (S::Scheduled, E::EndDatePassed, UNPAID_STARTED, S::Expired),
+            (S::PendingPayment, E::Cancel, UNPAID_STARTED, S::Canceled),
+            (S::Scheduled, E::Cancel, UNPAID_FUTURE, S::Canceled),
+            (S::Active, E::Cancel, PAID_STARTED, S::Canceled),
+        ];
+        for (from, event, ctx, to) in cases {
+            assert_eq!(transition(from, event, ctx), Ok(to), "{from} + {event:?} {ctx:?}");
+        }
+    }
+
+    #[test]
+    fn illegal_transitions_name_status_and_event() {
+        let cases = [
+            (S::Active, E::Pay),
+            (S::Expired, E::Pay),
+            (S::Canceled, E::Pay),
+            (S::Active, E::StartDateReached),
+            (S::PendingPayment, E::StartDateReached),
+            (S::Expired, E::Cancel),
+            (S::Canceled, E::Cancel),
+            (S::Canceled, E::EndDatePassed),
+            (S::Expired, E::EndDatePassed),
+        ];
+        for (from, event) in cases {
+            let err = transition(from, event, PAID_STARTED).unwrap_err();
+            assert_eq!(err, Error::InvalidTransition { from, event });
+        }
+    }
+
+    #[test]
+    fn canceled_is_terminal() {
+        for event in SubscriptionEvent::ALL {
+            for ctx in [PAID_STARTED, UNPAID_STARTED, PAID_FUTURE, UNPAID_FUTURE] {
+                assert!(transition(S::Canceled, event, ctx).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn initial_status_by_start_date_and_price() {
+        let today: NaiveDate = "2025-06-15".parse().unwrap();
+        let tomorrow = today.succ_opt().unwrap();
+        let yesterday = today.pred_opt().unwrap();
+        assert_eq!(initial_status(tomorrow, today, false), S::Scheduled);
+        assert_eq!(initial_status(tomorrow, today, true), S::Scheduled);
+        assert_eq!(initial_status(today, today, false), S::PendingPayment);
+        assert_eq!(initial_status(yesterday, today, false), S::PendingPayment);
+        assert_eq!(initial_status(today, today, true), S::Active);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in SubscriptionStatus::ALL {
+            assert_eq!(s.as_str().parse::<S>(), Ok(s));
+        }
+        for e in SubscriptionEvent::ALL {
+            assert_eq!(e.as_str().parse::<E>(), Ok(e));
+        }
+        assert!("ACTIVE".parse::<S>().is_err());
+    }
+}

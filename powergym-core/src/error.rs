@@ -1,0 +1,204 @@
+//! The one error type of the library: every failure a caller can act on has its own kind.
+//!
+//! Messages say what was wrong and how to fix it. They never carry personal data (names,
+//! document numbers, phones, embeddings) nor connection secrets: a database error keeps
+//! only its SQLSTATE and constraint name, never the server's DETAIL line, which echoes
+//! row values.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+
+use crate::domain::subscription::{SubscriptionEvent, SubscriptionStatus};
+
+/// Shorthand for results of this library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a check-in was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DenialReason {
+    /// The client is deactivated.
+    ClientInactive,
+    /// The client has no subscription that covers today.
+    NoSubscription,
+    /// The client's paid subscription starts on a later day.
+    NotStartedYet,
+    /// The client's last subscription has ended.
+    Expired,
+    /// The client's subscription for today is not fully paid.
+    Unpaid,
+    /// The client already checked in on this business day.
+    AlreadyCheckedIn,
+}
+
+impl DenialReason {
+    /// Stable snake_case code, shared with the bindings and conformance vectors.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ClientInactive => "client_inactive",
+            Self::NoSubscription => "no_subscription",
+            Self::NotStartedYet => "not_started_yet",
+            Self::Expired => "subscription_expired",
+            Self::Unpaid => "unpaid",
+            Self::AlreadyCheckedIn => "already_checked_in",
+        }
+    }
+}
+
+impl fmt::Display for DenialReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Everything that can go wrong in PowerGym, by what the caller can do about it.
+///
+/// Bindings match this enum without a wildcard arm, so a new kind does not compile until
+/// every language maps it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The record does not exist (or is not visible to this call).
+    #[error("{entity} not found")]
+    NotFound {
+        /// What was looked for: `client`, `plan`, `subscription`...
+        entity: &'static str,
+    },
+    /// A record with the same unique key exists already.
+    #[error("{entity} already exists: another one has the same {field}")]
+    AlreadyExists {
+        /// The kind of record.
+        entity: &'static str,
+        /// The unique field that collided (its name, never its value).
+        field: &'static str,
+    },
+    /// An input value is not acceptable.
+    #[error("invalid {field}: {reason}")]
+    Validation {
+        /// The input field at fault.
+        field: &'static str,
+        /// Why it was refused and what is accepted instead.
+        reason: String,
+    },
+    /// The subscription cannot take this event in its current status.
+    #[error("cannot {event} a subscription that is {from}")]
+    InvalidTransition {
+        /// The status the subscription is in.
+        from: SubscriptionStatus,
+        /// The event that was refused.
+        event: SubscriptionEvent,
+    },
+    /// A payment larger than what is still owed.
+    #[error("payment of {amount} exceeds the remaining balance of {balance}")]
+    PaymentExceedsBalance {
+        /// The amount offered.
+        amount: Decimal,
+        /// What is still owed.
+        balance: Decimal,
+    },
+    /// A stock exit larger than the stock.
+    #[error("insufficient stock: {requested} requested, {available} available")]
+    InsufficientStock {
+        /// Quantity asked for.
+        requested: Decimal,
+        /// Quantity on hand.
+        available: Decimal,
+    },
+    /// A check-in was refused for a business reason.
+    #[error("access denied: {0}")]
+    AccessDenied(DenialReason),
+    /// The acting staff member may not do this.
+    #[error("permission denied: {action} is not allowed for this staff member")]
+    PermissionDenied {
+        /// The action that was refused.
+        action: String,
+    },
+    /// The call lost a race or contradicts the current state; retrying later may work.
+    #[error("conflict: {reason}")]
+    Conflict {
+        /// What collided.
+        reason: String,
+    },
+    /// The database schema is not the one this library version expects.
+    #[error(
+        "database schema is at version {database}, this library expects {library}: {}",
+        schema_advice(*.database, *.library)
+    )]
+    SchemaOutOfDate {
+        /// Latest migration applied to the database (0 = none).
+        database: i64,
+        /// Latest migration this library ships.
+        library: i64,
+    },
+    /// A PostgreSQL extension the schema needs is not installed or cannot be created.
+    #[error("PostgreSQL extension `{extension}` is missing: {hint}")]
+    ExtensionMissing {
+        /// The extension's name (`vector`, `btree_gist`).
+        extension: String,
+        /// How to install or create it.
+        hint: String,
+    },
+    /// The database URL cannot be used as given.
+    #[error("invalid database URL: {reason}")]
+    InvalidDatabaseUrl {
+        /// What is wrong with it (the URL itself is never repeated: it may hold a password).
+        reason: String,
+    },
+    /// The server could not be reached or refused the connection.
+    #[error("cannot connect to the database: {reason}")]
+    ConnectionFailed {
+        /// What failed and what to check.
+        reason: String,
+    },
+    /// Any other database failure.
+    #[error("database error{}: {message}", code.as_deref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default())]
+    Database {
+        /// The SQLSTATE, when the server sent one.
+        code: Option<String>,
+        /// The server's primary message, without its detail.
+        message: String,
+    },
+}
+
+fn schema_advice(database: i64, library: i64) -> &'static str {
+    if database < library {
+        "run the migrations (Gym::migrate) to bring the database up to date"
+    } else {
+        "the database was migrated by a newer PowerGym; upgrade this program or revert the database with an operator tool"
+    }
+}
+
+impl Error {
+    /// Shorthand for a [`Error::Validation`].
+    pub fn validation(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Validation {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// Stable snake_case name of the kind, for bindings, logs and conformance vectors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::AlreadyExists { .. } => "already_exists",
+            Self::Validation { .. } => "validation",
+            Self::InvalidTransition { .. } => "invalid_transition",
+            Self::PaymentExceedsBalance { .. } => "payment_exceeds_balance",
+            Self::InsufficientStock { .. } => "insufficient_stock",
+            Self::AccessDenied(_) => "access_denied",
+            Self::PermissionDenied { .. } => "permission_denied",
+            Self::Conflict { .. } => "conflict",
+            Self::SchemaOutOfDate { .. } => "schema_out_of_date",
+            Self::ExtensionMissing { .. } => "extension_missing",
+            Self::InvalidDatabaseUrl { .. } => "invalid_database_url",
+            Self::ConnectionFailed { .. } => "connection_failed",
+            Self::Database { .. } => "database",
+        }
+    }
+
+    /// True when the failure was a lost race that a fresh attempt may win
+    /// (serialization failure or deadlock).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Database { code: Some(c), .. } if c == "40001" || c == "40P01")
+    }
+}

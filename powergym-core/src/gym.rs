@@ -1,0 +1,256 @@
+//! The facade: one [`Gym`] handle opens a store and runs each use case in one transaction.
+//! Both bindings wrap this object and nothing else.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::domain::calendar::{BusinessCalendar, SharedClock, SystemClock};
+use crate::domain::client::{Client, ClientInput, DocumentNumber, DocumentType, NewClient};
+use crate::domain::ids::ClientId;
+use crate::domain::paging::{Page, PageRequest};
+use crate::error::{Error, Result};
+use crate::migrate::Migrations;
+use crate::store::postgres::{PgStore, errors};
+use crate::store::{ActiveFilter, Store};
+
+/// Connection-pool settings. The defaults match the original deployment's pool (20
+/// connections plus 10 overflow, checked before use, recycled hourly).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Most connections open at once.
+    pub max_connections: u32,
+    /// Connections kept open while idle.
+    pub min_connections: u32,
+    /// How long a call waits for a free connection (and for a new one to open).
+    pub acquire_timeout: Duration,
+    /// Connections older than this are replaced.
+    pub max_lifetime: Option<Duration>,
+    /// Idle connections above `min_connections` close after this.
+    pub idle_timeout: Option<Duration>,
+    /// Check each connection with a round trip before handing it out.
+    pub test_before_acquire: bool,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 30,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(30),
+            max_lifetime: Some(Duration::from_secs(3600)),
+            idle_timeout: Some(Duration::from_secs(600)),
+            test_before_acquire: true,
+        }
+    }
+}
+
+/// How a [`Gym`] is opened.
+#[derive(Debug, Clone)]
+pub struct GymOptions {
+    /// Pool settings (ignored by [`Gym::from_pool`], whose pool is already built).
+    pub pool: PoolSettings,
+    /// The gym's business calendar (its IANA time zone).
+    pub calendar: BusinessCalendar,
+    /// Where "now" comes from.
+    pub clock: SharedClock,
+}
+
+impl Default for GymOptions {
+    fn default() -> Self {
+        Self {
+            pool: PoolSettings::default(),
+            calendar: BusinessCalendar::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// A running gym: the entry point of the library.
+///
+/// Cheap to clone; clones share the connection pool.
+///
+/// ```no_run
+/// # async fn demo() -> powergym_core::Result<()> {
+/// use powergym_core::Gym;
+/// let gym = Gym::connect("postgres://powergym:powergym@127.0.0.1/powergym").await?;
+/// gym.migrations().run().await?;
+/// let page = gym.list_clients(Default::default()).await?;
+/// println!("{} clients", page.total);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Gym {
+    store: Arc<dyn Store>,
+    migrations: Migrations,
+    calendar: BusinessCalendar,
+    clock: SharedClock,
+}
+
+impl Gym {
+    /// Connects to PostgreSQL with default options.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, GymOptions::default()).await
+    }
+
+    /// Connects to PostgreSQL. Fails fast with [`Error::InvalidDatabaseUrl`] for a URL
+    /// that cannot work and [`Error::ConnectionFailed`] when the server cannot be reached
+    /// or refuses the credentials: one connection is opened before this returns.
+    pub async fn connect_with(url: &str, options: GymOptions) -> Result<Self> {
+        let connect = parse_url(url)?;
+        let s = &options.pool;
+        if s.max_connections == 0 || s.min_connections > s.max_connections {
+            return Err(Error::validation(
+                "max_connections",
+                "must be at least 1 and at least min_connections",
+            ));
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(s.max_connections)
+            .min_connections(s.min_connections)
+            .acquire_timeout(s.acquire_timeout)
+            .max_lifetime(s.max_lifetime)
+            .idle_timeout(s.idle_timeout)
+            .test_before_acquire(s.test_before_acquire)
+            .connect_with(connect)
+            .await
+            .map_err(errors::map)?;
+        Ok(Self::from_pool(pool, options))
+    }
+
+    /// Uses a pool the host application already has; `options.pool` is ignored.
+    pub fn from_pool(pool: PgPool, options: GymOptions) -> Self {
+        Self {
+            migrations: Migrations::new(pool.clone()),
+            store: Arc::new(PgStore::new(pool)),
+            calendar: options.calendar,
+            clock: options.clock,
+        }
+    }
+
+    /// Schema migration operations.
+    pub fn migrations(&self) -> &Migrations {
+        &self.migrations
+    }
+
+    /// The gym's business calendar.
+    pub fn calendar(&self) -> BusinessCalendar {
+        self.calendar
+    }
+
+    /// Today's business date.
+    pub fn today(&self) -> NaiveDate {
+        self.calendar.today(self.clock.as_ref())
+    }
+
+    /// Closes the pool; calls made afterwards fail with [`Error::ConnectionFailed`].
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    /// Registers a client after validating every field.
+    pub async fn register_client(&self, input: ClientInput) -> Result<Client> {
+        let new = NewClient::parse(input, self.today())?;
+        let mut tx = self.store.begin().await?;
+        let client = tx.insert_client(&new).await?;
+        tx.commit().await?;
+        tracing::info!(client_id = %client.id, "client registered");
+        Ok(client)
+    }
+
+    /// The client with this id.
+    pub async fn client(&self, id: ClientId) -> Result<Client> {
+        let mut tx = self.store.begin().await?;
+        tx.client_by_id(id).await
+    }
+
+    /// The client holding this document. The number is normalised the way registration
+    /// normalises it, so "1.020.304.050" finds "1020304050".
+    pub async fn client_by_document(
+        &self,
+        document_type: DocumentType,
+        number: &str,
+    ) -> Result<Client> {
+        let number = DocumentNumber::parse(document_type, number)?;
+        let mut tx = self.store.begin().await?;
+        let client = tx.client_by_document(&number).await?;
+        if client.document_type != document_type {
+            return Err(Error::NotFound { entity: "client" });
+        }
+        Ok(client)
+    }
+
+    /// A page of clients, newest first.
+    pub async fn list_clients(&self, page: PageRequest) -> Result<Page<Client>> {
+        self.list_clients_filtered(ActiveFilter::All, page).await
+    }
+
+    /// A page of clients matching `filter`, newest first.
+    pub async fn list_clients_filtered(
+        &self,
+        filter: ActiveFilter,
+        page: PageRequest,
+    ) -> Result<Page<Client>> {
+        let mut tx = self.store.begin().await?;
+        tx.list_clients(filter, page).await
+    }
+}
+
+/// Checks a PostgreSQL URL without ever repeating it (it may hold a password).
+fn parse_url(url: &str) -> Result<PgConnectOptions> {
+    let url = url.trim();
+    let scheme = url.split_once("://").map(|(s, _)| s);
+    match scheme {
+        Some("postgres") | Some("postgresql") => {}
+        Some(_) => {
+            return Err(Error::InvalidDatabaseUrl {
+                reason: "the scheme must be postgres:// or postgresql://".into(),
+            });
+        }
+        None => {
+            return Err(Error::InvalidDatabaseUrl {
+                reason: "expected postgres://user:password@host:port/database".into(),
+            });
+        }
+    }
+    let parsed = url::Url::parse(url).map_err(|e| Error::InvalidDatabaseUrl {
+        reason: format!("{e}; expected postgres://user:password@host:port/database"),
+    })?;
+    if parsed.host_str().is_none_or(str::is_empty) && !url.contains("host=") {
+        return Err(Error::InvalidDatabaseUrl {
+            reason: "no host: expected postgres://user:password@host:port/database".into(),
+        });
+    }
+    PgConnectOptions::from_str(url).map_err(|e| Error::InvalidDatabaseUrl {
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_urls_are_refused_without_echoing_them() {
+        for url in [
+            "",
+            "localhost:5432/db",
+            "mysql://u:secretpw@h/db",
+            "postgres://u:secretpw@/db",
+            "postgres://u:secretpw@h:notaport/db",
+        ] {
+            let err = parse_url(url).unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidDatabaseUrl { .. }),
+                "{url}: {err:?}"
+            );
+            assert!(!err.to_string().contains("secretpw"), "{err}");
+        }
+        assert!(parse_url("postgres://u:p@127.0.0.1:5432/db").is_ok());
+        assert!(parse_url("postgresql://u@localhost/db?sslmode=disable").is_ok());
+    }
+}

@@ -1,0 +1,429 @@
+//! The schema's embedded, reversible migrations and the operations operators used to run
+//! with Alembic: upgrade to head or to a version, downgrade one step / to a version / to
+//! base, current version, history with checksums, stamp, and a check.
+//!
+//! The history lives in its own table, [`HISTORY_TABLE`], so a host application that runs
+//! its own sqlx migrations (in `_sqlx_migrations`) in the same database never collides
+//! with ours.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::migrate::{MigrateError, Migrator};
+
+use crate::error::{Error, Result};
+use crate::store::postgres::errors;
+
+/// Name of the table that records which PowerGym migrations a database has.
+pub const HISTORY_TABLE: &str = "powergym_schema_migrations";
+
+/// The lowest pgvector version the schema supports (iterative index scans).
+pub const MIN_PGVECTOR_VERSION: (u32, u32) = (0, 8);
+
+static EMBEDDED: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A migration and whether the database has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationRecord {
+    /// Version number (the file name's prefix).
+    pub version: i64,
+    /// What the migration does.
+    pub description: String,
+    /// SHA-384 of the library's up script, in hex.
+    pub checksum: String,
+    /// When it was applied; `None` while pending.
+    pub applied_at: Option<DateTime<Utc>>,
+    /// The checksum recorded in the database differs from the library's: the script was
+    /// edited after it was applied.
+    pub checksum_mismatch: bool,
+}
+
+impl MigrationRecord {
+    /// True once applied to the database.
+    pub fn is_applied(&self) -> bool {
+        self.applied_at.is_some()
+    }
+}
+
+/// Migration operations on one PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct Migrations {
+    pool: PgPool,
+}
+
+#[derive(sqlx::FromRow)]
+struct AppliedRow {
+    version: i64,
+    installed_on: DateTime<Utc>,
+    checksum: Vec<u8>,
+}
+
+fn migrator() -> Migrator {
+    let mut m = Migrator::with_migrations(EMBEDDED.iter().cloned().collect());
+    m.dangerous_set_table_name(HISTORY_TABLE);
+    m
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every version this library ships, ascending.
+pub fn library_versions() -> Vec<i64> {
+    EMBEDDED
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| m.version)
+        .collect()
+}
+
+/// The newest version this library ships.
+pub fn latest_version() -> i64 {
+    library_versions().last().copied().unwrap_or(0)
+}
+
+impl Migrations {
+    /// Operations on the database behind `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    async fn applied(&self) -> Result<Vec<AppliedRow>> {
+        let exists: Option<String> = sqlx::query_scalar("select to_regclass($1)::text")
+            .bind(HISTORY_TABLE)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(errors::map)?;
+        if exists.is_none() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "select version, installed_on, checksum from {HISTORY_TABLE} \
+             where success order by version"
+        );
+        sqlx::query_as(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(errors::map)
+    }
+
+    /// The newest applied version, 0 when none is.
+    pub async fn current_version(&self) -> Result<i64> {
+        Ok(self.applied().await?.last().map_or(0, |r| r.version))
+    }
+
+    /// Every migration the library or the database knows, ascending: applied ones with
+    /// their time, pending ones without. A version the database has and the library does
+    /// not (a newer library migrated it) is listed with an empty checksum.
+    pub async fn history(&self) -> Result<Vec<MigrationRecord>> {
+        let applied: BTreeMap<i64, AppliedRow> = self
+            .applied()
+            .await?
+            .into_iter()
+            .map(|r| (r.version, r))
+            .collect();
+        let mut records: Vec<MigrationRecord> = EMBEDDED
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .map(|m| {
+                let row = applied.get(&m.version);
+                MigrationRecord {
+                    version: m.version,
+                    description: m.description.to_string(),
+                    checksum: hex(&m.checksum),
+                    applied_at: row.map(|r| r.installed_on),
+                    checksum_mismatch: row.is_some_and(|r| r.checksum != m.checksum.as_ref()),
+                }
+            })
+            .collect();
+        let known = library_versions();
+        for (version, row) in &applied {
+            if !known.contains(version) {
+                records.push(MigrationRecord {
+                    version: *version,
+                    description: "unknown to this library".into(),
+                    checksum: String::new(),
+                    applied_at: Some(row.installed_on),
+                    checksum_mismatch: false,
+                });
+            }
+        }
+        records.sort_by_key(|r| r.version);
+        Ok(records)
+    }
+
+    /// Fails with [`Error::SchemaOutOfDate`] unless the database is exactly at this
+    /// library's version, or with [`Error::Conflict`] when an applied script was edited.
+    pub async fn check(&self) -> Result<()> {
+        let history = self.history().await?;
+        let database = history
+            .iter()
+            .filter(|r| r.is_applied())
+            .map(|r| r.version)
+            .max()
+            .unwrap_or(0);
+        let library = latest_version();
+        let pending = history.iter().any(|r| !r.is_applied());
+        if database != library || pending {
+            return Err(Error::SchemaOutOfDate { database, library });
+        }
+        if let Some(r) = history.iter().find(|r| r.checksum_mismatch) {
+            return Err(checksum_conflict(r.version));
+        }
+        Ok(())
+    }
+
+    /// Applies every pending migration.
+    pub async fn run(&self) -> Result<()> {
+        self.upgrade(None).await
+    }
+
+    /// Applies pending migrations up to and including `version`.
+    pub async fn run_to(&self, version: i64) -> Result<()> {
+        self.known_version(version)?;
+        self.upgrade(Some(version)).await
+    }
+
+    async fn upgrade(&self, target: Option<i64>) -> Result<()> {
+        self.refuse_if_ahead().await?;
+        ensure_extensions(&self.pool).await?;
+        let m = migrator();
+        let result = match target {
+            Some(v) => m.run_to(v, &self.pool).await,
+            None => m.run(&self.pool).await,
+        };
+        result.map_err(map_migrate)
+    }
+
+    /// Reverts the newest applied migration. Does nothing on an empty database.
+    pub async fn revert(&self) -> Result<()> {
+        let applied = self.applied().await?;
+        let Some(last) = applied.last() else {
+            return Ok(());
+        };
+        let previous = applied.iter().rev().nth(1).map_or(0, |r| r.version);
+        debug_assert!(previous < last.version);
+        self.revert_to(previous).await
+    }
+
+    /// Reverts every applied migration newer than `version`; 0 reverts to an empty schema
+    /// (base).
+    pub async fn revert_to(&self, version: i64) -> Result<()> {
+        if version != 0 {
+            self.known_version(version)?;
+        }
+        self.refuse_if_ahead().await?;
+        migrator()
+            .undo(&self.pool, version)
+            .await
+            .map_err(map_migrate)
+    }
+
+    /// Records the database as being at `version` without running any script: newer
+    /// entries are removed from the history, older missing ones are added. For a
+    /// database whose schema was built by other means (the original's Alembic chain,
+    /// a restore).
+    pub async fn stamp(&self, version: i64) -> Result<()> {
+        if version != 0 {
+            self.known_version(version)?;
+        }
+        self.refuse_if_ahead().await?;
+        let m = migrator();
+        if version > 0 {
+            m.skip(&self.pool, Some(version))
+                .await
+                .map_err(map_migrate)?;
+        }
+        if self.current_version().await? > version {
+            let sql = format!("delete from {HISTORY_TABLE} where version > $1");
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(version)
+                .execute(&self.pool)
+                .await
+                .map_err(errors::map)?;
+        }
+        Ok(())
+    }
+
+    fn known_version(&self, version: i64) -> Result<()> {
+        let known = library_versions();
+        if known.contains(&version) {
+            Ok(())
+        } else {
+            Err(Error::validation(
+                "version",
+                format!(
+                    "no migration {version}: this library has versions {}",
+                    known
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))
+        }
+    }
+
+    async fn refuse_if_ahead(&self) -> Result<()> {
+        let database = self.current_version().await?;
+        let library = latest_version();
+        let known = library_versions();
+        let unknown = self
+            .applied()
+            .await?
+            .iter()
+            .any(|r| !known.contains(&r.version));
+        if database > library || unknown {
+            return Err(Error::SchemaOutOfDate { database, library });
+        }
+        Ok(())
+    }
+}
+
+fn checksum_conflict(version: i64) -> Error {
+    Error::Conflict {
+        reason: format!(
+            "migration {version} was changed after it was applied; restore the original \
+             script and add a new migration instead"
+        ),
+    }
+}
+
+fn map_migrate(err: MigrateError) -> Error {
+    match err {
+        MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => errors::map(e),
+        MigrateError::VersionMismatch(v) => checksum_conflict(v),
+        MigrateError::VersionMissing(v) => Error::SchemaOutOfDate {
+            database: v,
+            library: latest_version(),
+        },
+        MigrateError::Dirty(v) => Error::Conflict {
+            reason: format!(
+                "migration {v} failed part-way; repair the schema by hand, then stamp the \
+                 version it is at"
+            ),
+        },
+        other => Error::Database {
+            code: None,
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Makes sure `vector` (0.8 or newer) and `btree_gist` exist in the database, creating
+/// them when they are available on the server, and says exactly what to do when not.
+pub(crate) async fn ensure_extensions(pool: &PgPool) -> Result<()> {
+    for name in ["vector", "btree_gist"] {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "select default_version, installed_version from pg_available_extensions where name = $1",
+        )
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+        .map_err(errors::map)?;
+        let Some((default_version, installed)) = row else {
+            return Err(not_installed_on_server(name));
+        };
+        if name == "vector" {
+            let usable = installed.as_deref().unwrap_or(&default_version);
+            if !version_at_least(usable, MIN_PGVECTOR_VERSION) {
+                let (major, minor) = MIN_PGVECTOR_VERSION;
+                return Err(Error::ExtensionMissing {
+                    extension: name.into(),
+                    hint: format!(
+                        "pgvector {usable} is installed but {major}.{minor} or newer is needed: \
+                         install a newer pgvector on the server (scripts/setup-postgres.sh on \
+                         Debian), then run `ALTER EXTENSION vector UPDATE` in this database"
+                    ),
+                });
+            }
+        }
+        if installed.is_none() {
+            let sql = format!("create extension if not exists {name}");
+            if let Err(e) = sqlx::query(AssertSqlSafe(sql)).execute(pool).await {
+                return Err(match &e {
+                    sqlx::Error::Database(db) if db.code().as_deref() == Some("42501") => {
+                        Error::ExtensionMissing {
+                            extension: name.into(),
+                            hint: format!(
+                                "it is installed on the server but not created in this \
+                                 database, and this role may not create it: ask a superuser \
+                                 to run `CREATE EXTENSION {name};` in this database"
+                            ),
+                        }
+                    }
+                    sqlx::Error::Database(db)
+                        if matches!(db.code().as_deref(), Some("0A000") | Some("58P01")) =>
+                    {
+                        not_installed_on_server(name)
+                    }
+                    _ => errors::map(e),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn not_installed_on_server(name: &str) -> Error {
+    let hint = if name == "vector" {
+        "pgvector is not installed on the PostgreSQL server: on Debian run \
+         scripts/setup-postgres.sh as root (it builds pgvector 0.8), elsewhere install \
+         pgvector 0.8 or newer for this PostgreSQL version"
+    } else {
+        "the PostgreSQL contrib modules are not installed on the server: install them \
+         (Debian: apt-get install postgresql-contrib)"
+    };
+    Error::ExtensionMissing {
+        extension: name.into(),
+        hint: hint.into(),
+    }
+}
+
+fn version_at_least(version: &str, (major, minor): (u32, u32)) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let got = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    got >= (major, minor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_migrations_are_numbered_and_reversible() {
+        let ups = library_versions();
+        assert_eq!(ups, (1..=ups.len() as i64).collect::<Vec<_>>());
+        for v in &ups {
+            assert!(
+                EMBEDDED
+                    .iter()
+                    .any(|m| m.version == *v && m.migration_type.is_down_migration()),
+                "migration {v} has no down script"
+            );
+        }
+    }
+
+    #[test]
+    fn pgvector_versions_compare_numerically() {
+        assert!(version_at_least("0.8.0", (0, 8)));
+        assert!(version_at_least("0.10.1", (0, 8)));
+        assert!(version_at_least("1.0", (0, 8)));
+        assert!(!version_at_least("0.7.4", (0, 8)));
+    }
+
+    #[test]
+    fn schema_errors_tell_the_operator_what_to_do() {
+        let behind = Error::SchemaOutOfDate {
+            database: 3,
+            library: 5,
+        };
+        assert!(behind.to_string().contains("run the migrations"), "{behind}");
+        let ahead = Error::SchemaOutOfDate {
+            database: 7,
+            library: 5,
+        };
+        assert!(ahead.to_string().contains("upgrade this program"), "{ahead}");
+    }
+}

@@ -1,0 +1,158 @@
+//! Clients on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::AssertSqlSafe;
+use uuid::Uuid;
+
+use super::{PgTransaction, errors};
+use crate::domain::client::{
+    BirthDate, Client, DocumentNumber, DocumentType, Email, Gender, NewClient, PersonName, Phone,
+};
+use crate::domain::ids::ClientId;
+use crate::domain::paging::{Page, PageRequest};
+use crate::error::{Error, Result};
+use crate::store::{ActiveFilter, ClientRepository};
+
+/// Column list shared by every client query; enums read as text so the row struct stays
+/// free of database-specific types.
+const CLIENT_COLUMNS: &str = "id, dni_type::text as dni_type, dni_number, first_name, \
+    middle_name, last_name, second_last_name, phone, alternative_phone, email, birth_date, \
+    gender::text as gender, address, is_active, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    id: Uuid,
+    dni_type: String,
+    dni_number: String,
+    first_name: String,
+    middle_name: Option<String>,
+    last_name: String,
+    second_last_name: Option<String>,
+    phone: String,
+    alternative_phone: Option<String>,
+    email: Option<String>,
+    birth_date: NaiveDate,
+    gender: String,
+    address: Option<String>,
+    is_active: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = Error;
+
+    fn try_from(row: ClientRow) -> Result<Self> {
+        Ok(Client {
+            id: ClientId::from_uuid(row.id),
+            document_type: row.dni_type.parse::<DocumentType>()?,
+            document_number: DocumentNumber::from_stored(row.dni_number),
+            first_name: PersonName::from_stored(row.first_name),
+            middle_name: row.middle_name.map(PersonName::from_stored),
+            last_name: PersonName::from_stored(row.last_name),
+            second_last_name: row.second_last_name.map(PersonName::from_stored),
+            phone: Phone::from_stored(row.phone),
+            alternative_phone: row.alternative_phone.map(Phone::from_stored),
+            email: row.email.map(Email::from_stored),
+            birth_date: BirthDate::from_stored(row.birth_date),
+            gender: row.gender.parse::<Gender>()?,
+            address: row.address,
+            is_active: row.is_active,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+fn not_found(err: sqlx::Error) -> Error {
+    match err {
+        sqlx::Error::RowNotFound => Error::NotFound { entity: "client" },
+        other => errors::map(other),
+    }
+}
+
+#[async_trait]
+impl ClientRepository for PgTransaction {
+    async fn insert_client(&mut self, c: &NewClient) -> Result<Client> {
+        let sql = format!(
+            "insert into clients (dni_type, dni_number, first_name, middle_name, last_name, \
+             second_last_name, phone, alternative_phone, email, birth_date, gender, address) \
+             values ($1::document_type_enum, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11::gender_type_enum, $12) returning {CLIENT_COLUMNS}"
+        );
+        let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(c.document_type.as_str())
+            .bind(c.document_number.as_str())
+            .bind(c.first_name.as_str())
+            .bind(c.middle_name.as_ref().map(PersonName::as_str))
+            .bind(c.last_name.as_str())
+            .bind(c.second_last_name.as_ref().map(PersonName::as_str))
+            .bind(c.phone.as_str())
+            .bind(c.alternative_phone.as_ref().map(Phone::as_str))
+            .bind(c.email.as_ref().map(Email::as_str))
+            .bind(c.birth_date.date())
+            .bind(c.gender.as_str())
+            .bind(c.address.as_deref())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        row.try_into()
+    }
+
+    async fn client_by_id(&mut self, id: ClientId) -> Result<Client> {
+        let sql = format!("select {CLIENT_COLUMNS} from clients where id = $1");
+        let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id.as_uuid())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(not_found)?;
+        row.try_into()
+    }
+
+    async fn client_by_document(&mut self, number: &DocumentNumber) -> Result<Client> {
+        let sql = format!("select {CLIENT_COLUMNS} from clients where dni_number = $1");
+        let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(number.as_str())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(not_found)?;
+        row.try_into()
+    }
+
+    async fn list_clients(
+        &mut self,
+        filter: ActiveFilter,
+        page: PageRequest,
+    ) -> Result<Page<Client>> {
+        let active: Option<bool> = match filter {
+            ActiveFilter::All => None,
+            ActiveFilter::Active => Some(true),
+            ActiveFilter::Inactive => Some(false),
+        };
+        let total: i64 =
+            sqlx::query_scalar("select count(*) from clients where ($1::bool is null or is_active = $1)")
+                .bind(active)
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(errors::map)?;
+        // id breaks ties so pages never overlap or skip rows registered in the same instant.
+        let sql = format!(
+            "select {CLIENT_COLUMNS} from clients where ($1::bool is null or is_active = $1) \
+             order by created_at desc, id desc limit $2 offset $3"
+        );
+        let rows: Vec<ClientRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(active)
+            .bind(i64::from(page.limit()))
+            .bind(page.offset() as i64)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        Ok(Page {
+            items: rows.into_iter().map(Client::try_from).collect::<Result<_>>()?,
+            total: total as u64,
+            limit: page.limit(),
+            offset: page.offset(),
+        })
+    }
+}

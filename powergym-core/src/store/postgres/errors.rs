@@ -1,0 +1,161 @@
+//! Translation of sqlx/PostgreSQL failures into [`Error`] kinds.
+//!
+//! Every constraint in the schema is named, and the names map to kinds here. Only the
+//! SQLSTATE, the constraint name and the server's primary message are kept: the DETAIL
+//! line repeats the row's values (names, document numbers) and is never passed on.
+
+use sqlx::error::DatabaseError;
+
+use crate::error::Error;
+
+/// What a named constraint means when a write violates it.
+fn constraint_error(constraint: &str) -> Option<Error> {
+    let already = |entity, field| Error::AlreadyExists { entity, field };
+    let invalid = |field, reason: &str| Error::validation(field, reason);
+    let missing = |entity| Error::NotFound { entity };
+    Some(match constraint {
+        "idx_clients_dni" => already("client", "document_number"),
+        "idx_users_username" => already("staff member", "username"),
+        "idx_users_email" => already("staff member", "email"),
+        "plans_slug_key" => already("plan", "slug"),
+        "payments_idempotency_key_key" => already("payment", "idempotency_key"),
+        "rewards_subscription_id_key" => already("reward", "subscription_id"),
+        "rewards_applied_subscription_id_key" => Error::Conflict {
+            reason: "the subscription already received a reward discount".into(),
+        },
+        "biometrics_one_active_per_client" => Error::Conflict {
+            reason: "the client's face template changed concurrently; try again".into(),
+        },
+        "attendances_one_per_day" => {
+            Error::AccessDenied(crate::error::DenialReason::AlreadyCheckedIn)
+        }
+        "subscriptions_no_overlap" => Error::Conflict {
+            reason: "the client already has a subscription covering part of that period".into(),
+        },
+        "check_product_quantity_positive" => Error::Conflict {
+            reason: "the stock would fall below zero".into(),
+        },
+        "inventory_movements_product_active" => invalid("product_id", "the product is inactive"),
+        "inventory_movements_immutable" => Error::Conflict {
+            reason: "inventory movements cannot be changed; record a new movement".into(),
+        },
+        "clients_dni_number_check" => invalid("document_number", "must not be blank"),
+        "clients_first_name_check" => invalid("first_name", "must not be blank"),
+        "clients_last_name_check" => invalid("last_name", "must not be blank"),
+        "clients_phone_check" => invalid("phone", "must not be blank"),
+        "users_username_check" => invalid(
+            "username",
+            "must be 3 to 50 lowercase letters, digits, '.', '_' or '-'",
+        ),
+        "plans_price_check" | "check_product_price_positive" | "subscriptions_list_price_check" => {
+            invalid("price", "must not be negative")
+        }
+        "plans_duration_count_check" => invalid("duration_count", "must be greater than zero"),
+        "payments_amount_check" => invalid("amount", "must be greater than zero"),
+        "subscriptions_dates_check" => invalid("end_date", "must not be before the start date"),
+        "subscriptions_discount_check" | "rewards_discount_check" => invalid(
+            "discount_percentage",
+            "must be greater than 0 and at most 100",
+        ),
+        "check_product_min_max_stock" => invalid("max_stock", "must not be below min_stock"),
+        "check_movement_quantity" => invalid(
+            "quantity",
+            "entries must be positive and exits negative",
+        ),
+        "clients_client_id_fkey"
+        | "biometrics_client_id_fkey"
+        | "subscriptions_client_id_fkey"
+        | "attendances_client_id_fkey"
+        | "rewards_client_id_fkey" => missing("client"),
+        "subscriptions_plan_id_fkey" => missing("plan"),
+        "payments_subscription_id_fkey"
+        | "rewards_subscription_id_fkey"
+        | "attendances_subscription_id_fkey"
+        | "rewards_applied_subscription_id_fkey" => missing("subscription"),
+        "inventory_movements_product_id_fkey" => missing("product"),
+        name if name.ends_with("_by_fkey") || name == "inventory_movements_responsible_fkey" => {
+            missing("staff member")
+        }
+        _ => return None,
+    })
+}
+
+/// Maps any sqlx error to the library's error kinds.
+pub(crate) fn map(err: sqlx::Error) -> Error {
+    match err {
+        sqlx::Error::RowNotFound => Error::NotFound { entity: "record" },
+        sqlx::Error::Database(db) => map_database(db.as_ref()),
+        sqlx::Error::Configuration(e) => Error::InvalidDatabaseUrl {
+            reason: e.to_string(),
+        },
+        sqlx::Error::PoolTimedOut => Error::ConnectionFailed {
+            reason: "no connection became available in time: the server may be down or \
+                     overloaded, or the pool too small for the load"
+                .into(),
+        },
+        sqlx::Error::PoolClosed => Error::ConnectionFailed {
+            reason: "the connection pool was closed".into(),
+        },
+        sqlx::Error::Io(e) => Error::ConnectionFailed {
+            reason: format!("{e}: check that PostgreSQL is running and the host and port are right"),
+        },
+        sqlx::Error::Tls(e) => Error::ConnectionFailed {
+            reason: format!("TLS failed: {e}"),
+        },
+        other => Error::Database {
+            code: None,
+            message: other.to_string(),
+        },
+    }
+}
+
+fn map_database(db: &dyn DatabaseError) -> Error {
+    let code = db.code().map(|c| c.into_owned());
+    if let Some(err) = db.constraint().and_then(constraint_error) {
+        return err;
+    }
+    match code.as_deref() {
+        Some("28P01") | Some("28000") => Error::ConnectionFailed {
+            reason: "the server refused the user name or password".into(),
+        },
+        Some("3D000") => Error::ConnectionFailed {
+            reason: "the database named in the URL does not exist; create it first".into(),
+        },
+        Some("57P01") | Some("57P02") | Some("57P03") | Some("08006") | Some("08001") => {
+            Error::ConnectionFailed {
+                reason: "the server is shutting down or not accepting connections".into(),
+            }
+        }
+        Some("23505") => Error::AlreadyExists {
+            entity: "record",
+            field: "unique key",
+        },
+        Some("23P01") => Error::Conflict {
+            reason: "the write overlaps an existing record".into(),
+        },
+        _ => Error::Database {
+            code,
+            message: db.message().to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_constraint_maps_to_a_kind() {
+        for name in [
+            "idx_clients_dni",
+            "subscriptions_no_overlap",
+            "attendances_one_per_day",
+            "payments_amount_check",
+            "subscriptions_plan_id_fkey",
+            "payments_received_by_fkey",
+        ] {
+            assert!(constraint_error(name).is_some(), "{name}");
+        }
+        assert!(constraint_error("something_else").is_none());
+    }
+}

@@ -1,0 +1,64 @@
+//! The PostgreSQL + pgvector store: sqlx runtime queries into private row structs,
+//! converted to domain types at the edge.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::postgres::Postgres;
+
+use crate::error::Result;
+use crate::store::{Store, StoreTransaction};
+
+mod clients;
+pub(crate) mod errors;
+
+/// PostgreSQL storage over a connection pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Uses an existing pool (the host application's, or one from [`crate::Gym::connect`]).
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("connections", &self.pool.size())
+            .finish()
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn begin(&self) -> Result<Box<dyn StoreTransaction>> {
+        let tx = self.pool.begin().await.map_err(errors::map)?;
+        Ok(Box::new(PgTransaction { tx }))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// One PostgreSQL transaction; rolled back on drop unless committed.
+pub(crate) struct PgTransaction {
+    tx: sqlx::Transaction<'static, Postgres>,
+}
+
+#[async_trait]
+impl StoreTransaction for PgTransaction {
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await.map_err(errors::map)
+    }
+}

@@ -1,0 +1,98 @@
+//! Per-test databases on the real PostgreSQL server named by `DATABASE_URL`.
+//!
+//! Each test gets a database of its own, created empty and dropped (with FORCE) when the
+//! guard goes out of scope, so tests run in parallel without seeing each other's rows.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use powergym_core::{Gym, GymOptions, PoolSettings};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+pub const DEFAULT_URL: &str = "postgres://powergym:powergym@127.0.0.1:5432/powergym";
+
+pub fn admin_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+/// Replaces the database name at the end of a URL.
+pub fn url_for(base: &str, db: &str) -> String {
+    let (prefix, rest) = base.rsplit_once('/').expect("DATABASE_URL has a database name");
+    let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    format!("{prefix}/{db}{query}")
+}
+
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// A new, empty database.
+    pub async fn new() -> Self {
+        let name = format!(
+            "powergym_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap()
+        );
+        let mut admin = PgConnection::connect(&admin_url())
+            .await
+            .expect("DATABASE_URL must reach the test server (run scripts/setup-postgres.sh)");
+        sqlx::query(AssertSqlSafe(format!("create database \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        let url = url_for(&admin_url(), &name);
+        Self { name, url }
+    }
+
+    /// A new database migrated to head, and a gym on it.
+    pub async fn migrated() -> (Self, Gym) {
+        let db = Self::new().await;
+        let gym = db.gym().await;
+        gym.migrations().run().await.expect("migrate to head");
+        (db, gym)
+    }
+
+    pub async fn gym(&self) -> Gym {
+        let options = GymOptions {
+            pool: PoolSettings {
+                max_connections: 60,
+                ..PoolSettings::default()
+            },
+            ..GymOptions::default()
+        };
+        Gym::connect_with(&self.url, options).await.expect("connect to test database")
+    }
+
+    pub async fn conn(&self) -> PgConnection {
+        PgConnection::connect(&self.url).await.expect("connect to test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop is synchronous; a short-lived runtime on its own thread does the async work
+        // without touching the test's runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
+                    let _ = sqlx::query(AssertSqlSafe(format!(
+                        "drop database if exists \"{name}\" with (force)"
+                    )))
+                    .execute(&mut admin)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
