@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::{Connection, PgPool};
 
 use crate::domain::calendar::{BusinessCalendar, SharedClock, SystemClock};
 use crate::domain::client::{Client, ClientInput, DocumentNumber, DocumentType, NewClient};
@@ -109,6 +109,17 @@ impl Gym {
                 "must be at least 1 and at least min_connections",
             ));
         }
+        // One direct connection first: the pool would retry a refused connection until
+        // its acquire timeout, while a program starting up wants to hear at once that the
+        // server is down or the password wrong.
+        let probe = tokio::time::timeout(s.acquire_timeout, PgConnection::connect_with(&connect))
+            .await
+            .map_err(|_| Error::ConnectionFailed {
+                reason: "the server did not answer in time: check the host, port and firewall"
+                    .into(),
+            })?
+            .map_err(errors::map)?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(s.max_connections)
             .min_connections(s.min_connections)
@@ -116,9 +127,7 @@ impl Gym {
             .max_lifetime(s.max_lifetime)
             .idle_timeout(s.idle_timeout)
             .test_before_acquire(s.test_before_acquire)
-            .connect_with(connect)
-            .await
-            .map_err(errors::map)?;
+            .connect_lazy_with(connect);
         Ok(Self::from_pool(pool, options))
     }
 

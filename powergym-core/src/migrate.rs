@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, PgPool};
 use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::error::{Error, Result};
 use crate::store::postgres::errors;
@@ -419,11 +419,17 @@ mod tests {
             database: 3,
             library: 5,
         };
-        assert!(behind.to_string().contains("run the migrations"), "{behind}");
+        assert!(
+            behind.to_string().contains("run the migrations"),
+            "{behind}"
+        );
         let ahead = Error::SchemaOutOfDate {
             database: 7,
             library: 5,
         };
-        assert!(ahead.to_string().contains("upgrade this program"), "{ahead}");
+        assert!(
+            ahead.to_string().contains("upgrade this program"),
+            "{ahead}"
+        );
     }
 }

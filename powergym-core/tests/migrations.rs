@@ -24,11 +24,17 @@ fn schema_dump(url: &str) -> String {
         .arg(format!("--dbname={url}"))
         .output()
         .expect("pg_dump runs (installed with PostgreSQL)");
-    assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .filter(|l| !l.starts_with("--") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .filter(|l| {
+            !l.starts_with("--") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict")
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -78,7 +84,10 @@ async fn up_down_to_base_and_up_again_gives_the_same_catalog() {
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    assert_eq!(leftovers, 0, "down to base must remove every type, function and extension");
+    assert_eq!(
+        leftovers, 0,
+        "down to base must remove every type, function and extension"
+    );
 
     gym.migrations().run().await.unwrap();
     assert_eq!(schema_dump(&db.url), first);
@@ -133,7 +142,10 @@ async fn plain_psql_of_the_up_scripts_gives_the_same_schema() {
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    assert!(def.contains("USING hnsw") && def.contains("vector_cosine_ops"), "{def}");
+    assert!(
+        def.contains("USING hnsw") && def.contains("vector_cosine_ops"),
+        "{def}"
+    );
     let labels: Vec<String> = sqlx::query_scalar(
         "select e.enumlabel::text from pg_enum e join pg_type t on t.oid = e.enumtypid \
          where t.typname = 'subscription_status_enum' order by e.enumsortorder",
@@ -141,7 +153,16 @@ async fn plain_psql_of_the_up_scripts_gives_the_same_schema() {
     .fetch_all(&mut conn)
     .await
     .unwrap();
-    assert_eq!(labels, ["active", "expired", "pending_payment", "scheduled", "canceled"]);
+    assert_eq!(
+        labels,
+        [
+            "active",
+            "expired",
+            "pending_payment",
+            "scheduled",
+            "canceled"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -152,12 +173,20 @@ async fn step_by_step_history_current_and_revert() {
     assert_eq!(m.current_version().await.unwrap(), 0);
     let history = m.history().await.unwrap();
     assert_eq!(history.len(), library_versions().len());
-    assert!(history.iter().all(|r| !r.is_applied() && r.checksum.len() == 96));
+    assert!(
+        history
+            .iter()
+            .all(|r| !r.is_applied() && r.checksum.len() == 96)
+    );
 
     m.run_to(2).await.unwrap();
     assert_eq!(m.current_version().await.unwrap(), 2);
     let history = m.history().await.unwrap();
-    let applied: Vec<i64> = history.iter().filter(|r| r.is_applied()).map(|r| r.version).collect();
+    let applied: Vec<i64> = history
+        .iter()
+        .filter(|r| r.is_applied())
+        .map(|r| r.version)
+        .collect();
     assert_eq!(applied, [1, 2]);
     assert!(!history.iter().any(|r| r.checksum_mismatch));
 
@@ -173,7 +202,16 @@ async fn step_by_step_history_current_and_revert() {
     assert!(!public_tables(&db).await.contains(&"clients".to_owned()));
 
     let err = m.run_to(42).await.unwrap_err();
-    assert!(matches!(err, Error::Validation { field: "version", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Validation {
+                field: "version",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(m.current_version().await.unwrap(), 1);
 }
 
@@ -182,11 +220,23 @@ async fn database_behind_the_library_is_schema_out_of_date() {
     let db = TestDb::new().await;
     let gym = db.gym().await;
     let err = gym.migrations().check().await.unwrap_err();
-    assert_eq!(err, Error::SchemaOutOfDate { database: 0, library: latest_version() });
+    assert_eq!(
+        err,
+        Error::SchemaOutOfDate {
+            database: 0,
+            library: latest_version()
+        }
+    );
 
     gym.migrations().run_to(3).await.unwrap();
     let err = gym.migrations().check().await.unwrap_err();
-    assert_eq!(err, Error::SchemaOutOfDate { database: 3, library: latest_version() });
+    assert_eq!(
+        err,
+        Error::SchemaOutOfDate {
+            database: 3,
+            library: latest_version()
+        }
+    );
     assert!(err.to_string().contains("run the migrations"), "{err}");
 }
 
@@ -202,7 +252,10 @@ async fn database_ahead_of_the_library_is_refused_everywhere() {
     .execute(&mut conn)
     .await
     .unwrap();
-    let expected = Error::SchemaOutOfDate { database: 99, library: latest_version() };
+    let expected = Error::SchemaOutOfDate {
+        database: 99,
+        library: latest_version(),
+    };
     assert_eq!(gym.migrations().check().await.unwrap_err(), expected);
     assert!(expected.to_string().contains("upgrade this program"));
     assert_eq!(gym.migrations().run().await.unwrap_err(), expected);
@@ -225,9 +278,19 @@ async fn edited_migration_is_a_conflict() {
     .await
     .unwrap();
     let history = gym.migrations().history().await.unwrap();
-    assert!(history.iter().any(|r| r.version == 2 && r.checksum_mismatch));
-    assert!(matches!(gym.migrations().check().await, Err(Error::Conflict { .. })));
-    assert!(matches!(gym.migrations().run().await, Err(Error::Conflict { .. })));
+    assert!(
+        history
+            .iter()
+            .any(|r| r.version == 2 && r.checksum_mismatch)
+    );
+    assert!(matches!(
+        gym.migrations().check().await,
+        Err(Error::Conflict { .. })
+    ));
+    assert!(matches!(
+        gym.migrations().run().await,
+        Err(Error::Conflict { .. })
+    ));
 }
 
 #[tokio::test]
@@ -252,13 +315,20 @@ async fn stamp_adopts_a_schema_built_by_other_means() {
         assert!(ok);
     }
     let gym = by_psql.gym().await;
-    assert!(matches!(gym.migrations().check().await, Err(Error::SchemaOutOfDate { database: 0, .. })));
+    assert!(matches!(
+        gym.migrations().check().await,
+        Err(Error::SchemaOutOfDate { database: 0, .. })
+    ));
     gym.migrations().stamp(latest_version()).await.unwrap();
     gym.migrations().check().await.unwrap();
     gym.migrations().run().await.unwrap(); // nothing to do, no script re-run
     gym.migrations().stamp(2).await.unwrap();
     assert_eq!(gym.migrations().current_version().await.unwrap(), 2);
-    assert!(public_tables(&by_psql).await.contains(&"products".to_owned()));
+    assert!(
+        public_tables(&by_psql)
+            .await
+            .contains(&"products".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -301,9 +371,14 @@ async fn missing_extension_is_a_typed_error_and_changes_nothing() {
         format!("grant all on database \"{}\" to \"{role}\"", db.name),
         format!("grant all on schema public to \"{role}\""),
     ] {
-        sqlx::query(AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+        sqlx::query(AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
     }
-    let limited_url = db.url.replacen("powergym:powergym@", &format!("{role}:limited@"), 1);
+    let limited_url = db
+        .url
+        .replacen("powergym:powergym@", &format!("{role}:limited@"), 1);
     let gym = powergym_core::Gym::connect(&limited_url).await.unwrap();
     let err = gym.migrations().run().await.unwrap_err();
     match &err {
@@ -314,14 +389,20 @@ async fn missing_extension_is_a_typed_error_and_changes_nothing() {
         other => panic!("expected ExtensionMissing, got {other:?}"),
     }
     gym.close().await;
-    assert!(public_tables(&db).await.is_empty(), "nothing may be written");
+    assert!(
+        public_tables(&db).await.is_empty(),
+        "nothing may be written"
+    );
     for sql in [
         format!("revoke all on schema public from \"{role}\""),
         format!("revoke all on database \"{}\" from \"{role}\"", db.name),
         format!("drop owned by \"{role}\""),
         format!("drop role \"{role}\""),
     ] {
-        sqlx::query(AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+        sqlx::query(AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
     }
     conn.close().await.unwrap();
 }

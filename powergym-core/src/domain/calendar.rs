@@ -169,7 +169,13 @@ mod tests {
     #[test]
     fn unknown_zone_is_a_validation_error() {
         let err = BusinessCalendar::new("Mars/Olympus").unwrap_err();
-        assert!(matches!(err, Error::Validation { field: "time_zone", .. }));
+        assert!(matches!(
+            err,
+            Error::Validation {
+                field: "time_zone",
+                ..
+            }
+        ));
     }
 
     #[test]

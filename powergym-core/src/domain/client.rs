@@ -565,7 +565,13 @@ mod tests {
             match expected {
                 Some(e) => assert_eq!(got.unwrap().as_str(), *e, "{t} {raw}"),
                 None => assert!(
-                    matches!(got, Err(Error::Validation { field: "document_number", .. })),
+                    matches!(
+                        got,
+                        Err(Error::Validation {
+                            field: "document_number",
+                            ..
+                        })
+                    ),
                     "{t} {raw}"
                 ),
             }
@@ -576,7 +582,10 @@ mod tests {
     fn document_errors_do_not_echo_the_number() {
         let err = DocumentNumber::parse(DocumentType::Cc, "99887766554433").unwrap_err();
         assert!(!err.to_string().contains("99887766554433"), "{err}");
-        let dbg = format!("{:?}", DocumentNumber::parse(DocumentType::Cc, "123456").unwrap());
+        let dbg = format!(
+            "{:?}",
+            DocumentNumber::parse(DocumentType::Cc, "123456").unwrap()
+        );
         assert!(!dbg.contains("123456"), "{dbg}");
     }
 
@@ -589,7 +598,9 @@ mod tests {
             "Ana Lucía"
         );
         assert_eq!(
-            PersonName::parse("last_name", "O'Neil-Díaz").unwrap().as_str(),
+            PersonName::parse("last_name", "O'Neil-Díaz")
+                .unwrap()
+                .as_str(),
             "O'Neil-Díaz"
         );
         for bad in ["", "   ", "R2D2", "a<b>"] {
@@ -621,7 +632,9 @@ mod tests {
             Email::parse(" Ana@Example.COM ").unwrap().as_str(),
             "Ana@example.com"
         );
-        for bad in ["ana", "ana@", "@x.co", "ana@x", "a b@x.co", "a@@x.co", "a@x..co"] {
+        for bad in [
+            "ana", "ana@", "@x.co", "ana@x", "a b@x.co", "a@@x.co", "a@x..co",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -660,7 +673,10 @@ mod tests {
         bad.address = Some("x".repeat(301));
         assert!(matches!(
             NewClient::parse(bad, today()),
-            Err(Error::Validation { field: "address", .. })
+            Err(Error::Validation {
+                field: "address",
+                ..
+            })
         ));
     }
 

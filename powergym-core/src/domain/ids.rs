@@ -90,6 +90,15 @@ mod tests {
     #[test]
     fn rejects_garbage_naming_the_field() {
         let err = PlanId::parse("not-a-uuid").unwrap_err();
-        assert!(matches!(err, Error::Validation { field: "plan_id", .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::Validation {
+                    field: "plan_id",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 }

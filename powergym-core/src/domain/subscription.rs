@@ -242,16 +242,30 @@ mod tests {
             (S::Scheduled, E::Pay, UNPAID_FUTURE, S::Scheduled),
             (S::Scheduled, E::Pay, PAID_FUTURE, S::Scheduled),
             (S::Scheduled, E::StartDateReached, PAID_STARTED, S::Active),
-            (S::Scheduled, E::StartDateReached, UNPAID_STARTED, S::PendingPayment),
+            (
+                S::Scheduled,
+                E::StartDateReached,
+                UNPAID_STARTED,
+                S::PendingPayment,
+            ),
             (S::Active, E::EndDatePassed, PAID_STARTED, S::Expired),
-            (S::PendingPayment, E::EndDatePassed, UNPAID_STARTED, S::Expired),
+            (
+                S::PendingPayment,
+                E::EndDatePassed,
+                UNPAID_STARTED,
+                S::Expired,
+            ),
             (S::Scheduled, E::EndDatePassed, UNPAID_STARTED, S::Expired),
             (S::PendingPayment, E::Cancel, UNPAID_STARTED, S::Canceled),
             (S::Scheduled, E::Cancel, UNPAID_FUTURE, S::Canceled),
             (S::Active, E::Cancel, PAID_STARTED, S::Canceled),
         ];
         for (from, event, ctx, to) in cases {
-            assert_eq!(transition(from, event, ctx), Ok(to), "{from} + {event:?} {ctx:?}");
+            assert_eq!(
+                transition(from, event, ctx),
+                Ok(to),
+                "{from} + {event:?} {ctx:?}"
+            );
         }
     }
 

@@ -57,6 +57,9 @@ pub trait ClientRepository {
     async fn client_by_document(&mut self, number: &DocumentNumber) -> Result<Client>;
 
     /// A page of clients, newest registration first.
-    async fn list_clients(&mut self, filter: ActiveFilter, page: PageRequest)
-    -> Result<Page<Client>>;
+    async fn list_clients(
+        &mut self,
+        filter: ActiveFilter,
+        page: PageRequest,
+    ) -> Result<Page<Client>>;
 }

@@ -17,8 +17,13 @@ pub fn admin_url() -> String {
 
 /// Replaces the database name at the end of a URL.
 pub fn url_for(base: &str, db: &str) -> String {
-    let (prefix, rest) = base.rsplit_once('/').expect("DATABASE_URL has a database name");
-    let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let (prefix, rest) = base
+        .rsplit_once('/')
+        .expect("DATABASE_URL has a database name");
+    let query = rest
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     format!("{prefix}/{db}{query}")
 }
 
@@ -65,11 +70,15 @@ impl TestDb {
             },
             ..GymOptions::default()
         };
-        Gym::connect_with(&self.url, options).await.expect("connect to test database")
+        Gym::connect_with(&self.url, options)
+            .await
+            .expect("connect to test database")
     }
 
     pub async fn conn(&self) -> PgConnection {
-        PgConnection::connect(&self.url).await.expect("connect to test database")
+        PgConnection::connect(&self.url)
+            .await
+            .expect("connect to test database")
     }
 }
 

@@ -130,12 +130,13 @@ impl ClientRepository for PgTransaction {
             ActiveFilter::Active => Some(true),
             ActiveFilter::Inactive => Some(false),
         };
-        let total: i64 =
-            sqlx::query_scalar("select count(*) from clients where ($1::bool is null or is_active = $1)")
-                .bind(active)
-                .fetch_one(&mut *self.tx)
-                .await
-                .map_err(errors::map)?;
+        let total: i64 = sqlx::query_scalar(
+            "select count(*) from clients where ($1::bool is null or is_active = $1)",
+        )
+        .bind(active)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
         // id breaks ties so pages never overlap or skip rows registered in the same instant.
         let sql = format!(
             "select {CLIENT_COLUMNS} from clients where ($1::bool is null or is_active = $1) \
@@ -149,7 +150,10 @@ impl ClientRepository for PgTransaction {
             .await
             .map_err(errors::map)?;
         Ok(Page {
-            items: rows.into_iter().map(Client::try_from).collect::<Result<_>>()?,
+            items: rows
+                .into_iter()
+                .map(Client::try_from)
+                .collect::<Result<_>>()?,
             total: total as u64,
             limit: page.limit(),
             offset: page.offset(),

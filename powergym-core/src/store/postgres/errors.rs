@@ -58,10 +58,9 @@ fn constraint_error(constraint: &str) -> Option<Error> {
             "must be greater than 0 and at most 100",
         ),
         "check_product_min_max_stock" => invalid("max_stock", "must not be below min_stock"),
-        "check_movement_quantity" => invalid(
-            "quantity",
-            "entries must be positive and exits negative",
-        ),
+        "check_movement_quantity" => {
+            invalid("quantity", "entries must be positive and exits negative")
+        }
         "clients_client_id_fkey"
         | "biometrics_client_id_fkey"
         | "subscriptions_client_id_fkey"
@@ -97,7 +96,9 @@ pub(crate) fn map(err: sqlx::Error) -> Error {
             reason: "the connection pool was closed".into(),
         },
         sqlx::Error::Io(e) => Error::ConnectionFailed {
-            reason: format!("{e}: check that PostgreSQL is running and the host and port are right"),
+            reason: format!(
+                "{e}: check that PostgreSQL is running and the host and port are right"
+            ),
         },
         sqlx::Error::Tls(e) => Error::ConnectionFailed {
             reason: format!("TLS failed: {e}"),

@@ -1,0 +1,183 @@
+//! Client registration and lookup on the real database.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::TestDb;
+use powergym_core::{
+    ActiveFilter, ClientId, ClientInput, DocumentType, Error, Gender, PageRequest,
+};
+
+fn input(number: &str) -> ClientInput {
+    ClientInput {
+        document_type: DocumentType::Cc,
+        document_number: number.into(),
+        first_name: "Ana".into(),
+        middle_name: Some("María".into()),
+        last_name: "Gómez".into(),
+        second_last_name: None,
+        phone: "300 123 4567".into(),
+        alternative_phone: None,
+        email: Some("ana@example.com".into()),
+        birth_date: NaiveDate::from_ymd_opt(1994, 5, 17).unwrap(),
+        gender: Gender::Female,
+        address: Some("  Calle 10 # 5-20 ".into()),
+    }
+}
+
+async fn count_clients(db: &TestDb) -> i64 {
+    sqlx::query_scalar("select count(*) from clients")
+        .fetch_one(&mut db.conn().await)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn register_then_find_by_id_and_document() {
+    let (_db, gym) = TestDb::migrated().await;
+    let client = gym.register_client(input("1.020.304.050")).await.unwrap();
+    assert_eq!(client.document_number.as_str(), "1020304050");
+    assert_eq!(client.full_name(), "Ana María Gómez");
+    assert_eq!(client.phone.as_str(), "3001234567");
+    assert_eq!(client.address.as_deref(), Some("Calle 10 # 5-20"));
+    assert!(client.is_active);
+
+    assert_eq!(gym.client(client.id).await.unwrap(), client);
+    let by_doc = gym
+        .client_by_document(DocumentType::Cc, "1020304050")
+        .await
+        .unwrap();
+    assert_eq!(by_doc, client);
+    // Same number under another document type is someone else's (or nobody's) document.
+    let err = gym
+        .client_by_document(DocumentType::Ti, "1020304050")
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::NotFound { entity: "client" });
+}
+
+#[tokio::test]
+async fn duplicate_document_is_already_exists_and_writes_nothing() {
+    let (db, gym) = TestDb::migrated().await;
+    gym.register_client(input("123456789")).await.unwrap();
+    let err = gym.register_client(input("123.456.789")).await.unwrap_err();
+    assert_eq!(
+        err,
+        Error::AlreadyExists {
+            entity: "client",
+            field: "document_number"
+        }
+    );
+    assert!(
+        !err.to_string().contains("123456789"),
+        "no personal data in {err}"
+    );
+    assert_eq!(count_clients(&db).await, 1);
+}
+
+#[tokio::test]
+async fn invalid_input_is_a_validation_error_and_writes_nothing() {
+    let (db, gym) = TestDb::migrated().await;
+    let cases: Vec<(&str, Box<dyn Fn(&mut ClientInput)>)> = vec![
+        (
+            "document_number",
+            Box::new(|c| c.document_number = "12AB".into()),
+        ),
+        ("first_name", Box::new(|c| c.first_name = "   ".into())),
+        ("phone", Box::new(|c| c.phone = "12".into())),
+        ("email", Box::new(|c| c.email = Some("not-an-email".into()))),
+        (
+            "birth_date",
+            Box::new(|c| c.birth_date = NaiveDate::from_ymd_opt(2999, 1, 1).unwrap()),
+        ),
+    ];
+    for (field, mutate) in cases {
+        let mut bad = input("5566778899");
+        mutate(&mut bad);
+        match gym.register_client(bad).await {
+            Err(Error::Validation { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: expected a validation error, got {other:?}"),
+        }
+    }
+    assert_eq!(count_clients(&db).await, 0);
+}
+
+#[tokio::test]
+async fn unknown_id_is_not_found() {
+    let (_db, gym) = TestDb::migrated().await;
+    let err = gym
+        .client(ClientId::from_uuid(uuid::Uuid::new_v4()))
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::NotFound { entity: "client" });
+}
+
+#[tokio::test]
+async fn paging_is_stable_newest_first_and_complete() {
+    let (db, gym) = TestDb::migrated().await;
+    let mut registered = Vec::new();
+    for i in 0..7 {
+        registered.push(
+            gym.register_client(input(&format!("10000{i}")))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let mut seen = Vec::new();
+    for offset in (0..7).step_by(3) {
+        let page = gym
+            .list_clients(PageRequest::new(3, offset).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(page.total, 7);
+        assert!(page.items.len() <= 3);
+        seen.extend(page.items.iter().map(|c| c.id));
+    }
+    registered.reverse();
+    assert_eq!(seen, registered, "every client once, newest first");
+
+    sqlx::query("update clients set is_active = false where id = $1")
+        .bind(registered[0].as_uuid())
+        .execute(&mut db.conn().await)
+        .await
+        .unwrap();
+    let active = gym
+        .list_clients_filtered(ActiveFilter::Active, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(active.total, 6);
+    let inactive = gym
+        .list_clients_filtered(ActiveFilter::Inactive, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        inactive.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [registered[0]]
+    );
+}
+
+#[tokio::test]
+async fn concurrent_registrations_of_one_document_store_exactly_one() {
+    let (db, gym) = TestDb::migrated().await;
+    let attempts = (0..20).map(|_| {
+        let gym = gym.clone();
+        tokio::spawn(async move { gym.register_client(input("998877665")).await })
+    });
+    let results = futures::future::join_all(attempts).await;
+    let mut ok = 0;
+    for r in results {
+        match r.unwrap() {
+            Ok(_) => ok += 1,
+            Err(e) => assert_eq!(
+                e,
+                Error::AlreadyExists {
+                    entity: "client",
+                    field: "document_number"
+                }
+            ),
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(count_clients(&db).await, 1);
+}

@@ -1,0 +1,77 @@
+"""PowerGym: the data and rules of a gym, from Python.
+
+A thin layer over the Rust core (``powergym-core``): every rule runs in Rust, every
+call that waits on the database releases the GIL.
+
+    import powergym
+    with powergym.Gym.connect("postgres://powergym:powergym@127.0.0.1/powergym") as gym:
+        gym.migrate()
+        page = gym.list_clients(limit=20)
+"""
+
+from enum import Enum
+
+from powergym._powergym import (
+    Client,
+    ClientPage,
+    Gym,
+    MigrationRecord,
+    __version__,
+    initial_status,
+    latest_schema_version,
+    transition,
+)
+from powergym.exceptions import PowergymError
+
+
+class DocumentType(str, Enum):
+    """Colombian identity document types."""
+
+    CC = "CC"
+    TI = "TI"
+    CE = "CE"
+    PP = "PP"
+
+
+class Gender(str, Enum):
+    """Gender as the original system records it."""
+
+    MALE = "male"
+    FEMALE = "female"
+    OTHER = "other"
+
+
+class SubscriptionStatus(str, Enum):
+    """Where a subscription is in its life; compares equal to its string value."""
+
+    PENDING_PAYMENT = "pending_payment"
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+
+
+class SubscriptionEvent(str, Enum):
+    """Something that happens to an existing subscription."""
+
+    PAY = "pay"
+    START_DATE_REACHED = "start_date_reached"
+    END_DATE_PASSED = "end_date_passed"
+    CANCEL = "cancel"
+
+
+__all__ = [
+    "Client",
+    "ClientPage",
+    "DocumentType",
+    "Gender",
+    "Gym",
+    "MigrationRecord",
+    "PowergymError",
+    "SubscriptionEvent",
+    "SubscriptionStatus",
+    "__version__",
+    "initial_status",
+    "latest_schema_version",
+    "transition",
+]

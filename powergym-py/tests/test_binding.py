@@ -1,0 +1,140 @@
+"""The binding itself: connection errors, schema operations, the exception tree, pure
+rules, the GIL and fork safety."""
+
+import datetime
+import os
+import threading
+
+import pytest
+
+import powergym
+from powergym import exceptions as exc
+
+from conftest import admin_url, psql
+
+
+def test_every_exception_class_is_a_powergym_error():
+    names = [n for n in exc.__all__ if n != "PowergymError"]
+    assert len(names) == 14
+    for name in names:
+        assert issubclass(getattr(exc, name), exc.PowergymError)
+    assert issubclass(exc.PowergymError, Exception)
+    assert exc.PowergymError.__module__ == "powergym.exceptions"
+
+
+def test_bad_url_and_unreachable_server():
+    with pytest.raises(exc.InvalidDatabaseUrlError) as info:
+        powergym.Gym.connect("mysql://u:hunter2@localhost/db")
+    assert "hunter2" not in str(info.value)
+    with pytest.raises(exc.ConnectionFailedError):
+        powergym.Gym.connect("postgres://u:hunter2@127.0.0.1:1/db", acquire_timeout=5)
+    with pytest.raises(exc.ValidationError) as info:
+        powergym.Gym.connect(admin_url(), time_zone="Mars/Olympus")
+    assert info.value.field == "time_zone"
+
+
+def test_schema_operations(db_url):
+    with powergym.Gym.connect(db_url) as gym:
+        latest = powergym.latest_schema_version()
+        assert gym.current_version() == 0
+        with pytest.raises(exc.SchemaOutOfDateError) as info:
+            gym.check_schema()
+        assert (info.value.database_version, info.value.library_version) == (0, latest)
+
+        gym.migrate_to(2)
+        history = gym.history()
+        assert [r.version for r in history if r.is_applied] == [1, 2]
+        assert all(len(r.checksum) == 96 for r in history)
+        gym.migrate()
+        gym.check_schema()
+        gym.revert()
+        assert gym.current_version() == latest - 1
+        gym.revert_to(0)
+        assert gym.current_version() == 0
+        gym.migrate()
+        gym.stamp(3)
+        assert gym.current_version() == 3
+        with pytest.raises(exc.ValidationError):
+            gym.migrate_to(999)
+
+
+def test_edited_migration_is_a_conflict(gym, db_url):
+    psql("update powergym_schema_migrations set checksum = '\\x00' where version = 1", db_url)
+    with pytest.raises(exc.ConflictError):
+        gym.check_schema()
+
+
+def test_missing_extension(db_url):
+    role = "powergym_pytest_limited"
+    database = db_url.rpartition("/")[2]
+    psql(f"drop role if exists {role}")
+    psql(f"create role {role} login password 'limited'")
+    psql(f'grant all on database "{database}" to {role}')
+    psql(f"grant all on schema public to {role}", db_url)
+    try:
+        limited = db_url.replace("powergym:powergym@", f"{role}:limited@", 1)
+        with powergym.Gym.connect(limited) as gym:
+            with pytest.raises(exc.ExtensionMissingError) as info:
+                gym.migrate()
+        assert info.value.extension == "vector"
+        assert "CREATE EXTENSION vector" in info.value.hint
+    finally:
+        psql(f"revoke all on schema public from {role}", db_url)
+        psql(f'revoke all on database "{database}" from {role}')
+        psql(f"drop role {role}")
+
+
+def test_state_machine_rules():
+    assert powergym.transition("pending_payment", "pay", fully_paid=True, start_reached=True) == "active"
+    assert (
+        powergym.transition(
+            powergym.SubscriptionStatus.SCHEDULED,
+            powergym.SubscriptionEvent.START_DATE_REACHED,
+            fully_paid=False,
+            start_reached=True,
+        )
+        == powergym.SubscriptionStatus.PENDING_PAYMENT
+    )
+    with pytest.raises(exc.InvalidTransitionError) as info:
+        powergym.transition("canceled", "cancel", fully_paid=True, start_reached=True)
+    assert (info.value.from_status, info.value.event) == ("canceled", "cancel")
+    today = datetime.date(2025, 6, 15)
+    assert powergym.initial_status(today, today, price_is_zero=True) == "active"
+    assert powergym.initial_status(today + datetime.timedelta(days=1), today, price_is_zero=False) == "scheduled"
+
+
+def test_waiting_calls_release_the_gil(db_url):
+    counter = 0
+    stop = threading.Event()
+
+    def spin():
+        nonlocal counter
+        while not stop.is_set():
+            counter += 1
+
+    with powergym.Gym.connect(db_url) as gym:
+        worker = threading.Thread(target=spin)
+        worker.start()
+        try:
+            before = counter
+            gym.migrate()  # several round trips: the other thread must run meanwhile
+            during = counter - before
+        finally:
+            stop.set()
+            worker.join()
+    assert during > 1000, f"the other thread ran only {during} iterations"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_gets_a_working_runtime(gym, db_url):
+    assert gym.list_clients().total == 0  # the parent's runtime exists now
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            with powergym.Gym.connect(db_url) as child_gym:
+                code = 0 if child_gym.list_clients().total == 0 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test suite — Rust, Python, Kotlin — against a real PostgreSQL + pgvector.
+#
+# On a fresh Debian 12 machine (as root) it installs what it needs first: PostgreSQL and
+# pgvector (scripts/setup-postgres.sh), a Python virtual environment with maturin and
+# pytest, and Maven's plugins and JNA from Maven Central. One shared target directory
+# serves cargo, maturin and the UniFFI build, and the workspace is compiled once.
+#
+# Usage: scripts/test.sh            all suites
+#        SUITES="rust python" scripts/test.sh   a subset (rust, python, kotlin)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+SUITES=${SUITES:-"rust python kotlin"}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step() { printf '\n==> %s\n' "$*"; }
+has_suite() { [[ " $SUITES " == *" $1 "* ]]; }
+
+step "PostgreSQL + pgvector"
+source "$root/scripts/env.sh"
+echo "DATABASE_URL=${DATABASE_URL//:*@/:***@}"
+
+step "Rust: build and test (powergym-core, powergym-ffi, examples, benches)"
+if has_suite rust || has_suite kotlin; then
+  cargo build --locked -p powergym-ffi
+fi
+if has_suite rust; then
+  cargo test --locked
+fi
+
+if has_suite python; then
+  step "Python: build the extension into .venv and run pytest"
+  "$root/scripts/python-env.sh"
+  # maturin sets PYO3_BUILD_EXTENSION_MODULE so the module does not link libpython.
+  "$root/.venv/bin/maturin" develop --locked -q -m powergym-py/Cargo.toml
+  "$root/.venv/bin/python" -m mypy.stubtest powergym._powergym
+  "$root/.venv/bin/python" -m pytest -q powergym-py/tests
+fi
+
+if has_suite kotlin; then
+  step "Kotlin: generate UniFFI bindings and run JUnit on the JVM"
+  "$root/scripts/kotlin-test.sh"
+fi
+
+step "all requested suites passed: $SUITES"
