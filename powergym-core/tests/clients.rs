@@ -78,7 +78,8 @@ async fn duplicate_document_is_already_exists_and_writes_nothing() {
 #[tokio::test]
 async fn invalid_input_is_a_validation_error_and_writes_nothing() {
     let (db, gym) = TestDb::migrated().await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut ClientInput)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut ClientInput)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "document_number",
             Box::new(|c| c.document_number = "12AB".into()),

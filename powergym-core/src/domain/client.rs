@@ -120,6 +120,15 @@ impl DocumentNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The last four characters behind asterisks (`******4050`), for screens and
+    /// receipts that must identify a document without exposing it.
+    pub fn masked(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        let shown = chars.len().min(4);
+        let hidden = chars.len() - shown;
+        "*".repeat(hidden) + &chars[hidden..].iter().collect::<String>()
+    }
 }
 
 impl fmt::Debug for DocumentNumber {
@@ -587,6 +596,14 @@ mod tests {
             DocumentNumber::parse(DocumentType::Cc, "123456").unwrap()
         );
         assert!(!dbg.contains("123456"), "{dbg}");
+    }
+
+    #[test]
+    fn masking_shows_only_the_last_four() {
+        let n = DocumentNumber::parse(DocumentType::Cc, "1020304050").unwrap();
+        assert_eq!(n.masked(), "******4050");
+        let short = DocumentNumber::from_stored("123".into());
+        assert_eq!(short.masked(), "123");
     }
 
     #[test]
