@@ -3,8 +3,15 @@
 //! Values here are built only through `parse`/`TryFrom`, so a value that exists is valid.
 //! "Today" always arrives as an argument, produced by a [`calendar::BusinessCalendar`].
 
+pub mod access;
 pub mod calendar;
 pub mod client;
 pub mod ids;
+pub mod inventory;
+pub mod money;
 pub mod paging;
+pub mod payment;
+pub mod plan;
+pub mod reward;
+pub mod staff;
 pub mod subscription;

@@ -181,13 +181,13 @@ pub fn transition(
     };
 
     let to = match (from, event) {
-        (S::PendingPayment, E::Pay) => {
-            if ctx.fully_paid {
-                S::Active
-            } else {
-                S::PendingPayment
-            }
-        }
+        // Paid in full before its start (rows adopted with a future start): wait in
+        // `scheduled`; the daily job activates it on the start date.
+        (S::PendingPayment, E::Pay) => match (ctx.fully_paid, ctx.start_reached) {
+            (true, true) => S::Active,
+            (true, false) => S::Scheduled,
+            (false, _) => S::PendingPayment,
+        },
         (S::Scheduled, E::Pay) => paid_status(ctx.start_reached),
         (S::Scheduled, E::StartDateReached) => paid_status(true),
         (S::Active, E::EndDatePassed)
@@ -239,6 +239,7 @@ mod tests {
         let cases = [
             (S::PendingPayment, E::Pay, UNPAID_STARTED, S::PendingPayment),
             (S::PendingPayment, E::Pay, PAID_STARTED, S::Active),
+            (S::PendingPayment, E::Pay, PAID_FUTURE, S::Scheduled),
             (S::Scheduled, E::Pay, UNPAID_FUTURE, S::Scheduled),
             (S::Scheduled, E::Pay, PAID_FUTURE, S::Scheduled),
             (S::Scheduled, E::StartDateReached, PAID_STARTED, S::Active),
