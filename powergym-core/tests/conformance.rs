@@ -237,12 +237,7 @@ fn run(op: &str, i: &Value) -> Result<Value> {
             json!({"allowed": true})
         }
         "last_admin" => {
-            let change = match s(i, "change").as_str() {
-                "disable" => AccountChange::Disable,
-                "demote" => AccountChange::DemoteToEmployee,
-                "remove" => AccountChange::Remove,
-                other => panic!("unknown change {other}"),
-            };
+            let change: AccountChange = s(i, "change").parse()?;
             guard_last_admin(
                 s(i, "role").parse()?,
                 b(i, "disabled"),

@@ -5,6 +5,7 @@
 
 mod errors;
 mod gym;
+mod rules;
 mod runtime;
 mod types;
 
@@ -60,6 +61,7 @@ fn _powergym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transition, m)?)?;
     m.add_function(wrap_pyfunction!(initial_status, m)?)?;
     m.add_function(wrap_pyfunction!(latest_schema_version, m)?)?;
+    rules::register(m)?;
     errors::register(m)?;
     Ok(())
 }

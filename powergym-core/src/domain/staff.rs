@@ -203,6 +203,21 @@ pub enum AccountChange {
     Remove,
 }
 
+impl FromStr for AccountChange {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "disable" => Ok(Self::Disable),
+            "demote" => Ok(Self::DemoteToEmployee),
+            "remove" => Ok(Self::Remove),
+            _ => Err(Error::validation(
+                "change",
+                "expected disable, demote or remove",
+            )),
+        }
+    }
+}
+
 /// Refuses a change that would leave the gym without an active admin. `active_admins`
 /// counts enabled admins, the target included.
 pub fn guard_last_admin(

@@ -1,12 +1,34 @@
 """Type stubs of the native module (hand-written, checked with mypy.stubtest)."""
 
 import datetime
+import decimal
 import uuid
 from types import TracebackType
 from typing import Optional, final
 
 __version__: str
 __all__ = [
+    "__version__",
+    "accept_payment",
+    "apply_reward",
+    "authorize",
+    "business_date",
+    "decide_access",
+    "end_date",
+    "evaluate_reward",
+    "guard_last_admin",
+    "initial_status",
+    "latest_schema_version",
+    "movement_quantity",
+    "price_snapshot",
+    "renewal_start",
+    "reward_expired",
+    "sale_total",
+    "stock_after_entry",
+    "stock_after_exit",
+    "stock_status",
+    "transition",
+    "AccessDecision",
     "AccessDeniedError",
     "AlreadyExistsError",
     "Client",
@@ -22,14 +44,15 @@ __all__ = [
     "MigrationRecord",
     "NotFoundError",
     "PaymentExceedsBalanceError",
+    "PaymentOutcome",
     "PermissionDeniedError",
     "PowergymError",
+    "PriceSnapshot",
+    "RewardConfig",
+    "RewardDecision",
     "SchemaOutOfDateError",
+    "SubscriptionView",
     "ValidationError",
-    "__version__",
-    "initial_status",
-    "latest_schema_version",
-    "transition",
 ]
 
 @final
@@ -154,6 +177,153 @@ def initial_status(
     start: datetime.date, today: datetime.date, *, price_is_zero: bool
 ) -> str: ...
 def latest_schema_version() -> int: ...
+
+@final
+class PriceSnapshot:
+    @property
+    def list_price(self) -> decimal.Decimal: ...
+    @property
+    def discount(self) -> Optional[decimal.Decimal]: ...
+    @property
+    def final_price(self) -> decimal.Decimal: ...
+    @property
+    def discount_amount(self) -> decimal.Decimal: ...
+
+@final
+class PaymentOutcome:
+    @property
+    def paid(self) -> decimal.Decimal: ...
+    @property
+    def balance(self) -> decimal.Decimal: ...
+    @property
+    def status(self) -> str: ...
+
+@final
+class RewardConfig:
+    def __new__(
+        cls,
+        attendance_threshold: int = 20,
+        discount_percentage: decimal.Decimal = ...,
+        expiration_days: int = 7,
+        eligible_units: list[str] = ...,
+    ) -> RewardConfig: ...
+    @property
+    def attendance_threshold(self) -> int: ...
+    @property
+    def discount_percentage(self) -> decimal.Decimal: ...
+    @property
+    def expiration_days(self) -> int: ...
+    @property
+    def eligible_units(self) -> list[str]: ...
+
+@final
+class RewardDecision:
+    @property
+    def eligible(self) -> bool: ...
+    @property
+    def attendance_count(self) -> int: ...
+    @property
+    def eligible_date(self) -> Optional[datetime.date]: ...
+    @property
+    def expires_on(self) -> Optional[datetime.date]: ...
+    @property
+    def discount(self) -> Optional[decimal.Decimal]: ...
+
+@final
+class SubscriptionView:
+    def __new__(
+        cls,
+        *,
+        id: uuid.UUID,
+        status: str,
+        start: datetime.date,
+        end: datetime.date,
+        fully_paid: bool,
+    ) -> SubscriptionView: ...
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def start(self) -> datetime.date: ...
+    @property
+    def end(self) -> datetime.date: ...
+    @property
+    def fully_paid(self) -> bool: ...
+
+@final
+class AccessDecision:
+    @property
+    def granted(self) -> bool: ...
+    @property
+    def subscription_id(self) -> Optional[uuid.UUID]: ...
+    @property
+    def reason(self) -> Optional[str]: ...
+
+def end_date(start: datetime.date, unit: str, count: int) -> datetime.date: ...
+def renewal_start(latest_end: Optional[datetime.date], today: datetime.date) -> datetime.date: ...
+def business_date(instant: datetime.datetime, time_zone: str = "America/Bogota") -> datetime.date: ...
+def price_snapshot(
+    list_price: decimal.Decimal, discount: Optional[decimal.Decimal] = None
+) -> PriceSnapshot: ...
+def accept_payment(
+    status: str,
+    *,
+    list_price: decimal.Decimal,
+    paid: decimal.Decimal,
+    amount: decimal.Decimal,
+    start: datetime.date,
+    today: datetime.date,
+    discount: Optional[decimal.Decimal] = None,
+) -> PaymentOutcome: ...
+def evaluate_reward(
+    config: RewardConfig,
+    *,
+    status: str,
+    unit: str,
+    start: datetime.date,
+    end: datetime.date,
+    today: datetime.date,
+    attendance_days: int,
+) -> RewardDecision: ...
+def apply_reward(
+    *,
+    reward_status: str,
+    reward_client_id: uuid.UUID,
+    expires_on: datetime.date,
+    reward_discount: decimal.Decimal,
+    target_client_id: uuid.UUID,
+    target_status: str,
+    list_price: decimal.Decimal,
+    paid: decimal.Decimal,
+    today: datetime.date,
+    discount: Optional[decimal.Decimal] = None,
+) -> PriceSnapshot: ...
+def reward_expired(status: str, expires_on: datetime.date, today: datetime.date) -> bool: ...
+def stock_status(
+    quantity: decimal.Decimal,
+    min_stock: decimal.Decimal,
+    max_stock: Optional[decimal.Decimal] = None,
+) -> str: ...
+def stock_after_entry(
+    current: decimal.Decimal,
+    size: decimal.Decimal,
+    *,
+    min_stock: decimal.Decimal,
+    max_stock: Optional[decimal.Decimal] = None,
+) -> decimal.Decimal: ...
+def stock_after_exit(current: decimal.Decimal, size: decimal.Decimal) -> decimal.Decimal: ...
+def sale_total(size: decimal.Decimal, unit_price: decimal.Decimal) -> decimal.Decimal: ...
+def movement_quantity(movement_type: str, size: decimal.Decimal) -> decimal.Decimal: ...
+def decide_access(
+    *,
+    client_active: bool,
+    already_checked_in: bool,
+    subscriptions: list[SubscriptionView],
+    today: datetime.date,
+) -> AccessDecision: ...
+def authorize(role: str, disabled: bool, action: str) -> None: ...
+def guard_last_admin(role: str, disabled: bool, change: str, active_admins: int) -> None: ...
 
 class PowergymError(Exception): ...
 class NotFoundError(PowergymError): ...
