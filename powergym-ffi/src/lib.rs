@@ -13,6 +13,9 @@ use powergym_core::{ClientId, DocumentType, Gender, SubscriptionEvent, Subscript
 
 uniffi::setup_scaffolding!();
 
+mod rules;
+pub use rules::*;
+
 uniffi::custom_type!(ClientId, String, {
     remote,
     lower: |id| id.to_string(),
@@ -26,7 +29,7 @@ uniffi::custom_type!(NaiveDate, String, {
 });
 
 /// Instants cross as the platform's native timestamp (`java.time.Instant`, `Date`).
-type Timestamp = DateTime<Utc>;
+pub(crate) type Timestamp = DateTime<Utc>;
 uniffi::custom_type!(Timestamp, SystemTime, {
     remote,
     lower: |t| SystemTime::from(t),
@@ -263,7 +266,7 @@ impl From<core::Error> for PowergymError {
     }
 }
 
-type Result<T> = std::result::Result<T, PowergymError>;
+pub(crate) type Result<T> = std::result::Result<T, PowergymError>;
 
 /// A registered gym member.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
