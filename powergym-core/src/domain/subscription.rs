@@ -164,6 +164,37 @@ pub fn initial_status(
     }
 }
 
+/// A subscription's covered days, inclusive, and whether it still holds them (every
+/// status but `canceled` does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// First covered day.
+    pub start: NaiveDate,
+    /// Last covered day.
+    pub end: NaiveDate,
+    /// The subscription's status.
+    pub status: SubscriptionStatus,
+}
+
+impl Period {
+    /// True when both periods hold a common day (canceled periods hold none).
+    pub fn overlaps(&self, other: &Period) -> bool {
+        let live = |p: &Period| p.status != SubscriptionStatus::Canceled;
+        live(self) && live(other) && self.start <= other.end && other.start <= self.end
+    }
+}
+
+/// Refuses a new period that shares a day with one of the client's live periods. The
+/// database's `subscriptions_no_overlap` constraint holds the same line under races.
+pub fn ensure_no_overlap(existing: &[Period], new: &Period) -> Result<()> {
+    if existing.iter().any(|p| p.overlaps(new)) {
+        return Err(Error::Conflict {
+            reason: "the client already has a subscription covering part of that period".into(),
+        });
+    }
+    Ok(())
+}
+
 /// The status after `event`, or [`Error::InvalidTransition`] when the event is illegal in
 /// the current status.
 pub fn transition(
@@ -308,6 +339,166 @@ mod tests {
         assert_eq!(initial_status(today, today, false), S::PendingPayment);
         assert_eq!(initial_status(yesterday, today, false), S::PendingPayment);
         assert_eq!(initial_status(today, today, true), S::Active);
+    }
+
+    #[test]
+    fn overlap() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let june = Period {
+            start: d("2025-06-01"),
+            end: d("2025-06-30"),
+            status: S::Active,
+        };
+        let july = Period {
+            start: d("2025-07-01"),
+            end: d("2025-07-31"),
+            status: S::Scheduled,
+        };
+        let last_day = Period {
+            start: d("2025-06-30"),
+            end: d("2025-07-29"),
+            status: S::PendingPayment,
+        };
+        assert!(ensure_no_overlap(&[june], &july).is_ok());
+        assert!(ensure_no_overlap(&[june], &last_day).is_err());
+        let canceled = Period {
+            status: S::Canceled,
+            ..june
+        };
+        assert!(ensure_no_overlap(&[canceled], &last_day).is_ok());
+    }
+
+    mod properties {
+        use super::super::*;
+        use super::{E, S};
+        use crate::domain::plan::{DurationUnit, PlanDuration, renewal_start};
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Create {
+                offset: i64,
+                unit: u8,
+                count: u32,
+                free: bool,
+            },
+            Renew {
+                unit: u8,
+                count: u32,
+            },
+            Pay {
+                index: usize,
+                full: bool,
+            },
+            Cancel {
+                index: usize,
+            },
+            NextDays {
+                days: i64,
+            },
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                (-40i64..60, 0u8..4, 1u32..4, any::<bool>()).prop_map(
+                    |(offset, unit, count, free)| Op::Create {
+                        offset,
+                        unit,
+                        count,
+                        free
+                    }
+                ),
+                (0u8..4, 1u32..4).prop_map(|(unit, count)| Op::Renew { unit, count }),
+                (0usize..8, any::<bool>()).prop_map(|(index, full)| Op::Pay { index, full }),
+                (0usize..8).prop_map(|index| Op::Cancel { index }),
+                (1i64..45).prop_map(|days| Op::NextDays { days }),
+            ]
+        }
+
+        struct Sub {
+            period: Period,
+            paid: bool,
+        }
+
+        fn daily_jobs(subs: &mut [Sub], today: NaiveDate) {
+            for s in subs.iter_mut() {
+                let ctx = TransitionContext {
+                    fully_paid: s.paid,
+                    start_reached: s.period.start <= today,
+                };
+                if s.period.status == S::Scheduled && s.period.start <= today {
+                    s.period.status =
+                        transition(s.period.status, E::StartDateReached, ctx).unwrap();
+                }
+                if s.period.end < today {
+                    if let Ok(to) = transition(s.period.status, E::EndDatePassed, ctx) {
+                        s.period.status = to;
+                    }
+                }
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn no_sequence_of_events_yields_two_live_periods_sharing_a_day(ops in proptest::collection::vec(op(), 1..40)) {
+                let units = DurationUnit::ALL;
+                let mut today: NaiveDate = "2025-01-15".parse().unwrap();
+                let mut subs: Vec<Sub> = Vec::new();
+                for op in ops {
+                    match op {
+                        Op::Create { offset, unit, count, free } => {
+                            let start = today + chrono::Duration::days(offset);
+                            let end = PlanDuration::new(units[unit as usize], count).unwrap().end_date(start).unwrap();
+                            let status = initial_status(start, today, free);
+                            let new = Period { start, end, status };
+                            let existing: Vec<Period> = subs.iter().map(|s| s.period).collect();
+                            if ensure_no_overlap(&existing, &new).is_ok() {
+                                subs.push(Sub { period: new, paid: free });
+                            }
+                        }
+                        Op::Renew { unit, count } => {
+                            let latest = subs.iter().filter(|s| s.period.status != S::Canceled).map(|s| s.period.end).max();
+                            let start = renewal_start(latest, today);
+                            let end = PlanDuration::new(units[unit as usize], count).unwrap().end_date(start).unwrap();
+                            let new = Period { start, end, status: initial_status(start, today, false) };
+                            let existing: Vec<Period> = subs.iter().map(|s| s.period).collect();
+                            prop_assert!(ensure_no_overlap(&existing, &new).is_ok(), "a renewal never overlaps");
+                            subs.push(Sub { period: new, paid: false });
+                        }
+                        Op::Pay { index, full } => {
+                            if let Some(s) = subs.get_mut(index) {
+                                let ctx = TransitionContext { fully_paid: full, start_reached: s.period.start <= today };
+                                if let Ok(to) = transition(s.period.status, E::Pay, ctx) {
+                                    s.period.status = to;
+                                    s.paid = full;
+                                }
+                            }
+                        }
+                        Op::Cancel { index } => {
+                            if let Some(s) = subs.get_mut(index) {
+                                if let Ok(to) = transition(s.period.status, E::Cancel, TransitionContext::default()) {
+                                    s.period.status = to;
+                                }
+                            }
+                        }
+                        Op::NextDays { days } => {
+                            today += chrono::Duration::days(days);
+                            daily_jobs(&mut subs, today);
+                        }
+                    }
+                    for (i, a) in subs.iter().enumerate() {
+                        prop_assert!(a.period.end >= a.period.start);
+                        for b in &subs[i + 1..] {
+                            prop_assert!(!a.period.overlaps(&b.period), "{:?} and {:?} share a day", a.period, b.period);
+                        }
+                        // Only a paid period that has started is active.
+                        if a.period.status == S::Active {
+                            prop_assert!(a.paid && a.period.start <= today);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
