@@ -430,10 +430,10 @@ mod tests {
                     s.period.status =
                         transition(s.period.status, E::StartDateReached, ctx).unwrap();
                 }
-                if s.period.end < today {
-                    if let Ok(to) = transition(s.period.status, E::EndDatePassed, ctx) {
-                        s.period.status = to;
-                    }
+                if s.period.end < today
+                    && let Ok(to) = transition(s.period.status, E::EndDatePassed, ctx)
+                {
+                    s.period.status = to;
                 }
             }
         }
@@ -475,10 +475,10 @@ mod tests {
                             }
                         }
                         Op::Cancel { index } => {
-                            if let Some(s) = subs.get_mut(index) {
-                                if let Ok(to) = transition(s.period.status, E::Cancel, TransitionContext::default()) {
-                                    s.period.status = to;
-                                }
+                            if let Some(s) = subs.get_mut(index)
+                                && let Ok(to) = transition(s.period.status, E::Cancel, TransitionContext::default())
+                            {
+                                s.period.status = to;
                             }
                         }
                         Op::NextDays { days } => {
