@@ -13,10 +13,47 @@ use crate::domain::calendar::{BusinessCalendar, SharedClock, SystemClock};
 use crate::domain::client::{Client, ClientInput, DocumentNumber, DocumentType, NewClient};
 use crate::domain::ids::ClientId;
 use crate::domain::paging::{Page, PageRequest};
+use crate::domain::staff::{Action, Actor, authorize};
 use crate::error::{Error, Result};
 use crate::migrate::Migrations;
 use crate::store::postgres::{PgStore, errors};
-use crate::store::{ActiveFilter, Store};
+use crate::store::{ActiveFilter, Store, StoreTransaction};
+
+mod checkin;
+mod payments;
+mod plans;
+mod staff;
+mod subscriptions;
+
+pub use payments::PaymentInput;
+pub use staff::StaffInput;
+pub use subscriptions::SubscriptionInput;
+
+/// Attempts a use case gets when it loses a race the database reports as retryable
+/// (serialization failure or deadlock).
+const MAX_ATTEMPTS: u32 = 3;
+
+/// Runs `attempt` again while it fails with a retryable error, a bounded number of times.
+/// Each attempt runs in a fresh transaction, so a retry never sees half of a failed one.
+pub(crate) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(e) if e.is_retryable() && tries < MAX_ATTEMPTS => {
+                tracing::debug!(
+                    attempt = tries,
+                    "retrying after a serialization failure or deadlock"
+                );
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Connection-pool settings. The defaults match the original deployment's pool (20
 /// connections plus 10 overflow, checked before use, recycled hourly).
@@ -154,6 +191,30 @@ impl Gym {
     /// Today's business date.
     pub fn today(&self) -> NaiveDate {
         self.calendar.today(self.clock.as_ref())
+    }
+
+    /// Starts a unit of work and checks, inside it, that `actor` may perform `action`:
+    /// the account is read in the same transaction, so a disabled account or a changed
+    /// role takes effect at once.
+    pub(crate) async fn begin_as(
+        &self,
+        actor: &Actor,
+        action: Action,
+    ) -> Result<Box<dyn StoreTransaction>> {
+        let mut tx = self.store.begin().await?;
+        let Some((staff, _)) = tx.staff_credentials(actor.username()).await? else {
+            return Err(Error::PermissionDenied {
+                action: action.as_str().to_owned(),
+            });
+        };
+        authorize(staff.role, staff.disabled, action)?;
+        Ok(tx)
+    }
+
+    /// The current instant and its business date.
+    pub(crate) fn now(&self) -> (chrono::DateTime<chrono::Utc>, NaiveDate) {
+        let now = self.clock.now();
+        (now, self.calendar.date_of(now))
     }
 
     /// Closes the pool; calls made afterwards fail with [`Error::ConnectionFailed`].

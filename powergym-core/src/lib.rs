@@ -1,20 +1,28 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod auth;
 pub mod domain;
 mod error;
 mod gym;
 pub mod migrate;
 pub mod store;
 
+pub use domain::access::{Attendance, CheckInMethod, CheckInOutcome};
 pub use domain::calendar::{BusinessCalendar, Clock, FixedClock, SystemClock};
 pub use domain::client::{Client, ClientInput, DocumentType, Gender, NewClient};
 pub use domain::ids::{ClientId, PlanId, SubscriptionId};
+pub use domain::money::{Currency, Money};
 pub use domain::paging::{Page, PageRequest};
+pub use domain::payment::{Payment, PaymentMethod, PaymentReceipt, PaymentStats, PriceSnapshot};
+pub use domain::plan::{DurationUnit, Plan, PlanInput};
+pub use domain::staff::{Action, Actor, Role, Staff};
+pub use domain::subscription::Subscription;
 pub use domain::subscription::{
     SubscriptionEvent, SubscriptionStatus, TransitionContext, initial_status, transition,
 };
 pub use error::{DenialReason, Error, Result};
-pub use gym::{Gym, GymOptions, PoolSettings};
+pub use gym::{Gym, GymOptions, PaymentInput, PoolSettings, StaffInput, SubscriptionInput};
 pub use migrate::{MigrationRecord, Migrations};
 pub use store::ActiveFilter;
+pub use store::DailyJobCounts;

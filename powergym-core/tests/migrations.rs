@@ -49,7 +49,8 @@ async fn public_tables(db: &TestDb) -> Vec<String> {
     .unwrap()
 }
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 11] = [
+    "access_denials",
     "attendances",
     "biometrics",
     "clients",
@@ -196,7 +197,11 @@ async fn step_by_step_history_current_and_revert() {
 
     m.revert().await.unwrap();
     assert_eq!(m.current_version().await.unwrap(), latest_version() - 1);
-    assert!(!public_tables(&db).await.contains(&"products".to_owned()));
+    assert!(
+        !public_tables(&db)
+            .await
+            .contains(&"access_denials".to_owned())
+    );
     m.revert_to(1).await.unwrap();
     assert_eq!(m.current_version().await.unwrap(), 1);
     assert!(!public_tables(&db).await.contains(&"clients".to_owned()));

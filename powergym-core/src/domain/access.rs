@@ -13,6 +13,72 @@ use crate::domain::subscription::{
 };
 use crate::error::DenialReason;
 
+/// How a client was identified at the door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckInMethod {
+    /// By document number.
+    Document,
+    /// By face.
+    Face,
+    /// By client id, chosen by staff.
+    Manual,
+}
+
+impl CheckInMethod {
+    /// The database label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Document => "document",
+            Self::Face => "face",
+            Self::Manual => "manual",
+        }
+    }
+}
+
+impl std::str::FromStr for CheckInMethod {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "document" => Ok(Self::Document),
+            "face" => Ok(Self::Face),
+            "manual" => Ok(Self::Manual),
+            _ => Err(crate::Error::validation(
+                "method",
+                "expected document, face or manual",
+            )),
+        }
+    }
+}
+
+/// A recorded check-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attendance {
+    /// Identifier.
+    pub id: uuid::Uuid,
+    /// Who entered.
+    pub client_id: crate::ClientId,
+    /// On which subscription.
+    pub subscription_id: Option<SubscriptionId>,
+    /// When.
+    pub entry_time: chrono::DateTime<chrono::Utc>,
+    /// The gym's business day of `entry_time`.
+    pub business_date: NaiveDate,
+    /// How the client was identified.
+    pub method: CheckInMethod,
+    /// Who let them in.
+    pub recorded_by: Option<String>,
+}
+
+/// What happened at the door. A denial is an answer, not an error: it is returned, and
+/// recorded for reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckInOutcome {
+    /// The client entered; the attendance was recorded.
+    Granted(Attendance),
+    /// The client may not enter.
+    Denied(crate::DenialReason),
+}
+
 /// A subscription as the decision needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubscriptionView {

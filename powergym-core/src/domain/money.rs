@@ -101,6 +101,12 @@ impl Money {
         Self::parse(field, d)
     }
 
+    /// Wraps a value read from a `NUMERIC(12,2)` column (the schema's CHECKs keep it
+    /// valid).
+    pub(crate) fn from_stored(d: Decimal) -> Self {
+        Self(d.normalize())
+    }
+
     /// The amount.
     pub fn amount(&self) -> Decimal {
         self.0
@@ -148,6 +154,10 @@ impl DiscountPercent {
             ));
         }
         Ok(Self(percent.normalize()))
+    }
+
+    pub(crate) fn from_stored(d: Decimal) -> Self {
+        Self(d.normalize())
     }
 
     /// A whole percentage known valid at compile time (1 to 100).

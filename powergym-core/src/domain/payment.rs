@@ -33,6 +33,18 @@ impl PriceSnapshot {
         }
     }
 
+    pub(crate) fn from_stored(
+        list_price: Money,
+        discount: Option<DiscountPercent>,
+        final_price: Money,
+    ) -> Self {
+        Self {
+            list_price,
+            discount,
+            final_price,
+        }
+    }
+
     /// Validates a list price and an optional discount percentage, then snapshots them.
     pub fn parse(list_price: Decimal, discount: Option<Decimal>) -> Result<Self> {
         let list_price = Money::parse("list_price", list_price)?;
@@ -83,9 +95,86 @@ impl PriceSnapshot {
     }
 }
 
+/// How a payment was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaymentMethod {
+    /// Cash at the desk.
+    Cash,
+    /// A QR bank transfer.
+    Qr,
+}
+
+impl PaymentMethod {
+    /// The database label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cash => "cash",
+            Self::Qr => "qr",
+        }
+    }
+}
+
+impl std::str::FromStr for PaymentMethod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cash" => Ok(Self::Cash),
+            "qr" => Ok(Self::Qr),
+            _ => Err(Error::validation("payment_method", "expected cash or qr")),
+        }
+    }
+}
+
+/// A recorded payment (a receipt).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// Identifier.
+    pub id: uuid::Uuid,
+    /// The subscription paid for.
+    pub subscription_id: crate::SubscriptionId,
+    /// Amount received.
+    pub amount: Money,
+    /// How it was paid.
+    pub method: PaymentMethod,
+    /// When it was received.
+    pub payment_date: chrono::DateTime<chrono::Utc>,
+    /// Who received it.
+    pub received_by: Option<String>,
+    /// Free-text note.
+    pub notes: Option<String>,
+    /// The caller's retry key, if one was given.
+    pub idempotency_key: Option<String>,
+}
+
+/// A payment and what it did to its subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentReceipt {
+    /// The payment (the first one, when a retried call carried the same key).
+    pub payment: Payment,
+    /// Still owed after it.
+    pub balance: Money,
+    /// The subscription's status after it.
+    pub status: SubscriptionStatus,
+}
+
+/// Totals of payments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentStats {
+    /// Number of payments.
+    pub count: u64,
+    /// Their sum.
+    pub total_paid: Money,
+    /// What is still owed on payable subscriptions (from their price snapshots).
+    pub remaining_debt: Money,
+    /// The latest payment's time.
+    pub last_payment_date: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// The result of accepting a payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaymentOutcome {
+    /// This payment's amount, validated.
+    pub amount: Money,
     /// Total paid including this payment.
     pub paid: Money,
     /// Still owed after this payment.
@@ -131,6 +220,7 @@ pub fn accept_payment(
         },
     )?;
     Ok(PaymentOutcome {
+        amount,
         paid,
         balance,
         status,

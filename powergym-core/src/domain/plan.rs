@@ -155,6 +155,101 @@ fn add_months_anchored(start: NaiveDate, months: u32) -> Option<NaiveDate> {
     }
 }
 
+/// A membership plan as sold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Identifier.
+    pub id: crate::PlanId,
+    /// Name shown to members.
+    pub name: String,
+    /// Unique URL-friendly key, if any.
+    pub slug: Option<String>,
+    /// Longer description.
+    pub description: Option<String>,
+    /// Current list price.
+    pub price: crate::domain::money::Money,
+    /// Currency of the price.
+    pub currency: crate::domain::money::Currency,
+    /// Length of a period.
+    pub duration: PlanDuration,
+    /// Inactive plans are not sold.
+    pub is_active: bool,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A new plan as typed by an admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanInput {
+    /// Name (1–150 characters).
+    pub name: String,
+    /// Unique key (lower-case letters, digits and dashes), optional.
+    pub slug: Option<String>,
+    /// Description, optional.
+    pub description: Option<String>,
+    /// List price.
+    pub price: rust_decimal::Decimal,
+    /// Currency code; COP when absent.
+    pub currency: Option<String>,
+    /// Unit of the duration.
+    pub duration_unit: DurationUnit,
+    /// Units per period.
+    pub duration_count: u32,
+}
+
+/// A validated new plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlan {
+    pub(crate) name: String,
+    pub(crate) slug: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) price: crate::domain::money::Money,
+    pub(crate) currency: crate::domain::money::Currency,
+    pub(crate) duration: PlanDuration,
+}
+
+impl NewPlan {
+    /// Validates every field.
+    pub fn parse(input: PlanInput) -> Result<Self> {
+        let name = input.name.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() || name.chars().count() > 150 {
+            return Err(Error::validation("name", "must be 1 to 150 characters"));
+        }
+        let slug = match input.slug.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => {
+                let ok = s.len() <= 150
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !s.starts_with('-')
+                    && !s.ends_with('-');
+                if !ok {
+                    return Err(Error::validation(
+                        "slug",
+                        "must be lower-case letters, digits and inner dashes, at most 150",
+                    ));
+                }
+                Some(s.to_owned())
+            }
+        };
+        let description = input
+            .description
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty());
+        Ok(Self {
+            name,
+            slug,
+            description,
+            price: crate::domain::money::Money::parse("price", input.price)?,
+            currency: match input.currency {
+                Some(c) => crate::domain::money::Currency::parse(&c)?,
+                None => crate::domain::money::Currency::COP,
+            },
+            duration: PlanDuration::new(input.duration_unit, input.duration_count)?,
+        })
+    }
+}
+
 /// Where a renewal starts: the day after the client's latest period ends (or `today`
 /// when the client has no period ending today or later).
 pub fn renewal_start(latest_end: Option<NaiveDate>, today: NaiveDate) -> NaiveDate {

@@ -272,6 +272,42 @@ impl Username {
     }
 }
 
+/// A staff account as stored (never its password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staff {
+    /// Login name.
+    pub username: String,
+    /// E-mail address, if any.
+    pub email: Option<String>,
+    /// Display name, if any.
+    pub full_name: Option<String>,
+    /// Role.
+    pub role: Role,
+    /// A disabled account can do nothing.
+    pub disabled: bool,
+    /// When the account was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Who performs a use case. Obtained from [`crate::Gym::authenticate`] or
+/// [`crate::Gym::acting_as`]; every use case re-reads the account inside its own
+/// transaction, so a member disabled a moment ago can no longer act.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Actor {
+    username: String,
+}
+
+impl Actor {
+    pub(crate) fn new(username: String) -> Self {
+        Self { username }
+    }
+
+    /// The acting staff member's username.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+}
+
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest password accepted (argon2 hashes any length, but unbounded input is a

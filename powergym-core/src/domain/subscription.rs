@@ -147,6 +147,45 @@ pub struct TransitionContext {
     pub start_reached: bool,
 }
 
+/// A stored subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// Identifier.
+    pub id: crate::SubscriptionId,
+    /// Whose it is.
+    pub client_id: crate::ClientId,
+    /// Which plan was bought.
+    pub plan_id: crate::PlanId,
+    /// First covered day.
+    pub start_date: NaiveDate,
+    /// Last covered day.
+    pub end_date: NaiveDate,
+    /// Status as stored (see [`crate::domain::access::effective_status`] for the status
+    /// on a given day before the daily jobs run).
+    pub status: SubscriptionStatus,
+    /// Price fixed at purchase.
+    pub price: crate::domain::payment::PriceSnapshot,
+    /// Currency of the price.
+    pub currency: crate::domain::money::Currency,
+    /// Day it was canceled.
+    pub cancellation_date: Option<NaiveDate>,
+    /// Why it was canceled.
+    pub cancellation_reason: Option<String>,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Subscription {
+    /// Its covered days and status.
+    pub fn period(&self) -> Period {
+        Period {
+            start: self.start_date,
+            end: self.end_date,
+            status: self.status,
+        }
+    }
+}
+
 /// The status a new subscription (created or renewed) starts in.
 ///
 /// A period that starts later is `Scheduled`, even when it is free: the daily job makes

@@ -6,11 +6,17 @@
 //! a failed call leaves nothing half-written.
 
 use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::client::{Client, DocumentNumber, NewClient};
-use crate::domain::ids::ClientId;
+use crate::domain::ids::{ClientId, PlanId, SubscriptionId};
+use crate::domain::money::{Currency, Money};
 use crate::domain::paging::{Page, PageRequest};
-use crate::error::Result;
+use crate::domain::payment::{Payment, PaymentMethod, PaymentStats, PriceSnapshot};
+use crate::domain::plan::{NewPlan, Plan};
+use crate::domain::staff::{Role, Staff};
+use crate::domain::subscription::{Subscription, SubscriptionStatus};
+use crate::error::{DenialReason, Result};
 
 pub mod postgres;
 
@@ -26,7 +32,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
 /// A unit of work: all repositories, one atomic commit.
 #[async_trait]
-pub trait StoreTransaction: ClientRepository + Send {
+pub trait StoreTransaction:
+    ClientRepository
+    + StaffRepository
+    + PlanRepository
+    + SubscriptionRepository
+    + PaymentRepository
+    + AttendanceRepository
+    + Send
+{
     /// Makes every write of this unit of work durable, or none of them.
     async fn commit(self: Box<Self>) -> Result<()>;
 }
@@ -62,4 +76,244 @@ pub trait ClientRepository {
         filter: ActiveFilter,
         page: PageRequest,
     ) -> Result<Page<Client>>;
+}
+
+/// A validated new staff account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewStaff {
+    /// Login name (already validated).
+    pub username: String,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Display name.
+    pub full_name: Option<String>,
+    /// Role.
+    pub role: Role,
+    /// argon2id PHC hash of the password.
+    pub password_hash: String,
+}
+
+/// Storage of staff accounts.
+#[async_trait]
+pub trait StaffRepository {
+    /// Stores a new account; a taken username or e-mail is `AlreadyExists`.
+    async fn insert_staff(&mut self, staff: &NewStaff) -> Result<Staff>;
+    /// The account and its password hash, if the username exists.
+    async fn staff_credentials(&mut self, username: &str) -> Result<Option<(Staff, String)>>;
+    /// The account, locked until the transaction ends (`NotFound` when absent).
+    async fn lock_staff(&mut self, username: &str) -> Result<Staff>;
+    /// Locks every enabled admin account and returns how many there are, so two
+    /// concurrent demotions cannot both pass the last-admin check.
+    async fn lock_active_admins(&mut self) -> Result<u32>;
+    /// Holds off concurrent account creation until the transaction ends (the first
+    /// admin is created exactly once).
+    async fn lock_staff_directory(&mut self) -> Result<()>;
+    /// How many accounts exist.
+    async fn count_staff(&mut self) -> Result<u64>;
+    /// Changes the role.
+    async fn set_staff_role(&mut self, username: &str, role: Role) -> Result<Staff>;
+    /// Disables or enables.
+    async fn set_staff_disabled(&mut self, username: &str, disabled: bool) -> Result<Staff>;
+    /// Replaces the password hash.
+    async fn set_staff_password(&mut self, username: &str, password_hash: &str) -> Result<()>;
+    /// Deletes the account.
+    async fn delete_staff(&mut self, username: &str) -> Result<()>;
+    /// Every account, by username.
+    async fn list_staff(&mut self) -> Result<Vec<Staff>>;
+}
+
+/// Storage of plans.
+#[async_trait]
+pub trait PlanRepository {
+    /// Stores a new plan; a taken slug is `AlreadyExists`.
+    async fn insert_plan(&mut self, plan: &NewPlan, created_by: &str) -> Result<Plan>;
+    /// The plan with this id.
+    async fn plan_by_id(&mut self, id: PlanId) -> Result<Plan>;
+    /// The plan with this slug.
+    async fn plan_by_slug(&mut self, slug: &str) -> Result<Plan>;
+    /// A page of plans by name; only active ones when `active_only`.
+    async fn list_plans(&mut self, active_only: bool, page: PageRequest) -> Result<Page<Plan>>;
+    /// Activates or deactivates.
+    async fn set_plan_active(&mut self, id: PlanId, active: bool) -> Result<Plan>;
+}
+
+/// A subscription ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSubscription {
+    /// Whose it is.
+    pub client_id: ClientId,
+    /// Which plan.
+    pub plan_id: PlanId,
+    /// First day.
+    pub start_date: NaiveDate,
+    /// Last day.
+    pub end_date: NaiveDate,
+    /// Initial status.
+    pub status: SubscriptionStatus,
+    /// Price fixed now.
+    pub price: PriceSnapshot,
+    /// Currency.
+    pub currency: Currency,
+    /// Who sold it.
+    pub created_by: String,
+}
+
+/// What the daily jobs changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DailyJobCounts {
+    /// Paid scheduled subscriptions whose start arrived, now active.
+    pub activated: u64,
+    /// Unpaid scheduled subscriptions whose start arrived, now pending payment.
+    pub awaiting_payment: u64,
+    /// Active subscriptions past their end, now expired.
+    pub expired: u64,
+    /// Unpaid subscriptions past their end, now expired.
+    pub expired_unpaid: u64,
+    /// Pending rewards past their last day, now expired.
+    pub expired_rewards: u64,
+}
+
+/// Storage of subscriptions.
+#[async_trait]
+pub trait SubscriptionRepository {
+    /// Locks the client's row until the transaction ends: creates, renewals and
+    /// cancellations of one client run one at a time.
+    async fn lock_client(&mut self, id: ClientId) -> Result<Client>;
+    /// Stores a subscription; a period sharing a day with a live one is `Conflict`.
+    async fn insert_subscription(&mut self, new: &NewSubscription) -> Result<Subscription>;
+    /// The subscription and its total paid; `lock` holds its row until commit.
+    async fn subscription_with_paid(
+        &mut self,
+        id: SubscriptionId,
+        lock: bool,
+    ) -> Result<(Subscription, Money)>;
+    /// Every subscription of a client with its total paid, newest first.
+    async fn client_subscriptions(
+        &mut self,
+        client: ClientId,
+    ) -> Result<Vec<(Subscription, Money)>>;
+    /// A page of all subscriptions, newest first, optionally of one status.
+    async fn list_subscriptions(
+        &mut self,
+        status: Option<SubscriptionStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Subscription>>;
+    /// Moves a subscription from `from` to `to`; `Conflict` when it is no longer in
+    /// `from` (a concurrent change won).
+    async fn update_subscription_status(
+        &mut self,
+        id: SubscriptionId,
+        from: SubscriptionStatus,
+        to: SubscriptionStatus,
+    ) -> Result<()>;
+    /// Cancels a subscription that is in `from`.
+    async fn cancel_subscription(
+        &mut self,
+        id: SubscriptionId,
+        from: SubscriptionStatus,
+        date: NaiveDate,
+        reason: Option<&str>,
+        by: &str,
+    ) -> Result<Subscription>;
+    /// The daily jobs for `today`, set-based, idempotent.
+    async fn run_daily_jobs(&mut self, today: NaiveDate) -> Result<DailyJobCounts>;
+}
+
+/// A payment ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    /// The subscription paid for.
+    pub subscription_id: SubscriptionId,
+    /// Amount.
+    pub amount: Money,
+    /// Method.
+    pub method: PaymentMethod,
+    /// Who received it.
+    pub received_by: String,
+    /// Note.
+    pub notes: Option<String>,
+    /// The caller's retry key.
+    pub idempotency_key: Option<String>,
+}
+
+/// Storage of payments.
+#[async_trait]
+pub trait PaymentRepository {
+    /// The payment recorded under this retry key, if any.
+    async fn payment_by_idempotency_key(&mut self, key: &str) -> Result<Option<Payment>>;
+    /// Stores a payment.
+    async fn insert_payment(&mut self, new: &NewPayment) -> Result<Payment>;
+    /// A page of a subscription's payments, newest first.
+    async fn subscription_payments(
+        &mut self,
+        id: SubscriptionId,
+        page: PageRequest,
+    ) -> Result<Page<Payment>>;
+    /// A page of a client's payments, newest first.
+    async fn client_payments(&mut self, id: ClientId, page: PageRequest) -> Result<Page<Payment>>;
+    /// Totals for one subscription, or for all of a client's.
+    async fn payment_stats(&mut self, scope: PaymentScope) -> Result<PaymentStats>;
+}
+
+/// Whose payments a statistic covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentScope {
+    /// One subscription.
+    Subscription(SubscriptionId),
+    /// Every subscription of a client.
+    Client(ClientId),
+}
+
+/// A check-in ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttendance {
+    /// Who entered.
+    pub client_id: ClientId,
+    /// On which subscription.
+    pub subscription_id: SubscriptionId,
+    /// When.
+    pub entry_time: DateTime<Utc>,
+    /// The business day of `entry_time`.
+    pub business_date: NaiveDate,
+    /// How the client was identified.
+    pub method: crate::domain::access::CheckInMethod,
+    /// Who let them in.
+    pub recorded_by: String,
+}
+
+/// Storage of attendances and refused check-ins.
+#[async_trait]
+pub trait AttendanceRepository {
+    /// Whether the client already checked in on this business day.
+    async fn has_attendance_on(&mut self, client: ClientId, day: NaiveDate) -> Result<bool>;
+    /// Stores a check-in; a second one on the same business day is
+    /// `AccessDenied(AlreadyCheckedIn)`.
+    async fn insert_attendance(
+        &mut self,
+        new: &NewAttendance,
+    ) -> Result<crate::domain::access::Attendance>;
+    /// Records a refused check-in for reports.
+    async fn insert_denial(
+        &mut self,
+        client: Option<ClientId>,
+        reason: DenialReason,
+        method: crate::domain::access::CheckInMethod,
+        at: DateTime<Utc>,
+        day: NaiveDate,
+        by: &str,
+    ) -> Result<()>;
+    /// A page of a client's attendances, newest first, optionally within business days.
+    async fn client_attendances(
+        &mut self,
+        client: ClientId,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        page: PageRequest,
+    ) -> Result<Page<crate::domain::access::Attendance>>;
+    /// Refused check-ins per reason between two business days, inclusive.
+    async fn denial_counts(
+        &mut self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(DenialReason, u64)>>;
 }

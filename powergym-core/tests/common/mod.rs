@@ -63,12 +63,26 @@ impl TestDb {
     }
 
     pub async fn gym(&self) -> Gym {
+        self.gym_with(GymOptions::default()).await
+    }
+
+    /// A gym whose clock is stopped at `instant` (RFC 3339).
+    pub async fn gym_at(&self, instant: &str) -> Gym {
+        let now: chrono::DateTime<chrono::Utc> = instant.parse().expect("RFC 3339 instant");
+        let options = GymOptions {
+            clock: std::sync::Arc::new(powergym_core::FixedClock(now)),
+            ..GymOptions::default()
+        };
+        self.gym_with(options).await
+    }
+
+    async fn gym_with(&self, base: GymOptions) -> Gym {
         let options = GymOptions {
             pool: PoolSettings {
                 max_connections: 60,
                 ..PoolSettings::default()
             },
-            ..GymOptions::default()
+            ..base
         };
         Gym::connect_with(&self.url, options)
             .await

@@ -16,12 +16,12 @@ use crate::store::{ActiveFilter, ClientRepository};
 
 /// Column list shared by every client query; enums read as text so the row struct stays
 /// free of database-specific types.
-const CLIENT_COLUMNS: &str = "id, dni_type::text as dni_type, dni_number, first_name, \
+pub(super) const CLIENT_COLUMNS: &str = "id, dni_type::text as dni_type, dni_number, first_name, \
     middle_name, last_name, second_last_name, phone, alternative_phone, email, birth_date, \
     gender::text as gender, address, is_active, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
-struct ClientRow {
+pub(super) struct ClientRow {
     id: Uuid,
     dni_type: String,
     dni_number: String,

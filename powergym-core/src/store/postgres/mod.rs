@@ -10,8 +10,13 @@ use sqlx::postgres::Postgres;
 use crate::error::Result;
 use crate::store::{Store, StoreTransaction};
 
+mod attendance;
 mod clients;
 pub(crate) mod errors;
+mod payments;
+mod plans;
+mod staff;
+mod subscriptions;
 
 /// PostgreSQL storage over a connection pool.
 #[derive(Clone)]

@@ -1,0 +1,165 @@
+//! Payment use cases.
+
+use rust_decimal::Decimal;
+
+use crate::domain::ids::{ClientId, SubscriptionId};
+use crate::domain::paging::{Page, PageRequest};
+use crate::domain::payment::{
+    Payment, PaymentMethod, PaymentReceipt, PaymentStats, accept_payment,
+};
+use crate::domain::staff::{Action, Actor};
+use crate::error::{Error, Result};
+use crate::gym::{Gym, retrying};
+use crate::store::{NewPayment, PaymentScope};
+
+/// A payment as taken at the desk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentInput {
+    /// The subscription paid for.
+    pub subscription_id: SubscriptionId,
+    /// Amount (more than zero, at most the balance, two decimals).
+    pub amount: Decimal,
+    /// How it was paid.
+    pub method: PaymentMethod,
+    /// Free-text note, optional (at most 500 characters).
+    pub notes: Option<String>,
+    /// A key the caller reuses when it retries the same payment: the retry returns the
+    /// first receipt and writes nothing.
+    pub idempotency_key: Option<String>,
+}
+
+impl Gym {
+    /// Records a payment. The subscription row is locked for the whole transaction, the
+    /// amount may not exceed the balance, and the subscription becomes `active` in the
+    /// same transaction when it is fully paid and started.
+    pub async fn record_payment(
+        &self,
+        actor: &Actor,
+        input: PaymentInput,
+    ) -> Result<PaymentReceipt> {
+        let notes = input
+            .notes
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
+        if notes.as_ref().is_some_and(|n| n.chars().count() > 500) {
+            return Err(Error::validation("notes", "must be at most 500 characters"));
+        }
+        let key = input
+            .idempotency_key
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_owned);
+        if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 100) {
+            return Err(Error::validation(
+                "idempotency_key",
+                "must be 1 to 100 characters",
+            ));
+        }
+        let attempt = || async {
+            let (_, today) = self.now();
+            let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+            let (sub, paid) = tx
+                .subscription_with_paid(input.subscription_id, true)
+                .await?;
+            if let Some(key) = key.as_deref()
+                && let Some(first) = tx.payment_by_idempotency_key(key).await?
+            {
+                if first.subscription_id != input.subscription_id
+                    || first.amount.amount() != input.amount
+                {
+                    return Err(Error::Conflict {
+                        reason: "the idempotency key was already used for a different payment"
+                            .into(),
+                    });
+                }
+                return Ok(PaymentReceipt {
+                    payment: first,
+                    balance: sub.price.balance(paid),
+                    status: sub.status,
+                });
+            }
+            let outcome = accept_payment(
+                sub.status,
+                &sub.price,
+                paid,
+                input.amount,
+                sub.start_date,
+                today,
+            )?;
+            let payment = tx
+                .insert_payment(&NewPayment {
+                    subscription_id: sub.id,
+                    amount: outcome.amount,
+                    method: input.method,
+                    received_by: actor.username().to_owned(),
+                    notes: notes.clone(),
+                    idempotency_key: key.clone(),
+                })
+                .await?;
+            if outcome.status != sub.status {
+                tx.update_subscription_status(sub.id, sub.status, outcome.status)
+                    .await?;
+            }
+            tx.commit().await?;
+            tracing::info!(subscription_id = %sub.id, status = %outcome.status, "payment recorded");
+            Ok(PaymentReceipt {
+                payment,
+                balance: outcome.balance,
+                status: outcome.status,
+            })
+        };
+        // Two first calls with one key on different subscriptions race to the unique
+        // index; the loser runs again and finds the winner's receipt.
+        match retrying(attempt).await {
+            Err(Error::AlreadyExists {
+                field: "idempotency_key",
+                ..
+            }) => retrying(attempt).await,
+            other => other,
+        }
+    }
+
+    /// A page of a subscription's payments, newest first.
+    pub async fn subscription_payments(
+        &self,
+        actor: &Actor,
+        id: SubscriptionId,
+        page: PageRequest,
+    ) -> Result<Page<Payment>> {
+        let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+        tx.subscription_with_paid(id, false).await?;
+        tx.subscription_payments(id, page).await
+    }
+
+    /// A page of a client's payments, newest first.
+    pub async fn client_payments(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        page: PageRequest,
+    ) -> Result<Page<Payment>> {
+        let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+        tx.client_by_id(id).await?;
+        tx.client_payments(id, page).await
+    }
+
+    /// Payment totals and the real debt of one subscription.
+    pub async fn subscription_payment_stats(
+        &self,
+        actor: &Actor,
+        id: SubscriptionId,
+    ) -> Result<PaymentStats> {
+        let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+        tx.subscription_with_paid(id, false).await?;
+        tx.payment_stats(PaymentScope::Subscription(id)).await
+    }
+
+    /// Payment totals and the real debt across a client's subscriptions.
+    pub async fn client_payment_stats(&self, actor: &Actor, id: ClientId) -> Result<PaymentStats> {
+        let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+        tx.client_by_id(id).await?;
+        tx.payment_stats(PaymentScope::Client(id)).await
+    }
+}

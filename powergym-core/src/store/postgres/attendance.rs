@@ -1,0 +1,174 @@
+//! Attendances and refused check-ins on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::AssertSqlSafe;
+use uuid::Uuid;
+
+use super::{PgTransaction, errors};
+use crate::domain::access::{Attendance, CheckInMethod};
+use crate::domain::ids::{ClientId, SubscriptionId};
+use crate::domain::paging::{Page, PageRequest};
+use crate::error::{DenialReason, Error, Result};
+use crate::store::{AttendanceRepository, NewAttendance};
+
+const COLUMNS: &str = "id, client_id, subscription_id, entry_time, business_date, \
+    method::text as method, recorded_by";
+
+const REASONS: [DenialReason; 6] = [
+    DenialReason::ClientInactive,
+    DenialReason::NoSubscription,
+    DenialReason::NotStartedYet,
+    DenialReason::Expired,
+    DenialReason::Unpaid,
+    DenialReason::AlreadyCheckedIn,
+];
+
+#[derive(sqlx::FromRow)]
+struct AttendanceRow {
+    id: Uuid,
+    client_id: Uuid,
+    subscription_id: Option<Uuid>,
+    entry_time: DateTime<Utc>,
+    business_date: NaiveDate,
+    method: String,
+    recorded_by: Option<String>,
+}
+
+impl TryFrom<AttendanceRow> for Attendance {
+    type Error = Error;
+    fn try_from(r: AttendanceRow) -> Result<Self> {
+        Ok(Attendance {
+            id: r.id,
+            client_id: ClientId::from_uuid(r.client_id),
+            subscription_id: r.subscription_id.map(SubscriptionId::from_uuid),
+            entry_time: r.entry_time,
+            business_date: r.business_date,
+            method: r.method.parse()?,
+            recorded_by: r.recorded_by,
+        })
+    }
+}
+
+#[async_trait]
+impl AttendanceRepository for PgTransaction {
+    async fn has_attendance_on(&mut self, client: ClientId, day: NaiveDate) -> Result<bool> {
+        sqlx::query_scalar(
+            "select exists (select 1 from attendances where client_id = $1 and business_date = $2)",
+        )
+        .bind(client.as_uuid())
+        .bind(day)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(errors::map)
+    }
+
+    async fn insert_attendance(&mut self, n: &NewAttendance) -> Result<Attendance> {
+        let sql = format!(
+            "insert into attendances (client_id, subscription_id, entry_time, business_date, method, recorded_by) \
+             values ($1, $2, $3, $4, $5::check_in_method_enum, $6) returning {COLUMNS}"
+        );
+        let row: AttendanceRow = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(n.client_id.as_uuid())
+            .bind(n.subscription_id.as_uuid())
+            .bind(n.entry_time)
+            .bind(n.business_date)
+            .bind(n.method.as_str())
+            .bind(&n.recorded_by)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        row.try_into()
+    }
+
+    async fn insert_denial(
+        &mut self,
+        client: Option<ClientId>,
+        reason: DenialReason,
+        method: CheckInMethod,
+        at: DateTime<Utc>,
+        day: NaiveDate,
+        by: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "insert into access_denials (client_id, reason, method, occurred_at, business_date, recorded_by) \
+             values ($1, $2, $3::check_in_method_enum, $4, $5, $6)",
+        )
+        .bind(client.map(|c| c.as_uuid()))
+        .bind(reason.code())
+        .bind(method.as_str())
+        .bind(at)
+        .bind(day)
+        .bind(by)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        Ok(())
+    }
+
+    async fn client_attendances(
+        &mut self,
+        client: ClientId,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        page: PageRequest,
+    ) -> Result<Page<Attendance>> {
+        let filter = "client_id = $1 and ($2::date is null or business_date >= $2) \
+                      and ($3::date is null or business_date <= $3)";
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "select count(*) from attendances where {filter}"
+        )))
+        .bind(client.as_uuid())
+        .bind(from)
+        .bind(to)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        let sql = format!(
+            "select {COLUMNS} from attendances where {filter} order by entry_time desc, id desc limit $4 offset $5"
+        );
+        let rows: Vec<AttendanceRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(client.as_uuid())
+            .bind(from)
+            .bind(to)
+            .bind(i64::from(page.limit()))
+            .bind(page.offset() as i64)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(Attendance::try_from)
+                .collect::<Result<_>>()?,
+            total: total as u64,
+            limit: page.limit(),
+            offset: page.offset(),
+        })
+    }
+
+    async fn denial_counts(
+        &mut self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(DenialReason, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "select reason, count(*) from access_denials where business_date between $1 and $2 \
+             group by reason order by reason",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(code, n)| {
+                REASONS
+                    .iter()
+                    .find(|r| r.code() == code)
+                    .map(|r| (*r, n as u64))
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,290 @@
+//! Subscriptions on PostgreSQL, and the daily jobs as set-based statements.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::AssertSqlSafe;
+use uuid::Uuid;
+
+use super::clients::{CLIENT_COLUMNS, ClientRow};
+use super::{PgTransaction, errors};
+use crate::domain::client::Client;
+use crate::domain::ids::{ClientId, PlanId, SubscriptionId};
+use crate::domain::money::{Currency, DiscountPercent, Money};
+use crate::domain::paging::{Page, PageRequest};
+use crate::domain::payment::PriceSnapshot;
+use crate::domain::subscription::{Subscription, SubscriptionStatus};
+use crate::error::{Error, Result};
+use crate::store::{DailyJobCounts, NewSubscription, SubscriptionRepository};
+
+pub(super) const COLUMNS: &str = "s.id, s.client_id, s.plan_id, s.start_date, s.end_date, \
+    s.status::text as status, s.list_price, s.discount_percentage, s.final_price, s.currency, \
+    s.cancellation_date, s.cancellation_reason, s.created_at";
+
+/// Total paid per subscription, joined where a query needs it.
+const PAID: &str =
+    "coalesce((select sum(p.amount) from payments p where p.subscription_id = s.id), 0) as paid";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SubscriptionRow {
+    id: Uuid,
+    client_id: Uuid,
+    plan_id: Uuid,
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+    status: String,
+    list_price: Decimal,
+    discount_percentage: Option<Decimal>,
+    final_price: Decimal,
+    currency: String,
+    cancellation_date: Option<NaiveDate>,
+    cancellation_reason: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct WithPaid {
+    #[sqlx(flatten)]
+    sub: SubscriptionRow,
+    paid: Decimal,
+}
+
+impl TryFrom<SubscriptionRow> for Subscription {
+    type Error = Error;
+    fn try_from(r: SubscriptionRow) -> Result<Self> {
+        Ok(Subscription {
+            id: SubscriptionId::from_uuid(r.id),
+            client_id: ClientId::from_uuid(r.client_id),
+            plan_id: PlanId::from_uuid(r.plan_id),
+            start_date: r.start_date,
+            end_date: r.end_date,
+            status: r.status.parse()?,
+            price: PriceSnapshot::from_stored(
+                Money::from_stored(r.list_price),
+                r.discount_percentage.map(DiscountPercent::from_stored),
+                Money::from_stored(r.final_price),
+            ),
+            currency: Currency::parse(&r.currency)?,
+            cancellation_date: r.cancellation_date,
+            cancellation_reason: r.cancellation_reason,
+            created_at: r.created_at,
+        })
+    }
+}
+
+fn with_paid(w: WithPaid) -> Result<(Subscription, Money)> {
+    Ok((w.sub.try_into()?, Money::from_stored(w.paid)))
+}
+
+fn not_found(entity: &'static str) -> impl Fn(sqlx::Error) -> Error {
+    move |err| match err {
+        sqlx::Error::RowNotFound => Error::NotFound { entity },
+        other => errors::map(other),
+    }
+}
+
+#[async_trait]
+impl SubscriptionRepository for PgTransaction {
+    async fn lock_client(&mut self, id: ClientId) -> Result<Client> {
+        let sql = format!("select {CLIENT_COLUMNS} from clients where id = $1 for update");
+        let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id.as_uuid())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(not_found("client"))?;
+        row.try_into()
+    }
+
+    async fn insert_subscription(&mut self, n: &NewSubscription) -> Result<Subscription> {
+        let sql = format!(
+            "insert into subscriptions as s (client_id, plan_id, start_date, end_date, status, \
+             list_price, discount_percentage, final_price, currency, created_by) \
+             values ($1, $2, $3, $4, $5::subscription_status_enum, $6, $7, $8, $9, $10) \
+             returning {COLUMNS}"
+        );
+        let row: SubscriptionRow = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(n.client_id.as_uuid())
+            .bind(n.plan_id.as_uuid())
+            .bind(n.start_date)
+            .bind(n.end_date)
+            .bind(n.status.as_str())
+            .bind(n.price.list_price().amount())
+            .bind(n.price.discount().map(|d| d.value()))
+            .bind(n.price.final_price().amount())
+            .bind(n.currency.as_str())
+            .bind(&n.created_by)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        row.try_into()
+    }
+
+    async fn subscription_with_paid(
+        &mut self,
+        id: SubscriptionId,
+        lock: bool,
+    ) -> Result<(Subscription, Money)> {
+        // The lock is taken on the subscription row alone; the paid sum is read after
+        // it, so every payment committed before the lock was granted is counted.
+        if lock {
+            sqlx::query("select 1 from subscriptions where id = $1 for update")
+                .bind(id.as_uuid())
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(not_found("subscription"))?;
+        }
+        let sql = format!("select {COLUMNS}, {PAID} from subscriptions s where s.id = $1");
+        let row: WithPaid = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id.as_uuid())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(not_found("subscription"))?;
+        with_paid(row)
+    }
+
+    async fn client_subscriptions(
+        &mut self,
+        client: ClientId,
+    ) -> Result<Vec<(Subscription, Money)>> {
+        let sql = format!(
+            "select {COLUMNS}, {PAID} from subscriptions s where s.client_id = $1 \
+             order by s.created_at desc, s.id desc"
+        );
+        let rows: Vec<WithPaid> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(client.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        rows.into_iter().map(with_paid).collect()
+    }
+
+    async fn list_subscriptions(
+        &mut self,
+        status: Option<SubscriptionStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Subscription>> {
+        let label = status.map(SubscriptionStatus::as_str);
+        let total: i64 = sqlx::query_scalar(
+            "select count(*) from subscriptions where ($1::text is null or status::text = $1)",
+        )
+        .bind(label)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        let sql = format!(
+            "select {COLUMNS} from subscriptions s where ($1::text is null or s.status::text = $1) \
+             order by s.created_at desc, s.id desc limit $2 offset $3"
+        );
+        let rows: Vec<SubscriptionRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(label)
+            .bind(i64::from(page.limit()))
+            .bind(page.offset() as i64)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(Subscription::try_from)
+                .collect::<Result<_>>()?,
+            total: total as u64,
+            limit: page.limit(),
+            offset: page.offset(),
+        })
+    }
+
+    async fn update_subscription_status(
+        &mut self,
+        id: SubscriptionId,
+        from: SubscriptionStatus,
+        to: SubscriptionStatus,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "update subscriptions set status = $3::subscription_status_enum \
+             where id = $1 and status = $2::subscription_status_enum",
+        )
+        .bind(id.as_uuid())
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::Conflict {
+                reason: format!("the subscription is no longer {from}; reload it and try again"),
+            });
+        }
+        Ok(())
+    }
+
+    async fn cancel_subscription(
+        &mut self,
+        id: SubscriptionId,
+        from: SubscriptionStatus,
+        date: NaiveDate,
+        reason: Option<&str>,
+        by: &str,
+    ) -> Result<Subscription> {
+        let sql = format!(
+            "update subscriptions as s set status = 'canceled', cancellation_date = $3, \
+             cancellation_reason = $4, canceled_by = $5 \
+             where s.id = $1 and s.status = $2::subscription_status_enum returning {COLUMNS}"
+        );
+        let row: Option<SubscriptionRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id.as_uuid())
+            .bind(from.as_str())
+            .bind(date)
+            .bind(reason)
+            .bind(by)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        row.ok_or_else(|| Error::Conflict {
+            reason: format!("the subscription is no longer {from}; reload it and try again"),
+        })?
+        .try_into()
+    }
+
+    async fn run_daily_jobs(&mut self, today: NaiveDate) -> Result<DailyJobCounts> {
+        // These statements are the state machine's StartDateReached and EndDatePassed
+        // transitions applied to every due row at once (see domain::subscription::
+        // transition); the store tests check both agree row by row.
+        let started: Vec<String> = sqlx::query_scalar(
+            "update subscriptions s set status = case \
+                 when coalesce((select sum(p.amount) from payments p where p.subscription_id = s.id), 0) >= s.final_price \
+                 then 'active'::subscription_status_enum \
+                 else 'pending_payment'::subscription_status_enum end \
+             where s.status = 'scheduled' and s.start_date <= $1 \
+             returning s.status::text",
+        )
+        .bind(today)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        let expired: Vec<String> = sqlx::query_scalar(
+            "update subscriptions s set status = 'expired' \
+             from (select id, status as old from subscriptions \
+                   where status in ('active', 'pending_payment') and end_date < $1 for update) due \
+             where s.id = due.id returning due.old::text",
+        )
+        .bind(today)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        let rewards = sqlx::query(
+            "update rewards set status = 'expired' where status = 'pending' and expires_on < $1",
+        )
+        .bind(today)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        let count = |v: &[String], s: &str| v.iter().filter(|x| x.as_str() == s).count() as u64;
+        Ok(DailyJobCounts {
+            activated: count(&started, "active"),
+            awaiting_payment: count(&started, "pending_payment"),
+            expired: count(&expired, "active"),
+            expired_unpaid: count(&expired, "pending_payment"),
+            expired_rewards: rewards.rows_affected(),
+        })
+    }
+}

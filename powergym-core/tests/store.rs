@@ -1,0 +1,843 @@
+//! Every use case of the first store slice on the real database: staff, plans,
+//! subscriptions, daily jobs, payments and check-in, with the invariants held under
+//! concurrency.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::TestDb;
+use powergym_core::{
+    Actor, CheckInOutcome, ClientId, ClientInput, DenialReason, DocumentType, DurationUnit, Error,
+    Gender, Gym, PaymentInput, PaymentMethod, Plan, PlanInput, Role, StaffInput, SubscriptionInput,
+    SubscriptionStatus,
+};
+use rust_decimal::Decimal;
+
+/// 10:00 in Bogotá on 2025-06-15.
+const NOW: &str = "2025-06-15T15:00:00Z";
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+struct World {
+    db: TestDb,
+    gym: Gym,
+    admin: Actor,
+    desk: Actor,
+}
+
+async fn world() -> World {
+    world_at(NOW).await
+}
+
+async fn world_at(now: &str) -> World {
+    let db = TestDb::new().await;
+    let gym = db.gym_at(now).await;
+    gym.migrations().run().await.unwrap();
+    gym.bootstrap_admin("admin", "admin-password")
+        .await
+        .unwrap();
+    let (admin, _) = gym.authenticate("admin", "admin-password").await.unwrap();
+    gym.create_staff(
+        &admin,
+        StaffInput {
+            username: "desk".into(),
+            password: "desk-password".into(),
+            role: Role::Employee,
+            email: None,
+            full_name: Some("Front Desk".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let desk = gym.acting_as("desk").await.unwrap();
+    World {
+        db,
+        gym,
+        admin,
+        desk,
+    }
+}
+
+async fn client(w: &World, number: &str) -> ClientId {
+    w.gym
+        .register_client(ClientInput {
+            document_type: DocumentType::Cc,
+            document_number: number.into(),
+            first_name: "Ana".into(),
+            middle_name: None,
+            last_name: "Gómez".into(),
+            second_last_name: None,
+            phone: "3001234567".into(),
+            alternative_phone: None,
+            email: None,
+            birth_date: d("1990-01-01"),
+            gender: Gender::Female,
+            address: None,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+async fn plan(w: &World, slug: &str, price: &str, unit: DurationUnit, count: u32) -> Plan {
+    w.gym
+        .create_plan(
+            &w.admin,
+            PlanInput {
+                name: format!("Plan {slug}"),
+                slug: Some(slug.into()),
+                description: None,
+                price: dec(price),
+                currency: None,
+                duration_unit: unit,
+                duration_count: count,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+fn sale(client: ClientId, plan: &Plan, start: Option<&str>) -> SubscriptionInput {
+    SubscriptionInput {
+        client_id: client,
+        plan_id: plan.id,
+        start_date: start.map(d),
+        discount_percentage: None,
+    }
+}
+
+fn pay(sub: powergym_core::SubscriptionId, amount: &str) -> PaymentInput {
+    PaymentInput {
+        subscription_id: sub,
+        amount: dec(amount),
+        method: PaymentMethod::Cash,
+        notes: None,
+        idempotency_key: None,
+    }
+}
+
+async fn scalar(db: &TestDb, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&mut db.conn().await)
+        .await
+        .unwrap()
+}
+
+// ------------------------------------------------------------------ staff
+
+#[tokio::test]
+async fn staff_accounts_sign_in_and_permissions() {
+    let w = world().await;
+    let err = w
+        .gym
+        .bootstrap_admin("second", "another-password")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
+
+    let refused = Error::PermissionDenied {
+        action: "sign_in".into(),
+    };
+    assert_eq!(
+        w.gym
+            .authenticate("desk", "wrong-password")
+            .await
+            .unwrap_err(),
+        refused
+    );
+    assert_eq!(
+        w.gym
+            .authenticate("nobody", "desk-password")
+            .await
+            .unwrap_err(),
+        refused
+    );
+    let (_, staff) = w.gym.authenticate("DESK", "desk-password").await.unwrap();
+    assert_eq!(
+        (staff.role, staff.full_name.as_deref()),
+        (Role::Employee, Some("Front Desk"))
+    );
+
+    // Employees sell, admins price.
+    let err = w
+        .gym
+        .create_plan(
+            &w.desk,
+            PlanInput {
+                name: "x".into(),
+                slug: None,
+                description: None,
+                price: dec("1"),
+                currency: None,
+                duration_unit: DurationUnit::Day,
+                duration_count: 1,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::PermissionDenied {
+            action: "manage_plans".into()
+        }
+    );
+
+    // A disabled account can do nothing, at once.
+    w.gym
+        .set_staff_disabled(&w.admin, "desk", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.gym
+            .authenticate("desk", "desk-password")
+            .await
+            .unwrap_err(),
+        refused
+    );
+    let c = client(&w, "1001").await;
+    assert!(matches!(
+        w.gym.check_in(&w.desk, c).await,
+        Err(Error::PermissionDenied { .. })
+    ));
+    assert!(matches!(
+        w.gym.acting_as("desk").await,
+        Err(Error::PermissionDenied { .. })
+    ));
+
+    // The last active admin stays.
+    for err in [
+        w.gym
+            .set_staff_disabled(&w.admin, "admin", true)
+            .await
+            .unwrap_err(),
+        w.gym
+            .set_staff_role(&w.admin, "admin", Role::Employee)
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
+    }
+    assert!(matches!(
+        w.gym.remove_staff(&w.admin, "admin").await,
+        Err(Error::Conflict { .. })
+    ));
+    w.gym
+        .set_staff_role(&w.admin, "desk", Role::Admin)
+        .await
+        .unwrap();
+    w.gym
+        .set_staff_disabled(&w.admin, "desk", false)
+        .await
+        .unwrap();
+    w.gym
+        .set_staff_role(&w.admin, "admin", Role::Employee)
+        .await
+        .unwrap();
+
+    // Passwords: policy, own change, admin reset.
+    assert!(matches!(
+        w.gym.reset_password(&w.desk, "admin", "short").await,
+        Err(Error::Validation {
+            field: "password",
+            ..
+        })
+    ));
+    w.gym
+        .change_own_password(&w.desk, "desk-password", "a-new-desk-password")
+        .await
+        .unwrap();
+    assert!(
+        w.gym
+            .authenticate("desk", "a-new-desk-password")
+            .await
+            .is_ok()
+    );
+    assert_eq!(w.gym.list_staff(&w.desk).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn accounts_moved_from_the_original_keep_their_passwords() {
+    let w = world().await;
+    // A row as the original's pwdlib/argon2-cffi wrote it.
+    sqlx::query(
+        "insert into users (username, hashed_password, role) values ('legacy', \
+         '$argon2id$v=19$m=65536,t=3,p=4$TwPlM+uTYtvx/HxJaq4Vew$A9k7OOp045MJEvLfU3b9Sc4AUyWHvUHInWgbmw3buZA', 'employee')",
+    )
+    .execute(&mut w.db.conn().await)
+    .await
+    .unwrap();
+    assert!(
+        w.gym
+            .authenticate("legacy", "Original-Passw0rd!")
+            .await
+            .is_ok()
+    );
+}
+
+// ------------------------------------------------------------------ plans & subscriptions
+
+#[tokio::test]
+async fn plans_and_the_life_of_a_subscription() {
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
+    assert!(matches!(
+        w.gym
+            .create_plan(
+                &w.admin,
+                PlanInput {
+                    name: "dup".into(),
+                    slug: Some("monthly".into()),
+                    description: None,
+                    price: dec("1"),
+                    currency: None,
+                    duration_unit: DurationUnit::Day,
+                    duration_count: 1,
+                }
+            )
+            .await,
+        Err(Error::AlreadyExists {
+            entity: "plan",
+            field: "slug"
+        })
+    ));
+    assert_eq!(
+        w.gym.plan_by_slug(&w.desk, "monthly").await.unwrap(),
+        monthly
+    );
+    let ana = client(&w, "2002").await;
+
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        (sub.start_date, sub.end_date, sub.status),
+        (
+            d("2025-06-15"),
+            d("2025-07-14"),
+            SubscriptionStatus::PendingPayment
+        )
+    );
+    assert_eq!(sub.price.final_price().amount(), dec("50000"));
+
+    // No second live period sharing a day, whichever way it is sold.
+    let err = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, Some("2025-07-14")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
+
+    // A renewal starts the day after; a later start is scheduled.
+    let next = w
+        .gym
+        .renew_subscription(&w.desk, sub.id, None, Some(dec("10")))
+        .await
+        .unwrap();
+    assert_eq!(
+        (next.start_date, next.status),
+        (d("2025-07-15"), SubscriptionStatus::Scheduled)
+    );
+    assert_eq!(next.price.final_price().amount(), dec("45000"));
+
+    // Later plan price changes never change a debt.
+    sqlx::query("update plans set price = 99999")
+        .execute(&mut w.db.conn().await)
+        .await
+        .unwrap();
+    let again = w.gym.subscription(&w.desk, sub.id).await.unwrap();
+    assert_eq!(again.price.final_price().amount(), dec("50000"));
+
+    // Cancel frees the days; canceled is terminal.
+    let canceled = w
+        .gym
+        .cancel_subscription(&w.desk, next.id, Some(" moved away "))
+        .await
+        .unwrap();
+    assert_eq!(
+        (canceled.status, canceled.cancellation_reason.as_deref()),
+        (SubscriptionStatus::Canceled, Some("moved away"))
+    );
+    assert!(matches!(
+        w.gym.cancel_subscription(&w.desk, next.id, None).await,
+        Err(Error::InvalidTransition {
+            from: SubscriptionStatus::Canceled,
+            ..
+        })
+    ));
+    w.gym
+        .create_subscription(&w.desk, sale(ana, &monthly, Some("2025-07-15")))
+        .await
+        .unwrap();
+
+    // A period wholly in the past, an inactive plan, unknown ids.
+    assert!(matches!(
+        w.gym
+            .create_subscription(&w.desk, sale(ana, &monthly, Some("2025-01-01")))
+            .await,
+        Err(Error::Validation {
+            field: "start_date",
+            ..
+        })
+    ));
+    w.gym.deactivate_plan(&w.admin, monthly.id).await.unwrap();
+    let bob = client(&w, "3003").await;
+    assert!(matches!(
+        w.gym
+            .create_subscription(&w.desk, sale(bob, &monthly, None))
+            .await,
+        Err(Error::Conflict { .. })
+    ));
+    let ghost = ClientId::from_uuid(uuid::Uuid::new_v4());
+    assert_eq!(
+        w.gym
+            .create_subscription(&w.desk, sale(ghost, &monthly, None))
+            .await
+            .unwrap_err(),
+        Error::NotFound { entity: "client" }
+    );
+    assert_eq!(
+        w.gym
+            .client_subscriptions(&w.desk, ana)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let page = w
+        .gym
+        .list_subscriptions(
+            &w.desk,
+            Some(SubscriptionStatus::Canceled),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+}
+
+#[tokio::test]
+async fn free_subscriptions_activate_at_once() {
+    let w = world().await;
+    let free = plan(&w, "trial", "0", DurationUnit::Week, 1).await;
+    let ana = client(&w, "4004").await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &free, None))
+        .await
+        .unwrap();
+    assert_eq!(sub.status, SubscriptionStatus::Active);
+    assert!(matches!(
+        w.gym.check_in(&w.desk, ana).await.unwrap(),
+        CheckInOutcome::Granted(_)
+    ));
+}
+
+// ------------------------------------------------------------------ payments
+
+#[tokio::test]
+async fn payments_partial_full_too_much_and_idempotent() {
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
+    let ana = client(&w, "5005").await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+
+    let first = w
+        .gym
+        .record_payment(&w.desk, pay(sub.id, "20000"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.status, first.balance.amount()),
+        (SubscriptionStatus::PendingPayment, dec("30000"))
+    );
+    assert_eq!(first.payment.received_by.as_deref(), Some("desk"));
+
+    let err = w
+        .gym
+        .record_payment(&w.desk, pay(sub.id, "30000.01"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::PaymentExceedsBalance {
+            amount: dec("30000.01"),
+            balance: dec("30000")
+        }
+    );
+
+    let keyed = PaymentInput {
+        idempotency_key: Some("till-7-0042".into()),
+        ..pay(sub.id, "30000")
+    };
+    let done = w.gym.record_payment(&w.desk, keyed.clone()).await.unwrap();
+    assert_eq!(
+        (done.status, done.balance.amount()),
+        (SubscriptionStatus::Active, dec("0"))
+    );
+    let retried = w.gym.record_payment(&w.desk, keyed.clone()).await.unwrap();
+    assert_eq!(
+        retried.payment, done.payment,
+        "a retry returns the first receipt"
+    );
+    assert_eq!(
+        scalar(&w.db, "select count(*) from payments").await,
+        2,
+        "and writes nothing"
+    );
+    let misuse = PaymentInput {
+        amount: dec("1"),
+        ..keyed
+    };
+    assert!(matches!(
+        w.gym.record_payment(&w.desk, misuse).await,
+        Err(Error::Conflict { .. })
+    ));
+
+    assert!(matches!(
+        w.gym.record_payment(&w.desk, pay(sub.id, "1")).await,
+        Err(Error::InvalidTransition {
+            from: SubscriptionStatus::Active,
+            ..
+        })
+    ));
+    let stats = w
+        .gym
+        .subscription_payment_stats(&w.desk, sub.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            stats.count,
+            stats.total_paid.amount(),
+            stats.remaining_debt.amount()
+        ),
+        (2, dec("50000"), dec("0"))
+    );
+
+    // The client's real debt comes from the price snapshots of payable subscriptions.
+    let next = w
+        .gym
+        .renew_subscription(&w.desk, sub.id, None, Some(dec("20")))
+        .await
+        .unwrap();
+    w.gym
+        .record_payment(&w.desk, pay(next.id, "15000"))
+        .await
+        .unwrap();
+    let stats = w.gym.client_payment_stats(&w.desk, ana).await.unwrap();
+    assert_eq!(
+        (stats.count, stats.remaining_debt.amount()),
+        (3, dec("25000"))
+    );
+    assert_eq!(
+        w.gym
+            .client_payments(&w.desk, ana, Default::default())
+            .await
+            .unwrap()
+            .total,
+        3
+    );
+    for bad in ["0", "-1", "1.001"] {
+        assert!(
+            matches!(
+                w.gym.record_payment(&w.desk, pay(next.id, bad)).await,
+                Err(Error::Validation { .. })
+            ),
+            "{bad}"
+        );
+    }
+}
+
+// ------------------------------------------------------------------ daily jobs
+
+#[tokio::test]
+async fn daily_jobs_follow_the_state_machine_and_are_idempotent() {
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
+    let (a, b, c, e) = (
+        client(&w, "6001").await,
+        client(&w, "6002").await,
+        client(&w, "6003").await,
+        client(&w, "6004").await,
+    );
+    // a: paid ahead, starts 07-01; b: unpaid, starts 07-01; c: active, ends 07-14; e: unpaid, ends 07-14.
+    let sa = w
+        .gym
+        .create_subscription(&w.desk, sale(a, &monthly, Some("2025-07-01")))
+        .await
+        .unwrap();
+    w.gym
+        .record_payment(&w.desk, pay(sa.id, "50000"))
+        .await
+        .unwrap();
+    let sb = w
+        .gym
+        .create_subscription(&w.desk, sale(b, &monthly, Some("2025-07-01")))
+        .await
+        .unwrap();
+    let sc = w
+        .gym
+        .create_subscription(&w.desk, sale(c, &monthly, None))
+        .await
+        .unwrap();
+    w.gym
+        .record_payment(&w.desk, pay(sc.id, "50000"))
+        .await
+        .unwrap();
+    let se = w
+        .gym
+        .create_subscription(&w.desk, sale(e, &monthly, None))
+        .await
+        .unwrap();
+
+    let counts = w
+        .gym
+        .run_daily_jobs(&w.admin, d("2025-07-01"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            counts.activated,
+            counts.awaiting_payment,
+            counts.expired,
+            counts.expired_unpaid
+        ),
+        (1, 1, 0, 0)
+    );
+    assert_eq!(
+        w.gym
+            .run_daily_jobs(&w.admin, d("2025-07-01"))
+            .await
+            .unwrap(),
+        Default::default()
+    );
+    let (gym, desk) = (&w.gym, &w.desk);
+    let status = |id| async move { gym.subscription(desk, id).await.unwrap().status };
+    assert_eq!(status(sa.id).await, SubscriptionStatus::Active);
+    assert_eq!(status(sb.id).await, SubscriptionStatus::PendingPayment);
+
+    let counts = w
+        .gym
+        .run_daily_jobs(&w.admin, d("2025-07-15"))
+        .await
+        .unwrap();
+    assert_eq!((counts.expired, counts.expired_unpaid), (1, 1));
+    assert_eq!(status(sc.id).await, SubscriptionStatus::Expired);
+    assert_eq!(status(se.id).await, SubscriptionStatus::Expired);
+    assert!(matches!(
+        w.gym.run_daily_jobs(&w.desk, d("2025-07-16")).await,
+        Err(Error::PermissionDenied { .. })
+    ));
+}
+
+// ------------------------------------------------------------------ check-in
+
+#[tokio::test]
+async fn check_in_decisions_are_answers_and_are_counted() {
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
+    let ana = client(&w, "7007").await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        w.gym.check_in(&w.desk, ana).await.unwrap(),
+        CheckInOutcome::Denied(DenialReason::Unpaid)
+    );
+    w.gym
+        .record_payment(&w.desk, pay(sub.id, "50000"))
+        .await
+        .unwrap();
+    match w
+        .gym
+        .check_in_by_document(&w.desk, DocumentType::Cc, "7.007")
+        .await
+        .unwrap()
+    {
+        CheckInOutcome::Granted(att) => {
+            assert_eq!(
+                (att.client_id, att.business_date, att.subscription_id),
+                (ana, d("2025-06-15"), Some(sub.id))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        w.gym.check_in(&w.desk, ana).await.unwrap(),
+        CheckInOutcome::Denied(DenialReason::AlreadyCheckedIn)
+    );
+    let bob = client(&w, "8008").await;
+    assert_eq!(
+        w.gym.check_in(&w.desk, bob).await.unwrap(),
+        CheckInOutcome::Denied(DenialReason::NoSubscription)
+    );
+    assert_eq!(
+        w.gym
+            .check_in_by_document(&w.desk, DocumentType::Cc, "999999")
+            .await
+            .unwrap_err(),
+        Error::NotFound { entity: "client" }
+    );
+    let counts = w
+        .gym
+        .denied_check_ins(&w.admin, d("2025-06-01"), d("2025-06-30"))
+        .await
+        .unwrap();
+    assert_eq!(counts.len(), 3);
+    assert!(counts.iter().all(|(_, n)| *n == 1));
+    let history = w
+        .gym
+        .client_attendances(&w.desk, ana, None, None, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(history.total, 1);
+}
+
+#[tokio::test]
+async fn the_business_day_is_bogotas_not_utcs() {
+    // 23:30 in Bogotá on 06-15 is 04:30 UTC on 06-16.
+    let w = world_at("2025-06-16T04:30:00Z").await;
+    let monthly = plan(&w, "monthly", "0", DurationUnit::Month, 1).await;
+    let ana = client(&w, "9009").await;
+    w.gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+    match w.gym.check_in(&w.desk, ana).await.unwrap() {
+        CheckInOutcome::Granted(att) => assert_eq!(att.business_date, d("2025-06-15")),
+        other => panic!("{other:?}"),
+    }
+}
+
+// ------------------------------------------------------------------ concurrency
+
+#[tokio::test]
+async fn fifty_concurrent_payments_never_overpay_and_activate_once() {
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "20000", DurationUnit::Month, 1).await;
+    let ana = client(&w, "1111").await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+    let tasks = (0..50).map(|_| {
+        let gym = w.gym.clone();
+        let desk = w.desk.clone();
+        tokio::spawn(async move { gym.record_payment(&desk, pay(sub.id, "1000")).await })
+    });
+    let results = futures::future::join_all(tasks).await;
+    let mut ok = 0;
+    let mut activations = 0;
+    for r in results {
+        match r.unwrap() {
+            Ok(receipt) => {
+                ok += 1;
+                activations += usize::from(receipt.status == SubscriptionStatus::Active);
+            }
+            Err(Error::PaymentExceedsBalance { .. } | Error::InvalidTransition { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(ok, 20);
+    assert_eq!(activations, 1, "exactly one payment activated it");
+    assert_eq!(
+        scalar(&w.db, "select sum(amount)::bigint from payments").await,
+        20000
+    );
+    assert_eq!(
+        w.gym.subscription(&w.desk, sub.id).await.unwrap().status,
+        SubscriptionStatus::Active
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_check_ins_record_exactly_one_attendance() {
+    let w = world().await;
+    let free = plan(&w, "free", "0", DurationUnit::Month, 1).await;
+    let ana = client(&w, "2222").await;
+    w.gym
+        .create_subscription(&w.desk, sale(ana, &free, None))
+        .await
+        .unwrap();
+    let tasks = (0..20).map(|_| {
+        let gym = w.gym.clone();
+        let desk = w.desk.clone();
+        tokio::spawn(async move { gym.check_in(&desk, ana).await })
+    });
+    let outcomes: Vec<CheckInOutcome> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().unwrap())
+        .collect();
+    let granted = outcomes
+        .iter()
+        .filter(|o| matches!(o, CheckInOutcome::Granted(_)))
+        .count();
+    assert_eq!(granted, 1);
+    assert!(outcomes.iter().all(|o| matches!(
+        o,
+        CheckInOutcome::Granted(_) | CheckInOutcome::Denied(DenialReason::AlreadyCheckedIn)
+    )));
+    assert_eq!(scalar(&w.db, "select count(*) from attendances").await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_sales_and_renewals_never_overlap() {
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
+    let ana = client(&w, "3333").await;
+    let first = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let gym = w.gym.clone();
+        let desk = w.desk.clone();
+        let plan = monthly.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                gym.renew_subscription(&desk, first.id, None, None)
+                    .await
+                    .map(|_| ())
+            } else {
+                gym.create_subscription(&desk, sale(ana, &plan, Some("2025-07-15")))
+                    .await
+                    .map(|_| ())
+            }
+        }));
+    }
+    for r in futures::future::join_all(tasks).await {
+        match r.unwrap() {
+            Ok(()) | Err(Error::Conflict { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    let overlaps = scalar(
+        &w.db,
+        "select count(*) from subscriptions a join subscriptions b on a.client_id = b.client_id and a.id < b.id \
+         where a.status <> 'canceled' and b.status <> 'canceled' \
+           and daterange(a.start_date, a.end_date, '[]') && daterange(b.start_date, b.end_date, '[]')",
+    )
+    .await;
+    assert_eq!(overlaps, 0);
+    assert!(
+        scalar(&w.db, "select count(*) from subscriptions").await >= 11,
+        "renewals chain on"
+    );
+}
