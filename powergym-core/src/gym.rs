@@ -20,11 +20,13 @@ use crate::store::postgres::{PgStore, errors};
 use crate::store::{ActiveFilter, Store, StoreTransaction};
 
 mod checkin;
+mod inventory;
 mod payments;
 mod plans;
 mod staff;
 mod subscriptions;
 
+pub use inventory::StockChange;
 pub use payments::PaymentInput;
 pub use staff::StaffInput;
 pub use subscriptions::SubscriptionInput;

@@ -12,6 +12,9 @@ pub use domain::access::{Attendance, CheckInMethod, CheckInOutcome};
 pub use domain::calendar::{BusinessCalendar, Clock, FixedClock, SystemClock};
 pub use domain::client::{Client, ClientInput, DocumentType, Gender, NewClient};
 pub use domain::ids::{ClientId, PlanId, SubscriptionId};
+pub use domain::inventory::{
+    Movement, MovementType, Product, ProductInput, ProductUpdate, StockReport, StockStatus,
+};
 pub use domain::money::{Currency, Money};
 pub use domain::paging::{Page, PageRequest};
 pub use domain::payment::{Payment, PaymentMethod, PaymentReceipt, PaymentStats, PriceSnapshot};
@@ -22,7 +25,9 @@ pub use domain::subscription::{
     SubscriptionEvent, SubscriptionStatus, TransitionContext, initial_status, transition,
 };
 pub use error::{DenialReason, Error, Result};
-pub use gym::{Gym, GymOptions, PaymentInput, PoolSettings, StaffInput, SubscriptionInput};
+pub use gym::{
+    Gym, GymOptions, PaymentInput, PoolSettings, StaffInput, StockChange, SubscriptionInput,
+};
 pub use migrate::{MigrationRecord, Migrations};
 pub use store::ActiveFilter;
 pub use store::DailyJobCounts;

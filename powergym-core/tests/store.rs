@@ -841,3 +841,241 @@ async fn concurrent_sales_and_renewals_never_overlap() {
         "renewals chain on"
     );
 }
+
+// ------------------------------------------------------------------ inventory
+
+fn water() -> powergym_core::ProductInput {
+    powergym_core::ProductInput {
+        name: "Agua 600 ml".into(),
+        description: Some("Botella".into()),
+        capacity_value: dec("600"),
+        unit_type: "ml".into(),
+        price: dec("2500"),
+        currency: None,
+        photo_url: None,
+        min_stock: Some(dec("5")),
+        max_stock: Some(dec("100")),
+    }
+}
+
+#[tokio::test]
+async fn products_entries_sales_and_reports() {
+    use powergym_core::{MovementType, ProductUpdate, StockReport, StockStatus};
+    let w = world().await;
+    let p = w.gym.create_product(&w.admin, water()).await.unwrap();
+    assert_eq!(
+        (p.available_quantity.value(), p.stock_status),
+        (dec("0"), StockStatus::StockOut)
+    );
+    assert!(matches!(
+        w.gym.create_product(&w.desk, water()).await,
+        Err(Error::PermissionDenied { .. })
+    ));
+    assert!(matches!(
+        w.gym.add_stock(&w.desk, p.id, dec("10"), None).await,
+        Err(Error::PermissionDenied { .. })
+    ));
+
+    let entry = w
+        .gym
+        .add_stock(&w.admin, p.id, dec("10"), Some("proveedor"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            entry.product.available_quantity.value(),
+            entry.product.stock_status
+        ),
+        (dec("10"), StockStatus::Normal)
+    );
+    assert_eq!(
+        entry.movement.responsible.as_deref(),
+        Some("admin"),
+        "who added it is recorded"
+    );
+    assert!(matches!(
+        w.gym.add_stock(&w.admin, p.id, dec("91"), None).await,
+        Err(Error::Validation {
+            field: "quantity",
+            ..
+        })
+    ));
+
+    let sale = w
+        .gym
+        .sell_product(&w.desk, p.id, dec("6"), None)
+        .await
+        .unwrap();
+    assert_eq!(sale.movement.movement_type, MovementType::Exit);
+    assert_eq!(sale.movement.quantity, dec("-6"));
+    assert_eq!(sale.movement.unit_price.unwrap().amount(), dec("2500"));
+    assert_eq!(sale.movement.total_amount.unwrap().amount(), dec("15000"));
+    assert_eq!(sale.product.stock_status, StockStatus::LowStock);
+
+    // A later price change does not rewrite a past sale.
+    w.gym
+        .update_product(
+            &w.admin,
+            p.id,
+            ProductUpdate {
+                price: Some(dec("3000")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let movements = w
+        .gym
+        .list_movements(&w.desk, Some(p.id), Default::default())
+        .await
+        .unwrap();
+    assert_eq!(movements.total, 2);
+    assert_eq!(
+        movements.items[0].total_amount.unwrap().amount(),
+        dec("15000")
+    );
+
+    assert_eq!(
+        w.gym
+            .sell_product(&w.desk, p.id, dec("4.5"), None)
+            .await
+            .unwrap_err(),
+        Error::InsufficientStock {
+            requested: dec("4.5"),
+            available: dec("4")
+        }
+    );
+    assert_eq!(
+        w.gym
+            .stock_report(&w.admin, StockReport::LowStock)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        w.gym
+            .stock_report(&w.admin, StockReport::OutOfStock)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // min ≤ max is checked on the product as a whole; inactive products do not move.
+    assert!(matches!(
+        w.gym
+            .update_product(
+                &w.admin,
+                p.id,
+                ProductUpdate {
+                    min_stock: Some(dec("200")),
+                    ..Default::default()
+                }
+            )
+            .await,
+        Err(Error::Validation {
+            field: "max_stock",
+            ..
+        })
+    ));
+    w.gym
+        .set_product_active(&w.admin, p.id, false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.gym.sell_product(&w.desk, p.id, dec("1"), None).await,
+        Err(Error::Conflict { .. })
+    ));
+    let found = w
+        .gym
+        .list_products(&w.desk, false, Some("AGUA"), Default::default())
+        .await
+        .unwrap();
+    assert_eq!(found.total, 1);
+    assert_eq!(
+        w.gym
+            .list_products(&w.desk, true, None, Default::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_database_status_column_and_the_rust_rule_agree() {
+    use powergym_core::StockStatus;
+    use powergym_core::domain::inventory::Quantity;
+    let w = world().await;
+    let cases = [
+        ("0", "5", Some("20")),
+        ("3", "5", None),
+        ("5", "5", Some("20")),
+        ("6", "5", Some("20")),
+        ("20", "5", Some("20")),
+        ("21", "5", None),
+        ("21", "5", Some("20")),
+        ("1", "0", Some("0")),
+    ];
+    for (qty, min, max) in cases {
+        let input = powergym_core::ProductInput {
+            min_stock: Some(dec(min)),
+            max_stock: max.map(dec),
+            ..water()
+        };
+        let p = w.gym.create_product(&w.admin, input).await.unwrap();
+        // Stock moves only through movements; write one directly to pass the maximum too.
+        if qty != "0" {
+            sqlx::query("insert into inventory_movements (product_id, movement_type, quantity) values ($1, 'ENTRY', $2)")
+                .bind(p.id)
+                .bind(dec(qty))
+                .execute(&mut w.db.conn().await)
+                .await
+                .unwrap();
+        }
+        let stored = w.gym.product(&w.desk, p.id).await.unwrap().stock_status;
+        let q = |s: &str| Quantity::parse("q", dec(s)).unwrap();
+        assert_eq!(
+            stored,
+            StockStatus::of(q(qty), q(min), max.map(q)),
+            "qty {qty} min {min} max {max:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_sales_never_take_stock_below_zero() {
+    let w = world().await;
+    let p = w.gym.create_product(&w.admin, water()).await.unwrap();
+    w.gym
+        .add_stock(&w.admin, p.id, dec("30"), None)
+        .await
+        .unwrap();
+    let tasks = (0..50).map(|_| {
+        let gym = w.gym.clone();
+        let desk = w.desk.clone();
+        tokio::spawn(async move { gym.sell_product(&desk, p.id, dec("1"), None).await })
+    });
+    let mut sold = 0;
+    for r in futures::future::join_all(tasks).await {
+        match r.unwrap() {
+            Ok(_) => sold += 1,
+            Err(Error::InsufficientStock { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(sold, 30);
+    let stock: Decimal = sqlx::query_scalar("select available_quantity from products")
+        .fetch_one(&mut w.db.conn().await)
+        .await
+        .unwrap();
+    let ledger: Decimal = sqlx::query_scalar("select sum(quantity) from inventory_movements")
+        .fetch_one(&mut w.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(
+        (stock, ledger),
+        (dec("0"), dec("0")),
+        "the movements add up to the stock"
+    );
+}

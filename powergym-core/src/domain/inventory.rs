@@ -211,6 +211,209 @@ impl FromStr for MovementType {
     }
 }
 
+/// A product on sale at the gym.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    /// Identifier.
+    pub id: uuid::Uuid,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Size of one unit (350 for a 350 ml bottle).
+    pub capacity_value: Decimal,
+    /// Unit of `capacity_value` (ml, g, unit…).
+    pub unit_type: String,
+    /// Current sale price.
+    pub price: Money,
+    /// Currency of the price.
+    pub currency: crate::domain::money::Currency,
+    /// Picture address.
+    pub photo_url: Option<String>,
+    /// Inactive products do not move.
+    pub is_active: bool,
+    /// Stock on hand.
+    pub available_quantity: Quantity,
+    /// Minimum and maximum stock.
+    pub limits: StockLimits,
+    /// Status by the one rule ([`StockStatus::of`]), as the database derives it.
+    pub stock_status: StockStatus,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Last change.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A new product as typed by an admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductInput {
+    /// Name (1–150 characters).
+    pub name: String,
+    /// Description (at most 500 characters).
+    pub description: Option<String>,
+    /// Size of one unit, more than zero.
+    pub capacity_value: Decimal,
+    /// Unit of the size (1–10 characters).
+    pub unit_type: String,
+    /// Sale price.
+    pub price: Decimal,
+    /// Currency; COP when absent.
+    pub currency: Option<String>,
+    /// Picture address (at most 500 characters).
+    pub photo_url: Option<String>,
+    /// Minimum stock; 5 when absent, as in the original.
+    pub min_stock: Option<Decimal>,
+    /// Maximum stock, optional.
+    pub max_stock: Option<Decimal>,
+}
+
+/// A validated new product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProduct {
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) capacity_value: Decimal,
+    pub(crate) unit_type: String,
+    pub(crate) price: Money,
+    pub(crate) currency: crate::domain::money::Currency,
+    pub(crate) photo_url: Option<String>,
+    pub(crate) limits: StockLimits,
+}
+
+fn bounded(field: &'static str, raw: Option<String>, max: usize) -> Result<Option<String>> {
+    match raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > max => Err(Error::validation(
+            field,
+            format!("must be at most {max} characters"),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn required(field: &'static str, raw: &str, max: usize) -> Result<String> {
+    bounded(field, Some(raw.to_owned()), max)?
+        .ok_or_else(|| Error::validation(field, "must not be blank"))
+}
+
+fn capacity(d: Decimal) -> Result<Decimal> {
+    Quantity::parse_positive("capacity_value", d).map(|q| q.value())
+}
+
+impl NewProduct {
+    /// Validates every field.
+    pub fn parse(input: ProductInput) -> Result<Self> {
+        Ok(Self {
+            name: required("name", &input.name, 150)?,
+            description: bounded("description", input.description, 500)?,
+            capacity_value: capacity(input.capacity_value)?,
+            unit_type: required("unit_type", &input.unit_type, 10)?,
+            price: Money::parse("price", input.price)?,
+            currency: match input.currency {
+                Some(c) => crate::domain::money::Currency::parse(&c)?,
+                None => crate::domain::money::Currency::COP,
+            },
+            photo_url: bounded("photo_url", input.photo_url, 500)?,
+            limits: StockLimits::parse(
+                input.min_stock.unwrap_or(Decimal::from(5)),
+                input.max_stock,
+            )?,
+        })
+    }
+}
+
+/// Changes to a product; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProductUpdate {
+    /// New name.
+    pub name: Option<String>,
+    /// New description (blank clears it).
+    pub description: Option<String>,
+    /// New sale price (sales already made keep theirs).
+    pub price: Option<Decimal>,
+    /// New minimum stock.
+    pub min_stock: Option<Decimal>,
+    /// New maximum stock: `Some(None)` removes the maximum.
+    pub max_stock: Option<Option<Decimal>>,
+    /// New picture address (blank clears it).
+    pub photo_url: Option<String>,
+}
+
+impl ProductUpdate {
+    /// The product after this update, validated as a whole (min ≤ max included).
+    pub fn apply_to(&self, p: &Product) -> Result<Product> {
+        let mut next = p.clone();
+        if let Some(name) = &self.name {
+            next.name = required("name", name, 150)?;
+        }
+        if let Some(d) = &self.description {
+            next.description = bounded("description", Some(d.clone()), 500)?;
+        }
+        if let Some(price) = self.price {
+            next.price = Money::parse("price", price)?;
+        }
+        if let Some(url) = &self.photo_url {
+            next.photo_url = bounded("photo_url", Some(url.clone()), 500)?;
+        }
+        let min = self.min_stock.unwrap_or(p.limits.min_stock().value());
+        let max = match self.max_stock {
+            Some(m) => m,
+            None => p.limits.max_stock().map(|q| q.value()),
+        };
+        next.limits = StockLimits::parse(min, max)?;
+        next.stock_status = StockStatus::of(
+            next.available_quantity,
+            next.limits.min_stock(),
+            next.limits.max_stock(),
+        );
+        Ok(next)
+    }
+}
+
+/// A stock movement (a ledger line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Movement {
+    /// Identifier.
+    pub id: uuid::Uuid,
+    /// The product.
+    pub product_id: uuid::Uuid,
+    /// In or out.
+    pub movement_type: MovementType,
+    /// Signed quantity: positive in, negative out.
+    pub quantity: Decimal,
+    /// For a sale, the unit price at the moment of sale.
+    pub unit_price: Option<Money>,
+    /// For a sale, what it was worth.
+    pub total_amount: Option<Money>,
+    /// When it happened.
+    pub movement_date: chrono::DateTime<chrono::Utc>,
+    /// Who made it.
+    pub responsible: Option<String>,
+    /// Free-text note.
+    pub notes: Option<String>,
+}
+
+/// Which stock report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StockReport {
+    /// Active products at or below their minimum, above zero.
+    LowStock,
+    /// Active products with no stock.
+    OutOfStock,
+    /// Active products above their maximum.
+    Overstock,
+}
+
+impl StockReport {
+    /// The status each report lists: one definition, the status rule's.
+    pub fn status(self) -> StockStatus {
+        match self {
+            Self::LowStock => StockStatus::LowStock,
+            Self::OutOfStock => StockStatus::StockOut,
+            Self::Overstock => StockStatus::Overstock,
+        }
+    }
+}
+
 /// Stock after an entry of `size`: refused when it would pass the maximum.
 pub fn stock_after_entry(
     current: Quantity,

@@ -39,6 +39,7 @@ pub trait StoreTransaction:
     + SubscriptionRepository
     + PaymentRepository
     + AttendanceRepository
+    + InventoryRepository
     + Send
 {
     /// Makes every write of this unit of work durable, or none of them.
@@ -316,4 +317,66 @@ pub trait AttendanceRepository {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<(DenialReason, u64)>>;
+}
+
+/// A stock movement ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMovement {
+    /// The product.
+    pub product_id: uuid::Uuid,
+    /// In or out.
+    pub movement_type: crate::domain::inventory::MovementType,
+    /// Signed quantity.
+    pub quantity: rust_decimal::Decimal,
+    /// For a sale, the unit price now.
+    pub unit_price: Option<Money>,
+    /// Who made it.
+    pub responsible: String,
+    /// Note.
+    pub notes: Option<String>,
+}
+
+/// Storage of products and their movements.
+#[async_trait]
+pub trait InventoryRepository {
+    /// Stores a new product (stock 0).
+    async fn insert_product(
+        &mut self,
+        p: &crate::domain::inventory::NewProduct,
+        by: &str,
+    ) -> Result<crate::domain::inventory::Product>;
+    /// The product; `lock` holds its row until commit.
+    async fn product_by_id(
+        &mut self,
+        id: uuid::Uuid,
+        lock: bool,
+    ) -> Result<crate::domain::inventory::Product>;
+    /// Writes a product's editable fields.
+    async fn save_product(
+        &mut self,
+        p: &crate::domain::inventory::Product,
+    ) -> Result<crate::domain::inventory::Product>;
+    /// A page of products by name, optionally active only and matching a search text.
+    async fn list_products(
+        &mut self,
+        active_only: bool,
+        search: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<crate::domain::inventory::Product>>;
+    /// Records a movement; the database moves the stock in the same statement.
+    async fn insert_movement(
+        &mut self,
+        m: &NewMovement,
+    ) -> Result<crate::domain::inventory::Movement>;
+    /// A page of movements, newest first, of one product or of all.
+    async fn list_movements(
+        &mut self,
+        product: Option<uuid::Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<crate::domain::inventory::Movement>>;
+    /// Active products in one stock status, by name.
+    async fn products_in_status(
+        &mut self,
+        status: crate::domain::inventory::StockStatus,
+    ) -> Result<Vec<crate::domain::inventory::Product>>;
 }

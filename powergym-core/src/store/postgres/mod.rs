@@ -13,6 +13,7 @@ use crate::store::{Store, StoreTransaction};
 mod attendance;
 mod clients;
 pub(crate) mod errors;
+mod inventory;
 mod payments;
 mod plans;
 mod staff;

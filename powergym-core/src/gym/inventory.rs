@@ -1,0 +1,188 @@
+//! Inventory use cases: products, stock entries, sales and stock reports.
+
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::domain::inventory::{
+    Movement, MovementType, NewProduct, Product, ProductInput, ProductUpdate, Quantity,
+    StockReport, stock_after_entry, stock_after_exit,
+};
+use crate::domain::paging::{Page, PageRequest};
+use crate::domain::staff::{Action, Actor};
+use crate::error::{Error, Result};
+use crate::gym::{Gym, retrying};
+use crate::store::NewMovement;
+
+/// A movement and the product after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockChange {
+    /// The ledger line written.
+    pub movement: Movement,
+    /// The product with its new stock and status.
+    pub product: Product,
+}
+
+fn notes(raw: Option<&str>) -> Result<Option<String>> {
+    let n = raw
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
+    if n.as_ref().is_some_and(|n| n.chars().count() > 500) {
+        return Err(Error::validation("notes", "must be at most 500 characters"));
+    }
+    Ok(n)
+}
+
+impl Gym {
+    /// Creates a product with no stock (admins only).
+    pub async fn create_product(&self, actor: &Actor, input: ProductInput) -> Result<Product> {
+        let new = NewProduct::parse(input)?;
+        let mut tx = self.begin_as(actor, Action::ManageProducts).await?;
+        let product = tx.insert_product(&new, actor.username()).await?;
+        tx.commit().await?;
+        Ok(product)
+    }
+
+    /// Changes a product (admins only). Sales already made keep their price.
+    pub async fn update_product(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        update: ProductUpdate,
+    ) -> Result<Product> {
+        let mut tx = self.begin_as(actor, Action::ManageProducts).await?;
+        let current = tx.product_by_id(id, true).await?;
+        let saved = tx.save_product(&update.apply_to(&current)?).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Activates or deactivates a product (admins only); inactive products do not move.
+    pub async fn set_product_active(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        active: bool,
+    ) -> Result<Product> {
+        let mut tx = self.begin_as(actor, Action::ManageProducts).await?;
+        let mut product = tx.product_by_id(id, true).await?;
+        product.is_active = active;
+        let saved = tx.save_product(&product).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// The product with this id.
+    pub async fn product(&self, actor: &Actor, id: Uuid) -> Result<Product> {
+        let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
+        tx.product_by_id(id, false).await
+    }
+
+    /// A page of products by name; `search` matches name or description, ignoring case.
+    pub async fn list_products(
+        &self,
+        actor: &Actor,
+        active_only: bool,
+        search: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Product>> {
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
+        tx.list_products(active_only, search, page).await
+    }
+
+    async fn move_stock(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        movement_type: MovementType,
+        size: Decimal,
+        note: Option<&str>,
+    ) -> Result<StockChange> {
+        let size = Quantity::parse_positive("quantity", size)?;
+        let note = notes(note)?;
+        let action = match movement_type {
+            MovementType::Entry => Action::AddStock,
+            MovementType::Exit => Action::SellStock,
+        };
+        retrying(|| async {
+            let mut tx = self.begin_as(actor, action).await?;
+            let product = tx.product_by_id(id, true).await?;
+            if !product.is_active {
+                return Err(Error::Conflict {
+                    reason: "the product is inactive; reactivate it to move its stock".into(),
+                });
+            }
+            let unit_price = match movement_type {
+                MovementType::Entry => {
+                    stock_after_entry(product.available_quantity, size, &product.limits)?;
+                    None
+                }
+                MovementType::Exit => {
+                    stock_after_exit(product.available_quantity, size)?;
+                    Some(product.price)
+                }
+            };
+            let movement = tx
+                .insert_movement(&NewMovement {
+                    product_id: id,
+                    movement_type,
+                    quantity: movement_type.signed(size),
+                    unit_price,
+                    responsible: actor.username().to_owned(),
+                    notes: note.clone(),
+                })
+                .await?;
+            let product = tx.product_by_id(id, false).await?;
+            tx.commit().await?;
+            Ok(StockChange { movement, product })
+        })
+        .await
+    }
+
+    /// Adds stock (admins only); refused past the product's maximum.
+    pub async fn add_stock(
+        &self,
+        actor: &Actor,
+        product: Uuid,
+        quantity: Decimal,
+        notes: Option<&str>,
+    ) -> Result<StockChange> {
+        self.move_stock(actor, product, MovementType::Entry, quantity, notes)
+            .await
+    }
+
+    /// Sells: an exit at the product's price of this moment, recorded with its total and
+    /// the seller. Refused (`InsufficientStock`) when the stock is short.
+    pub async fn sell_product(
+        &self,
+        actor: &Actor,
+        product: Uuid,
+        quantity: Decimal,
+        notes: Option<&str>,
+    ) -> Result<StockChange> {
+        self.move_stock(actor, product, MovementType::Exit, quantity, notes)
+            .await
+    }
+
+    /// A page of movements, newest first, of one product or of all.
+    pub async fn list_movements(
+        &self,
+        actor: &Actor,
+        product: Option<Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<Movement>> {
+        let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
+        if let Some(id) = product {
+            tx.product_by_id(id, false).await?;
+        }
+        tx.list_movements(product, page).await
+    }
+
+    /// Active products in a stock report (admins only); one definition of low stock, the
+    /// status rule's.
+    pub async fn stock_report(&self, actor: &Actor, report: StockReport) -> Result<Vec<Product>> {
+        let mut tx = self.begin_as(actor, Action::ReadInventoryReports).await?;
+        tx.products_in_status(report.status()).await
+    }
+}
