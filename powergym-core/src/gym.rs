@@ -23,11 +23,13 @@ mod checkin;
 mod inventory;
 mod payments;
 mod plans;
+mod rewards;
 mod staff;
 mod subscriptions;
 
 pub use inventory::StockChange;
 pub use payments::PaymentInput;
+pub use rewards::RewardEvaluation;
 pub use staff::StaffInput;
 pub use subscriptions::SubscriptionInput;
 
@@ -97,6 +99,8 @@ pub struct GymOptions {
     pub calendar: BusinessCalendar,
     /// Where "now" comes from.
     pub clock: SharedClock,
+    /// How attendance rewards are earned.
+    pub rewards: crate::domain::reward::RewardConfig,
 }
 
 impl Default for GymOptions {
@@ -105,6 +109,7 @@ impl Default for GymOptions {
             pool: PoolSettings::default(),
             calendar: BusinessCalendar::default(),
             clock: Arc::new(SystemClock),
+            rewards: crate::domain::reward::RewardConfig::default(),
         }
     }
 }
@@ -128,6 +133,7 @@ pub struct Gym {
     migrations: Migrations,
     calendar: BusinessCalendar,
     clock: SharedClock,
+    rewards: crate::domain::reward::RewardConfig,
 }
 
 impl Gym {
@@ -177,6 +183,7 @@ impl Gym {
             store: Arc::new(PgStore::new(pool)),
             calendar: options.calendar,
             clock: options.clock,
+            rewards: options.rewards,
         }
     }
 

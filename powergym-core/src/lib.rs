@@ -19,6 +19,7 @@ pub use domain::money::{Currency, Money};
 pub use domain::paging::{Page, PageRequest};
 pub use domain::payment::{Payment, PaymentMethod, PaymentReceipt, PaymentStats, PriceSnapshot};
 pub use domain::plan::{DurationUnit, Plan, PlanInput};
+pub use domain::reward::{Reward, RewardConfig, RewardStatus};
 pub use domain::staff::{Action, Actor, Role, Staff};
 pub use domain::subscription::Subscription;
 pub use domain::subscription::{
@@ -26,7 +27,8 @@ pub use domain::subscription::{
 };
 pub use error::{DenialReason, Error, Result};
 pub use gym::{
-    Gym, GymOptions, PaymentInput, PoolSettings, StaffInput, StockChange, SubscriptionInput,
+    Gym, GymOptions, PaymentInput, PoolSettings, RewardEvaluation, StaffInput, StockChange,
+    SubscriptionInput,
 };
 pub use migrate::{MigrationRecord, Migrations};
 pub use store::ActiveFilter;

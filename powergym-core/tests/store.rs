@@ -1079,3 +1079,206 @@ async fn fifty_concurrent_sales_never_take_stock_below_zero() {
         "the movements add up to the stock"
     );
 }
+
+// ------------------------------------------------------------------ rewards
+
+/// Attendance on `days` distinct business days, written as the check-in would.
+async fn attend(db: &TestDb, client: ClientId, sub: powergym_core::SubscriptionId, days: &[&str]) {
+    for day in days {
+        sqlx::query(
+            "insert into attendances (client_id, subscription_id, entry_time, business_date) \
+             values ($1, $2, ($3::date + time '15:00') at time zone 'UTC', $3::date)",
+        )
+        .bind(client.as_uuid())
+        .bind(sub.as_uuid())
+        .bind(d(day))
+        .execute(&mut db.conn().await)
+        .await
+        .unwrap();
+    }
+}
+
+async fn earned_reward(
+    w: &World,
+) -> (ClientId, powergym_core::Subscription, powergym_core::Reward) {
+    let monthly = plan(w, "monthly", "50000", DurationUnit::Month, 1).await;
+    let ana = client(w, "5151").await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, Some("2025-06-01")))
+        .await
+        .unwrap();
+    w.gym
+        .record_payment(&w.desk, pay(sub.id, "50000"))
+        .await
+        .unwrap();
+    let days: Vec<String> = (1..=14).map(|n| format!("2025-06-{n:02}")).collect();
+    let days: Vec<&str> = days.iter().map(String::as_str).collect();
+    attend(&w.db, ana, sub.id, &days).await;
+    let eval = w.gym.evaluate_reward(&w.desk, sub.id).await.unwrap();
+    (
+        ana,
+        sub,
+        eval.reward
+            .expect("14 days earn a reward with threshold 10"),
+    )
+}
+
+async fn reward_world() -> World {
+    let db = TestDb::new().await;
+    let now: chrono::DateTime<chrono::Utc> = NOW.parse().unwrap();
+    let gym = powergym_core::Gym::connect_with(
+        &db.url,
+        powergym_core::GymOptions {
+            clock: std::sync::Arc::new(powergym_core::FixedClock(now)),
+            rewards: powergym_core::RewardConfig::new(10, dec("20"), 7, vec![DurationUnit::Month])
+                .unwrap(),
+            pool: powergym_core::PoolSettings {
+                max_connections: 40,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    gym.migrations().run().await.unwrap();
+    gym.bootstrap_admin("admin", "admin-password")
+        .await
+        .unwrap();
+    let (admin, _) = gym.authenticate("admin", "admin-password").await.unwrap();
+    gym.create_staff(
+        &admin,
+        StaffInput {
+            username: "desk".into(),
+            password: "desk-password".into(),
+            role: Role::Employee,
+            email: None,
+            full_name: None,
+        },
+    )
+    .await
+    .unwrap();
+    let desk = gym.acting_as("desk").await.unwrap();
+    World {
+        db,
+        gym,
+        admin,
+        desk,
+    }
+}
+
+#[tokio::test]
+async fn rewards_are_earned_once_and_applied_once() {
+    let w = reward_world().await;
+    let (ana, sub, reward) = earned_reward(&w).await;
+    assert_eq!(
+        (
+            reward.attendance_count,
+            reward.eligible_date,
+            reward.expires_on
+        ),
+        (14, d("2025-06-15"), d("2025-06-21"))
+    );
+    let again = w.gym.evaluate_reward(&w.desk, sub.id).await.unwrap();
+    assert_eq!(
+        again.reward.as_ref().map(|r| r.id),
+        Some(reward.id),
+        "one reward per earning subscription"
+    );
+    assert_eq!(
+        w.gym.available_rewards(&w.desk, ana).await.unwrap().len(),
+        1
+    );
+
+    // Not to another client's subscription; to the client's renewal, once.
+    let bob = client(&w, "5252").await;
+    let monthly = w.gym.plan_by_slug(&w.desk, "monthly").await.unwrap();
+    let bobs = w
+        .gym
+        .create_subscription(&w.desk, sale(bob, &monthly, None))
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.gym.apply_reward(&w.desk, reward.id, bobs.id).await,
+        Err(Error::Validation { .. })
+    ));
+    let renewal = w
+        .gym
+        .renew_subscription(&w.desk, sub.id, None, None)
+        .await
+        .unwrap();
+    let applied = w
+        .gym
+        .apply_reward(&w.desk, reward.id, renewal.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (applied.status, applied.applied_subscription_id),
+        (powergym_core::RewardStatus::Applied, Some(renewal.id))
+    );
+    let discounted = w.gym.subscription(&w.desk, renewal.id).await.unwrap();
+    assert_eq!(discounted.price.final_price().amount(), dec("40000"));
+    assert_eq!(discounted.price.list_price().amount(), dec("50000"));
+    assert!(matches!(
+        w.gym.apply_reward(&w.desk, reward.id, renewal.id).await,
+        Err(Error::Conflict { .. })
+    ));
+    assert!(
+        w.gym
+            .available_rewards(&w.desk, ana)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn too_few_days_earn_nothing() {
+    let w = reward_world().await;
+    let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
+    let ana = client(&w, "5353").await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, Some("2025-06-01")))
+        .await
+        .unwrap();
+    w.gym
+        .record_payment(&w.desk, pay(sub.id, "50000"))
+        .await
+        .unwrap();
+    attend(&w.db, ana, sub.id, &["2025-06-02", "2025-06-03"]).await;
+    let eval = w.gym.evaluate_reward(&w.desk, sub.id).await.unwrap();
+    assert_eq!((eval.attendance_count, eval.reward), (2, None));
+}
+
+#[tokio::test]
+async fn concurrent_applications_of_one_reward_apply_it_once() {
+    let w = reward_world().await;
+    let (_, sub, reward) = earned_reward(&w).await;
+    let renewal = w
+        .gym
+        .renew_subscription(&w.desk, sub.id, None, None)
+        .await
+        .unwrap();
+    let tasks = (0..10).map(|_| {
+        let gym = w.gym.clone();
+        let desk = w.desk.clone();
+        tokio::spawn(async move { gym.apply_reward(&desk, reward.id, renewal.id).await })
+    });
+    let mut applied = 0;
+    for r in futures::future::join_all(tasks).await {
+        match r.unwrap() {
+            Ok(_) => applied += 1,
+            Err(Error::Conflict { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(applied, 1);
+    let discounted = w.gym.subscription(&w.desk, renewal.id).await.unwrap();
+    assert_eq!(
+        discounted.price.final_price().amount(),
+        dec("40000"),
+        "discounted once, not compounded"
+    );
+}

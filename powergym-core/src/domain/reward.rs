@@ -271,6 +271,31 @@ pub fn apply_reward(
         .with_extra_discount(reward.discount, target.paid)
 }
 
+/// A stored reward.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reward {
+    /// Identifier.
+    pub id: uuid::Uuid,
+    /// The subscription that earned it.
+    pub subscription_id: crate::SubscriptionId,
+    /// Whose it is.
+    pub client_id: ClientId,
+    /// Distinct attendance days that earned it.
+    pub attendance_count: u32,
+    /// Its discount.
+    pub discount: DiscountPercent,
+    /// The day it was earned.
+    pub eligible_date: NaiveDate,
+    /// Last day it can be applied.
+    pub expires_on: NaiveDate,
+    /// Pending, applied or expired.
+    pub status: RewardStatus,
+    /// When it was applied.
+    pub applied_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The subscription it discounted.
+    pub applied_subscription_id: Option<crate::SubscriptionId>,
+}
+
 /// Whether a pending reward has run out on `today`.
 pub fn reward_expired(status: RewardStatus, expires_on: NaiveDate, today: NaiveDate) -> bool {
     status == RewardStatus::Pending && today > expires_on

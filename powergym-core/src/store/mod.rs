@@ -40,6 +40,7 @@ pub trait StoreTransaction:
     + PaymentRepository
     + AttendanceRepository
     + InventoryRepository
+    + RewardRepository
     + Send
 {
     /// Makes every write of this unit of work durable, or none of them.
@@ -379,4 +380,59 @@ pub trait InventoryRepository {
         &mut self,
         status: crate::domain::inventory::StockStatus,
     ) -> Result<Vec<crate::domain::inventory::Product>>;
+}
+
+/// A reward ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReward {
+    /// The earning subscription.
+    pub subscription_id: SubscriptionId,
+    /// Whose it is.
+    pub client_id: ClientId,
+    /// Distinct attendance days.
+    pub attendance_count: u32,
+    /// Its discount.
+    pub discount: crate::domain::money::DiscountPercent,
+    /// The day it was earned.
+    pub eligible_date: NaiveDate,
+    /// Last usable day.
+    pub expires_on: NaiveDate,
+}
+
+/// Storage of rewards.
+#[async_trait]
+pub trait RewardRepository {
+    /// Distinct business days with an attendance of `client` between two days, inclusive.
+    async fn attendance_days(
+        &mut self,
+        client: ClientId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<u32>;
+    /// The reward earned by a subscription, if any.
+    async fn reward_of_subscription(
+        &mut self,
+        id: SubscriptionId,
+    ) -> Result<Option<crate::domain::reward::Reward>>;
+    /// Stores a reward unless the subscription already has one; returns the stored one
+    /// either way (one reward per earning subscription, even under races).
+    async fn insert_reward_once(&mut self, r: &NewReward) -> Result<crate::domain::reward::Reward>;
+    /// The reward, locked until commit.
+    async fn lock_reward(&mut self, id: uuid::Uuid) -> Result<crate::domain::reward::Reward>;
+    /// A client's pending rewards usable on `today`, soonest expiry first.
+    async fn available_rewards(
+        &mut self,
+        client: ClientId,
+        today: NaiveDate,
+    ) -> Result<Vec<crate::domain::reward::Reward>>;
+    /// Marks a reward applied to `target`.
+    async fn mark_reward_applied(
+        &mut self,
+        id: uuid::Uuid,
+        target: SubscriptionId,
+        at: DateTime<Utc>,
+        by: &str,
+    ) -> Result<crate::domain::reward::Reward>;
+    /// Writes a subscription's new final price (a reward's discount).
+    async fn set_final_price(&mut self, id: SubscriptionId, final_price: Money) -> Result<()>;
 }
