@@ -232,18 +232,18 @@ impl Gym {
     }
 
     /// Registers a client after validating every field.
-    pub async fn register_client(&self, input: ClientInput) -> Result<Client> {
+    pub async fn register_client(&self, actor: &Actor, input: ClientInput) -> Result<Client> {
         let new = NewClient::parse(input, self.today())?;
-        let mut tx = self.store.begin().await?;
-        let client = tx.insert_client(&new).await?;
+        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+        let client = tx.insert_client(&new, actor.username()).await?;
         tx.commit().await?;
         tracing::info!(client_id = %client.id, "client registered");
         Ok(client)
     }
 
     /// The client with this id.
-    pub async fn client(&self, id: ClientId) -> Result<Client> {
-        let mut tx = self.store.begin().await?;
+    pub async fn client(&self, actor: &Actor, id: ClientId) -> Result<Client> {
+        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
         tx.client_by_id(id).await
     }
 
@@ -251,11 +251,12 @@ impl Gym {
     /// normalises it, so "1.020.304.050" finds "1020304050".
     pub async fn client_by_document(
         &self,
+        actor: &Actor,
         document_type: DocumentType,
         number: &str,
     ) -> Result<Client> {
         let number = DocumentNumber::parse(document_type, number)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
         let client = tx.client_by_document(&number).await?;
         if client.document_type != document_type {
             return Err(Error::NotFound { entity: "client" });
@@ -264,18 +265,67 @@ impl Gym {
     }
 
     /// A page of clients, newest first.
-    pub async fn list_clients(&self, page: PageRequest) -> Result<Page<Client>> {
-        self.list_clients_filtered(ActiveFilter::All, page).await
+    pub async fn list_clients(&self, actor: &Actor, page: PageRequest) -> Result<Page<Client>> {
+        self.list_clients_filtered(actor, ActiveFilter::All, page)
+            .await
     }
 
     /// A page of clients matching `filter`, newest first.
     pub async fn list_clients_filtered(
         &self,
+        actor: &Actor,
         filter: ActiveFilter,
         page: PageRequest,
     ) -> Result<Page<Client>> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
         tx.list_clients(filter, page).await
+    }
+
+    /// Clients whose names, document or phone contain every word of `text`, ignoring
+    /// case and accents ("jose nunez" finds "José María Núñez"), by last name.
+    pub async fn search_clients(
+        &self,
+        actor: &Actor,
+        text: &str,
+        page: PageRequest,
+    ) -> Result<Page<Client>> {
+        let folded = crate::domain::client::fold_for_search(text.trim());
+        if folded.is_empty() {
+            return Err(Error::validation("text", "must not be blank"));
+        }
+        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+        tx.search_clients(&folded, page).await
+    }
+
+    /// Changes a client; every value given is validated as on registration (blank names
+    /// or phones are refused here too).
+    pub async fn update_client(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        update: crate::domain::client::ClientUpdate,
+    ) -> Result<Client> {
+        let today = self.today();
+        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+        let current = tx.lock_client(id).await?;
+        let next = update.apply_to(&current, today)?;
+        let client = tx.update_client(id, &next).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// Deactivates (`false`) or reactivates (`true`) a client. An inactive client cannot
+    /// check in or buy; their history stays.
+    pub async fn set_client_active(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        active: bool,
+    ) -> Result<Client> {
+        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+        let client = tx.set_client_active(id, active).await?;
+        tx.commit().await?;
+        Ok(client)
     }
 }
 

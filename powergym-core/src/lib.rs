@@ -10,7 +10,7 @@ pub mod store;
 
 pub use domain::access::{Attendance, CheckInMethod, CheckInOutcome};
 pub use domain::calendar::{BusinessCalendar, Clock, FixedClock, SystemClock};
-pub use domain::client::{Client, ClientInput, DocumentType, Gender, NewClient};
+pub use domain::client::{Client, ClientInput, ClientUpdate, DocumentType, Gender, NewClient};
 pub use domain::ids::{ClientId, PlanId, SubscriptionId};
 pub use domain::inventory::{
     Movement, MovementType, Product, ProductInput, ProductUpdate, StockReport, StockStatus,

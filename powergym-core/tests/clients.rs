@@ -34,23 +34,26 @@ async fn count_clients(db: &TestDb) -> i64 {
 
 #[tokio::test]
 async fn register_then_find_by_id_and_document() {
-    let (_db, gym) = TestDb::migrated().await;
-    let client = gym.register_client(input("1.020.304.050")).await.unwrap();
+    let (_db, gym, admin) = TestDb::with_admin().await;
+    let client = gym
+        .register_client(&admin, input("1.020.304.050"))
+        .await
+        .unwrap();
     assert_eq!(client.document_number.as_str(), "1020304050");
     assert_eq!(client.full_name(), "Ana María Gómez");
     assert_eq!(client.phone.as_str(), "3001234567");
     assert_eq!(client.address.as_deref(), Some("Calle 10 # 5-20"));
     assert!(client.is_active);
 
-    assert_eq!(gym.client(client.id).await.unwrap(), client);
+    assert_eq!(gym.client(&admin, client.id).await.unwrap(), client);
     let by_doc = gym
-        .client_by_document(DocumentType::Cc, "1020304050")
+        .client_by_document(&admin, DocumentType::Cc, "1020304050")
         .await
         .unwrap();
     assert_eq!(by_doc, client);
     // Same number under another document type is someone else's (or nobody's) document.
     let err = gym
-        .client_by_document(DocumentType::Ti, "1020304050")
+        .client_by_document(&admin, DocumentType::Ti, "1020304050")
         .await
         .unwrap_err();
     assert_eq!(err, Error::NotFound { entity: "client" });
@@ -58,9 +61,14 @@ async fn register_then_find_by_id_and_document() {
 
 #[tokio::test]
 async fn duplicate_document_is_already_exists_and_writes_nothing() {
-    let (db, gym) = TestDb::migrated().await;
-    gym.register_client(input("123456789")).await.unwrap();
-    let err = gym.register_client(input("123.456.789")).await.unwrap_err();
+    let (db, gym, admin) = TestDb::with_admin().await;
+    gym.register_client(&admin, input("123456789"))
+        .await
+        .unwrap();
+    let err = gym
+        .register_client(&admin, input("123.456.789"))
+        .await
+        .unwrap_err();
     assert_eq!(
         err,
         Error::AlreadyExists {
@@ -77,7 +85,7 @@ async fn duplicate_document_is_already_exists_and_writes_nothing() {
 
 #[tokio::test]
 async fn invalid_input_is_a_validation_error_and_writes_nothing() {
-    let (db, gym) = TestDb::migrated().await;
+    let (db, gym, admin) = TestDb::with_admin().await;
     type Mutation = Box<dyn Fn(&mut ClientInput)>;
     let cases: Vec<(&str, Mutation)> = vec![
         (
@@ -95,7 +103,7 @@ async fn invalid_input_is_a_validation_error_and_writes_nothing() {
     for (field, mutate) in cases {
         let mut bad = input("5566778899");
         mutate(&mut bad);
-        match gym.register_client(bad).await {
+        match gym.register_client(&admin, bad).await {
             Err(Error::Validation { field: f, .. }) => assert_eq!(f, field),
             other => panic!("{field}: expected a validation error, got {other:?}"),
         }
@@ -105,9 +113,9 @@ async fn invalid_input_is_a_validation_error_and_writes_nothing() {
 
 #[tokio::test]
 async fn unknown_id_is_not_found() {
-    let (_db, gym) = TestDb::migrated().await;
+    let (_db, gym, admin) = TestDb::with_admin().await;
     let err = gym
-        .client(ClientId::from_uuid(uuid::Uuid::new_v4()))
+        .client(&admin, ClientId::from_uuid(uuid::Uuid::new_v4()))
         .await
         .unwrap_err();
     assert_eq!(err, Error::NotFound { entity: "client" });
@@ -115,11 +123,11 @@ async fn unknown_id_is_not_found() {
 
 #[tokio::test]
 async fn paging_is_stable_newest_first_and_complete() {
-    let (db, gym) = TestDb::migrated().await;
+    let (db, gym, admin) = TestDb::with_admin().await;
     let mut registered = Vec::new();
     for i in 0..7 {
         registered.push(
-            gym.register_client(input(&format!("10000{i}")))
+            gym.register_client(&admin, input(&format!("10000{i}")))
                 .await
                 .unwrap()
                 .id,
@@ -128,7 +136,7 @@ async fn paging_is_stable_newest_first_and_complete() {
     let mut seen = Vec::new();
     for offset in (0..7).step_by(3) {
         let page = gym
-            .list_clients(PageRequest::new(3, offset).unwrap())
+            .list_clients(&admin, PageRequest::new(3, offset).unwrap())
             .await
             .unwrap();
         assert_eq!(page.total, 7);
@@ -144,12 +152,12 @@ async fn paging_is_stable_newest_first_and_complete() {
         .await
         .unwrap();
     let active = gym
-        .list_clients_filtered(ActiveFilter::Active, PageRequest::default())
+        .list_clients_filtered(&admin, ActiveFilter::Active, PageRequest::default())
         .await
         .unwrap();
     assert_eq!(active.total, 6);
     let inactive = gym
-        .list_clients_filtered(ActiveFilter::Inactive, PageRequest::default())
+        .list_clients_filtered(&admin, ActiveFilter::Inactive, PageRequest::default())
         .await
         .unwrap();
     assert_eq!(
@@ -160,10 +168,11 @@ async fn paging_is_stable_newest_first_and_complete() {
 
 #[tokio::test]
 async fn concurrent_registrations_of_one_document_store_exactly_one() {
-    let (db, gym) = TestDb::migrated().await;
+    let (db, gym, admin) = TestDb::with_admin().await;
     let attempts = (0..20).map(|_| {
         let gym = gym.clone();
-        tokio::spawn(async move { gym.register_client(input("998877665")).await })
+        let admin = admin.clone();
+        tokio::spawn(async move { gym.register_client(&admin, input("998877665")).await })
     });
     let results = futures::future::join_all(attempts).await;
     let mut ok = 0;
@@ -181,4 +190,95 @@ async fn concurrent_registrations_of_one_document_store_exactly_one() {
     }
     assert_eq!(ok, 1);
     assert_eq!(count_clients(&db).await, 1);
+}
+
+#[tokio::test]
+async fn update_search_and_deactivate() {
+    let (_db, gym, admin) = TestDb::with_admin().await;
+    let ana = gym
+        .register_client(&admin, input("10203040"))
+        .await
+        .unwrap();
+    let mut other = input("50607080");
+    other.first_name = "José".into();
+    other.last_name = "Núñez".into();
+    let jose = gym.register_client(&admin, other).await.unwrap();
+
+    let found = gym
+        .search_clients(&admin, "JOSE nunez", PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        found.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [jose.id]
+    );
+    assert_eq!(
+        gym.search_clients(&admin, "gómez", PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    assert_eq!(
+        gym.search_clients(&admin, "5060", PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    assert_eq!(
+        gym.search_clients(&admin, "%", PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(matches!(
+        gym.search_clients(&admin, "  ", PageRequest::default())
+            .await,
+        Err(Error::Validation { .. })
+    ));
+
+    let update = powergym_core::ClientUpdate {
+        phone: Some("311 222 3344".into()),
+        middle_name: Some(String::new()),
+        ..Default::default()
+    };
+    let updated = gym.update_client(&admin, ana.id, update).await.unwrap();
+    assert_eq!(
+        (updated.phone.as_str(), updated.middle_name.is_none()),
+        ("3112223344", true)
+    );
+    let blank = powergym_core::ClientUpdate {
+        last_name: Some("  ".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        gym.update_client(&admin, ana.id, blank).await,
+        Err(Error::Validation {
+            field: "last_name",
+            ..
+        })
+    ));
+    let taken = powergym_core::ClientUpdate {
+        document: Some((DocumentType::Cc, "50607080".into())),
+        ..Default::default()
+    };
+    assert!(matches!(
+        gym.update_client(&admin, ana.id, taken).await,
+        Err(Error::AlreadyExists { .. })
+    ));
+
+    assert!(
+        !gym.set_client_active(&admin, ana.id, false)
+            .await
+            .unwrap()
+            .is_active
+    );
+    assert!(
+        gym.set_client_active(&admin, ana.id, true)
+            .await
+            .unwrap()
+            .is_active
+    );
 }

@@ -91,13 +91,22 @@ async fn pool_defaults_match_the_original_deployment() {
 
 #[tokio::test]
 async fn a_host_pool_can_be_adopted() {
-    let (db, _) = TestDb::migrated().await;
+    let (db, _, admin) = TestDb::with_admin().await;
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     let gym = Gym::from_pool(pool.clone(), GymOptions::default());
     gym.migrations().check().await.unwrap();
-    assert_eq!(gym.list_clients(Default::default()).await.unwrap().total, 0);
+    assert_eq!(
+        gym.list_clients(&admin, Default::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
     gym.close().await;
     assert!(pool.is_closed());
-    let err = gym.list_clients(Default::default()).await.unwrap_err();
+    let err = gym
+        .list_clients(&admin, Default::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::ConnectionFailed { .. }), "{err:?}");
 }

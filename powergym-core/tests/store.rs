@@ -65,20 +65,23 @@ async fn world_at(now: &str) -> World {
 
 async fn client(w: &World, number: &str) -> ClientId {
     w.gym
-        .register_client(ClientInput {
-            document_type: DocumentType::Cc,
-            document_number: number.into(),
-            first_name: "Ana".into(),
-            middle_name: None,
-            last_name: "Gómez".into(),
-            second_last_name: None,
-            phone: "3001234567".into(),
-            alternative_phone: None,
-            email: None,
-            birth_date: d("1990-01-01"),
-            gender: Gender::Female,
-            address: None,
-        })
+        .register_client(
+            &w.desk,
+            ClientInput {
+                document_type: DocumentType::Cc,
+                document_number: number.into(),
+                first_name: "Ana".into(),
+                middle_name: None,
+                last_name: "Gómez".into(),
+                second_last_name: None,
+                phone: "3001234567".into(),
+                alternative_phone: None,
+                email: None,
+                birth_date: d("1990-01-01"),
+                gender: Gender::Female,
+                address: None,
+            },
+        )
         .await
         .unwrap()
         .id
@@ -188,6 +191,7 @@ async fn staff_accounts_sign_in_and_permissions() {
     );
 
     // A disabled account can do nothing, at once.
+    let c = client(&w, "1001").await;
     w.gym
         .set_staff_disabled(&w.admin, "desk", true)
         .await
@@ -199,7 +203,6 @@ async fn staff_accounts_sign_in_and_permissions() {
             .unwrap_err(),
         refused
     );
-    let c = client(&w, "1001").await;
     assert!(matches!(
         w.gym.check_in(&w.desk, c).await,
         Err(Error::PermissionDenied { .. })

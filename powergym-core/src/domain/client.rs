@@ -473,6 +473,99 @@ impl NewClient {
     }
 }
 
+/// Accented letters and their plain forms, applied after lower-casing so searches
+/// ignore case and accents. The store passes these same two strings to SQL
+/// `translate()`, so both sides fold text identically.
+pub const FOLD_FROM: &str = "áàâäãåéèêëíìîïóòôöõúùûüñçý";
+/// See [`FOLD_FROM`].
+pub const FOLD_TO: &str = "aaaaaaeeeeiiiiooooouuuuncy";
+
+/// Lower-cases and strips accents, for search.
+pub fn fold_for_search(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| match FOLD_FROM.chars().position(|f| f == c) {
+            Some(i) => FOLD_TO.chars().nth(i).unwrap_or(c),
+            None => c,
+        })
+        .collect()
+}
+
+/// Changes to a client; `None` leaves a field as it is, a blank optional field clears
+/// it, and every value given is validated as on registration.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClientUpdate {
+    /// New document (type and number together).
+    pub document: Option<(DocumentType, String)>,
+    /// New first name.
+    pub first_name: Option<String>,
+    /// New middle name (blank clears).
+    pub middle_name: Option<String>,
+    /// New last name.
+    pub last_name: Option<String>,
+    /// New second last name (blank clears).
+    pub second_last_name: Option<String>,
+    /// New phone.
+    pub phone: Option<String>,
+    /// New alternative phone (blank clears).
+    pub alternative_phone: Option<String>,
+    /// New e-mail (blank clears).
+    pub email: Option<String>,
+    /// New birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// New gender.
+    pub gender: Option<Gender>,
+    /// New address (blank clears).
+    pub address: Option<String>,
+}
+
+impl ClientUpdate {
+    /// The client after this update, as a validated registration.
+    pub fn apply_to(&self, c: &Client, today: NaiveDate) -> Result<NewClient> {
+        let keep = |given: &Option<String>, current: Option<&str>| match given {
+            Some(v) => Some(v.clone()),
+            None => current.map(str::to_owned),
+        };
+        let (document_type, document_number) = match &self.document {
+            Some((t, n)) => (*t, n.clone()),
+            None => (c.document_type, c.document_number.as_str().to_owned()),
+        };
+        let input = ClientInput {
+            document_type,
+            document_number,
+            first_name: self
+                .first_name
+                .clone()
+                .unwrap_or_else(|| c.first_name.as_str().to_owned()),
+            middle_name: keep(
+                &self.middle_name,
+                c.middle_name.as_ref().map(PersonName::as_str),
+            ),
+            last_name: self
+                .last_name
+                .clone()
+                .unwrap_or_else(|| c.last_name.as_str().to_owned()),
+            second_last_name: keep(
+                &self.second_last_name,
+                c.second_last_name.as_ref().map(PersonName::as_str),
+            ),
+            phone: self
+                .phone
+                .clone()
+                .unwrap_or_else(|| c.phone.as_str().to_owned()),
+            alternative_phone: keep(
+                &self.alternative_phone,
+                c.alternative_phone.as_ref().map(Phone::as_str),
+            ),
+            email: keep(&self.email, c.email.as_ref().map(Email::as_str)),
+            birth_date: self.birth_date.unwrap_or(c.birth_date.date()),
+            gender: self.gender.unwrap_or(c.gender),
+            address: keep(&self.address, c.address.as_deref()),
+        };
+        NewClient::parse(input, today)
+    }
+}
+
 /// A stored client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Client {
@@ -596,6 +689,12 @@ mod tests {
             DocumentNumber::parse(DocumentType::Cc, "123456").unwrap()
         );
         assert!(!dbg.contains("123456"), "{dbg}");
+    }
+
+    #[test]
+    fn folding_for_search() {
+        assert_eq!(fold_for_search("JOSÉ Ñúñez"), "jose nunez");
+        assert_eq!(FOLD_FROM.chars().count(), FOLD_TO.chars().count());
     }
 
     #[test]

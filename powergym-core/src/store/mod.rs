@@ -64,7 +64,7 @@ pub enum ActiveFilter {
 pub trait ClientRepository {
     /// Stores a new client. A document number already in use is
     /// [`Error::AlreadyExists`](crate::Error::AlreadyExists).
-    async fn insert_client(&mut self, client: &NewClient) -> Result<Client>;
+    async fn insert_client(&mut self, client: &NewClient, created_by: &str) -> Result<Client>;
 
     /// The client with this id, or [`Error::NotFound`](crate::Error::NotFound).
     async fn client_by_id(&mut self, id: ClientId) -> Result<Client>;
@@ -78,6 +78,16 @@ pub trait ClientRepository {
         filter: ActiveFilter,
         page: PageRequest,
     ) -> Result<Page<Client>>;
+
+    /// Clients whose names, document or phone contain `folded` (already lower-cased and
+    /// stripped of accents with `fold_for_search`), by last name.
+    async fn search_clients(&mut self, folded: &str, page: PageRequest) -> Result<Page<Client>>;
+
+    /// Rewrites a client's fields.
+    async fn update_client(&mut self, id: ClientId, client: &NewClient) -> Result<Client>;
+
+    /// Activates or deactivates a client.
+    async fn set_client_active(&mut self, id: ClientId, active: bool) -> Result<Client>;
 }
 
 /// A validated new staff account.

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use powergym_core::{Gym, GymOptions, PoolSettings};
+use powergym_core::{Actor, Gym, GymOptions, PoolSettings};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 pub const DEFAULT_URL: &str = "postgres://powergym:powergym@127.0.0.1:5432/powergym";
@@ -60,6 +60,16 @@ impl TestDb {
         let gym = db.gym().await;
         gym.migrations().run().await.expect("migrate to head");
         (db, gym)
+    }
+
+    /// A new database migrated to head, a gym on it, and its first admin.
+    pub async fn with_admin() -> (Self, Gym, Actor) {
+        let (db, gym) = Self::migrated().await;
+        gym.bootstrap_admin("admin", "admin-password")
+            .await
+            .expect("bootstrap admin");
+        let admin = gym.acting_as("admin").await.expect("admin can act");
+        (db, gym, admin)
     }
 
     pub async fn gym(&self) -> Gym {

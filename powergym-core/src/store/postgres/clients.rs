@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::{PgTransaction, errors};
 use crate::domain::client::{
-    BirthDate, Client, DocumentNumber, DocumentType, Email, Gender, NewClient, PersonName, Phone,
+    BirthDate, Client, DocumentNumber, DocumentType, Email, FOLD_FROM, FOLD_TO, Gender, NewClient,
+    PersonName, Phone,
 };
 use crate::domain::ids::ClientId;
 use crate::domain::paging::{Page, PageRequest};
@@ -74,12 +75,12 @@ fn not_found(err: sqlx::Error) -> Error {
 
 #[async_trait]
 impl ClientRepository for PgTransaction {
-    async fn insert_client(&mut self, c: &NewClient) -> Result<Client> {
+    async fn insert_client(&mut self, c: &NewClient, created_by: &str) -> Result<Client> {
         let sql = format!(
             "insert into clients (dni_type, dni_number, first_name, middle_name, last_name, \
-             second_last_name, phone, alternative_phone, email, birth_date, gender, address) \
-             values ($1::document_type_enum, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11::gender_type_enum, $12) returning {CLIENT_COLUMNS}"
+             second_last_name, phone, alternative_phone, email, birth_date, gender, address, \
+             created_by) values ($1::document_type_enum, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11::gender_type_enum, $12, $13) returning {CLIENT_COLUMNS}"
         );
         let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))
             .bind(c.document_type.as_str())
@@ -94,6 +95,7 @@ impl ClientRepository for PgTransaction {
             .bind(c.birth_date.date())
             .bind(c.gender.as_str())
             .bind(c.address.as_deref())
+            .bind(created_by)
             .fetch_one(&mut *self.tx)
             .await
             .map_err(errors::map)?;
@@ -158,5 +160,91 @@ impl ClientRepository for PgTransaction {
             limit: page.limit(),
             offset: page.offset(),
         })
+    }
+
+    async fn search_clients(&mut self, folded: &str, page: PageRequest) -> Result<Page<Client>> {
+        // Every word must appear somewhere; each word's own wildcards are escaped.
+        let patterns: Vec<String> = folded
+            .split_whitespace()
+            .map(|w| {
+                let escaped = w
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                format!("%{escaped}%")
+            })
+            .collect();
+        let haystack = "translate(lower(concat_ws(' ', first_name, middle_name, last_name, \
+                        second_last_name, dni_number, phone, alternative_phone)), $2, $3)";
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "select count(*) from clients where {haystack} like all($1)"
+        )))
+        .bind(&patterns)
+        .bind(FOLD_FROM)
+        .bind(FOLD_TO)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        let sql = format!(
+            "select {CLIENT_COLUMNS} from clients where {haystack} like all($1) \
+             order by last_name, first_name, id limit $4 offset $5"
+        );
+        let rows: Vec<ClientRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(&patterns)
+            .bind(FOLD_FROM)
+            .bind(FOLD_TO)
+            .bind(i64::from(page.limit()))
+            .bind(page.offset() as i64)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(Client::try_from)
+                .collect::<Result<_>>()?,
+            total: total as u64,
+            limit: page.limit(),
+            offset: page.offset(),
+        })
+    }
+
+    async fn update_client(&mut self, id: ClientId, c: &NewClient) -> Result<Client> {
+        let sql = format!(
+            "update clients set dni_type = $2::document_type_enum, dni_number = $3, first_name = $4, \
+             middle_name = $5, last_name = $6, second_last_name = $7, phone = $8, alternative_phone = $9, \
+             email = $10, birth_date = $11, gender = $12::gender_type_enum, address = $13 \
+             where id = $1 returning {CLIENT_COLUMNS}"
+        );
+        let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id.as_uuid())
+            .bind(c.document_type.as_str())
+            .bind(c.document_number.as_str())
+            .bind(c.first_name.as_str())
+            .bind(c.middle_name.as_ref().map(PersonName::as_str))
+            .bind(c.last_name.as_str())
+            .bind(c.second_last_name.as_ref().map(PersonName::as_str))
+            .bind(c.phone.as_str())
+            .bind(c.alternative_phone.as_ref().map(Phone::as_str))
+            .bind(c.email.as_ref().map(Email::as_str))
+            .bind(c.birth_date.date())
+            .bind(c.gender.as_str())
+            .bind(c.address.as_deref())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(not_found)?;
+        row.try_into()
+    }
+
+    async fn set_client_active(&mut self, id: ClientId, active: bool) -> Result<Client> {
+        let sql =
+            format!("update clients set is_active = $2 where id = $1 returning {CLIENT_COLUMNS}");
+        let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id.as_uuid())
+            .bind(active)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(not_found)?;
+        row.try_into()
     }
 }
