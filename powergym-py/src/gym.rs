@@ -10,8 +10,12 @@ use uuid::Uuid;
 
 use crate::errors::to_py;
 use crate::runtime::runtime;
-use crate::types::{Client, ClientPage, MigrationRecord};
+use crate::types::{
+    Actor, CheckIn, Client, ClientPage, MigrationRecord, PaymentReceipt, Plan, Product, Staff,
+    StockChange, Subscription,
+};
 use powergym_core as core;
+use rust_decimal::Decimal;
 
 /// Runs a core future to completion with the GIL released.
 fn wait<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
@@ -131,7 +135,7 @@ impl Gym {
 
     /// Registers a client after validating every field.
     #[pyo3(signature = (
-        *, document_type, document_number, first_name, last_name, phone, birth_date, gender,
+        actor, *, document_type, document_number, first_name, last_name, phone, birth_date, gender,
         middle_name = None, second_last_name = None, alternative_phone = None, email = None,
         address = None
     ))]
@@ -139,6 +143,7 @@ impl Gym {
     fn register_client(
         &self,
         py: Python<'_>,
+        actor: &Actor,
         document_type: &str,
         document_number: String,
         first_name: String,
@@ -166,34 +171,41 @@ impl Gym {
             gender: gender.parse().map_err(to_py)?,
             address,
         };
-        wait(py, self.0.register_client(input)).map(Client)
+        wait(py, self.0.register_client(&actor.0, input)).map(Client)
     }
 
     /// The client with this id.
-    fn get_client(&self, py: Python<'_>, client_id: Uuid) -> PyResult<Client> {
-        wait(py, self.0.client(core::ClientId::from_uuid(client_id))).map(Client)
+    fn get_client(&self, py: Python<'_>, actor: &Actor, client_id: Uuid) -> PyResult<Client> {
+        wait(
+            py,
+            self.0
+                .client(&actor.0, core::ClientId::from_uuid(client_id)),
+        )
+        .map(Client)
     }
 
     /// The client holding this document.
     fn get_client_by_document(
         &self,
         py: Python<'_>,
+        actor: &Actor,
         document_type: &str,
         document_number: &str,
     ) -> PyResult<Client> {
         let doc_type: core::DocumentType = document_type.parse().map_err(to_py)?;
         let number = document_number.to_owned();
         wait(py, async move {
-            self.0.client_by_document(doc_type, &number).await
+            self.0.client_by_document(&actor.0, doc_type, &number).await
         })
         .map(Client)
     }
 
     /// A page of clients, newest first; `active` filters by state when given.
-    #[pyo3(signature = (*, limit = 100, offset = 0, active = None))]
+    #[pyo3(signature = (actor, *, limit = 100, offset = 0, active = None))]
     fn list_clients(
         &self,
         py: Python<'_>,
+        actor: &Actor,
         limit: u32,
         offset: u64,
         active: Option<bool>,
@@ -204,8 +216,239 @@ impl Gym {
             Some(true) => core::ActiveFilter::Active,
             Some(false) => core::ActiveFilter::Inactive,
         };
-        let result = wait(py, self.0.list_clients_filtered(filter, page))?;
+        let result = wait(py, self.0.list_clients_filtered(&actor.0, filter, page))?;
         ClientPage::new(py, result)
+    }
+
+    /// Clients matching every word of `text`, ignoring case and accents.
+    #[pyo3(signature = (actor, text, *, limit = 100, offset = 0))]
+    fn search_clients(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        text: &str,
+        limit: u32,
+        offset: u64,
+    ) -> PyResult<ClientPage> {
+        let page = core::PageRequest::new(limit, offset).map_err(to_py)?;
+        let text = text.to_owned();
+        let result = wait(py, async move {
+            self.0.search_clients(&actor.0, &text, page).await
+        })?;
+        ClientPage::new(py, result)
+    }
+
+    /// Creates the first admin of an empty installation.
+    fn bootstrap_admin(&self, py: Python<'_>, username: &str, password: &str) -> PyResult<Staff> {
+        let (u, p) = (username.to_owned(), password.to_owned());
+        wait(py, async move { self.0.bootstrap_admin(&u, &p).await }).map(Into::into)
+    }
+
+    /// Signs a staff member in; a wrong password, unknown user or disabled account
+    /// raise PermissionDeniedError alike.
+    fn authenticate(&self, py: Python<'_>, username: &str, password: &str) -> PyResult<Actor> {
+        let (u, p) = (username.to_owned(), password.to_owned());
+        wait(py, async move { self.0.authenticate(&u, &p).await }).map(|(a, _)| Actor(a))
+    }
+
+    /// An actor for a staff member the host application has already authenticated.
+    fn acting_as(&self, py: Python<'_>, username: &str) -> PyResult<Actor> {
+        let u = username.to_owned();
+        wait(py, async move { self.0.acting_as(&u).await }).map(Actor)
+    }
+
+    /// Creates a staff account (admins only).
+    #[pyo3(signature = (actor, *, username, password, role, email = None, full_name = None))]
+    fn create_staff(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        username: String,
+        password: String,
+        role: &str,
+        email: Option<String>,
+        full_name: Option<String>,
+    ) -> PyResult<Staff> {
+        let input = core::StaffInput {
+            username,
+            password,
+            role: role.parse().map_err(to_py)?,
+            email,
+            full_name,
+        };
+        wait(py, self.0.create_staff(&actor.0, input)).map(Into::into)
+    }
+
+    /// Creates a plan (admins only).
+    #[pyo3(signature = (actor, *, name, price, duration_unit, duration_count, slug = None, description = None, currency = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_plan(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        name: String,
+        price: Decimal,
+        duration_unit: &str,
+        duration_count: u32,
+        slug: Option<String>,
+        description: Option<String>,
+        currency: Option<String>,
+    ) -> PyResult<Plan> {
+        let input = core::PlanInput {
+            name,
+            slug,
+            description,
+            price,
+            currency,
+            duration_unit: duration_unit.parse().map_err(to_py)?,
+            duration_count,
+        };
+        wait(py, self.0.create_plan(&actor.0, input)).map(Into::into)
+    }
+
+    /// Sells a plan to a client.
+    #[pyo3(signature = (actor, *, client_id, plan_id, start_date = None, discount_percentage = None))]
+    fn create_subscription(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        client_id: Uuid,
+        plan_id: Uuid,
+        start_date: Option<NaiveDate>,
+        discount_percentage: Option<Decimal>,
+    ) -> PyResult<Subscription> {
+        let input = core::SubscriptionInput {
+            client_id: core::ClientId::from_uuid(client_id),
+            plan_id: core::PlanId::from_uuid(plan_id),
+            start_date,
+            discount_percentage,
+        };
+        wait(py, self.0.create_subscription(&actor.0, input)).map(Into::into)
+    }
+
+    /// Records a payment; a retried call with the same `idempotency_key` returns the
+    /// first receipt.
+    #[pyo3(signature = (actor, *, subscription_id, amount, method, notes = None, idempotency_key = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn record_payment(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        subscription_id: Uuid,
+        amount: Decimal,
+        method: &str,
+        notes: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PaymentReceipt> {
+        let input = core::PaymentInput {
+            subscription_id: core::SubscriptionId::from_uuid(subscription_id),
+            amount,
+            method: method.parse().map_err(to_py)?,
+            notes,
+            idempotency_key,
+        };
+        wait(py, self.0.record_payment(&actor.0, input)).map(Into::into)
+    }
+
+    /// Checks in the client holding this document; a refusal is returned, not raised.
+    fn check_in_by_document(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        document_type: &str,
+        document_number: &str,
+    ) -> PyResult<CheckIn> {
+        let doc_type: core::DocumentType = document_type.parse().map_err(to_py)?;
+        let number = document_number.to_owned();
+        wait(py, async move {
+            self.0
+                .check_in_by_document(&actor.0, doc_type, &number)
+                .await
+        })
+        .map(Into::into)
+    }
+
+    /// Runs the daily jobs for `today` (admins only); returns what changed.
+    fn run_daily_jobs(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        today: NaiveDate,
+    ) -> PyResult<std::collections::BTreeMap<&'static str, u64>> {
+        let c = wait(py, self.0.run_daily_jobs(&actor.0, today))?;
+        Ok([
+            ("activated", c.activated),
+            ("awaiting_payment", c.awaiting_payment),
+            ("expired", c.expired),
+            ("expired_unpaid", c.expired_unpaid),
+            ("expired_rewards", c.expired_rewards),
+        ]
+        .into_iter()
+        .collect())
+    }
+
+    /// Creates a product with no stock (admins only).
+    #[pyo3(signature = (actor, *, name, capacity_value, unit_type, price, min_stock = None, max_stock = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_product(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        name: String,
+        capacity_value: Decimal,
+        unit_type: String,
+        price: Decimal,
+        min_stock: Option<Decimal>,
+        max_stock: Option<Decimal>,
+    ) -> PyResult<Product> {
+        let input = core::ProductInput {
+            name,
+            description: None,
+            capacity_value,
+            unit_type,
+            price,
+            currency: None,
+            photo_url: None,
+            min_stock,
+            max_stock,
+        };
+        wait(py, self.0.create_product(&actor.0, input)).map(Into::into)
+    }
+
+    /// Adds stock (admins only).
+    #[pyo3(signature = (actor, product_id, quantity, *, notes = None))]
+    fn add_stock(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        product_id: Uuid,
+        quantity: Decimal,
+        notes: Option<String>,
+    ) -> PyResult<StockChange> {
+        wait(py, async move {
+            self.0
+                .add_stock(&actor.0, product_id, quantity, notes.as_deref())
+                .await
+        })
+        .map(Into::into)
+    }
+
+    /// Sells at the product's current price; raises InsufficientStockError when short.
+    #[pyo3(signature = (actor, product_id, quantity, *, notes = None))]
+    fn sell_product(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        product_id: Uuid,
+        quantity: Decimal,
+        notes: Option<String>,
+    ) -> PyResult<StockChange> {
+        wait(py, async move {
+            self.0
+                .sell_product(&actor.0, product_id, quantity, notes.as_deref())
+                .await
+        })
+        .map(Into::into)
     }
 
     /// Closes every connection.

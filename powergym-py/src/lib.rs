@@ -58,6 +58,14 @@ fn _powergym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Client>()?;
     m.add_class::<types::ClientPage>()?;
     m.add_class::<types::MigrationRecord>()?;
+    m.add_class::<types::Actor>()?;
+    m.add_class::<types::Staff>()?;
+    m.add_class::<types::Plan>()?;
+    m.add_class::<types::Subscription>()?;
+    m.add_class::<types::PaymentReceipt>()?;
+    m.add_class::<types::CheckIn>()?;
+    m.add_class::<types::Product>()?;
+    m.add_class::<types::StockChange>()?;
     m.add_function(wrap_pyfunction!(transition, m)?)?;
     m.add_function(wrap_pyfunction!(initial_status, m)?)?;
     m.add_function(wrap_pyfunction!(latest_schema_version, m)?)?;

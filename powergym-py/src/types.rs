@@ -177,3 +177,305 @@ impl MigrationRecord {
         )
     }
 }
+
+/// The staff member performing calls; from `Gym.authenticate` or `Gym.acting_as`.
+#[pyclass(frozen, eq, module = "powergym")]
+#[derive(PartialEq, Clone)]
+pub(crate) struct Actor(pub(crate) core::Actor);
+
+#[pymethods]
+impl Actor {
+    #[getter]
+    fn username(&self) -> &str {
+        self.0.username()
+    }
+    fn __repr__(&self) -> String {
+        format!("Actor(username='{}')", self.0.username())
+    }
+}
+
+/// A staff account.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct Staff {
+    username: String,
+    email: Option<String>,
+    full_name: Option<String>,
+    role: &'static str,
+    disabled: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl From<core::Staff> for Staff {
+    fn from(s: core::Staff) -> Self {
+        Self {
+            username: s.username,
+            email: s.email,
+            full_name: s.full_name,
+            role: s.role.as_str(),
+            disabled: s.disabled,
+            created_at: s.created_at,
+        }
+    }
+}
+
+#[pymethods]
+impl Staff {
+    fn __repr__(&self) -> String {
+        format!(
+            "Staff(username='{}', role='{}', disabled={})",
+            self.username,
+            self.role,
+            if self.disabled { "True" } else { "False" }
+        )
+    }
+}
+
+/// A membership plan.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct Plan {
+    id: Uuid,
+    name: String,
+    slug: Option<String>,
+    description: Option<String>,
+    price: rust_decimal::Decimal,
+    currency: String,
+    duration_unit: &'static str,
+    duration_count: u32,
+    is_active: bool,
+}
+
+impl From<core::Plan> for Plan {
+    fn from(p: core::Plan) -> Self {
+        Self {
+            id: p.id.as_uuid(),
+            name: p.name,
+            slug: p.slug,
+            description: p.description,
+            price: p.price.amount(),
+            currency: p.currency.as_str().to_owned(),
+            duration_unit: p.duration.unit().as_str(),
+            duration_count: p.duration.count(),
+            is_active: p.is_active,
+        }
+    }
+}
+
+#[pymethods]
+impl Plan {
+    fn __repr__(&self) -> String {
+        format!(
+            "Plan(id='{}', name='{}', price={})",
+            self.id, self.name, self.price
+        )
+    }
+}
+
+/// A subscription with its price snapshot.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct Subscription {
+    id: Uuid,
+    client_id: Uuid,
+    plan_id: Uuid,
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+    status: &'static str,
+    list_price: rust_decimal::Decimal,
+    discount_percentage: Option<rust_decimal::Decimal>,
+    final_price: rust_decimal::Decimal,
+    currency: String,
+    cancellation_date: Option<NaiveDate>,
+    cancellation_reason: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<core::Subscription> for Subscription {
+    fn from(s: core::Subscription) -> Self {
+        Self {
+            id: s.id.as_uuid(),
+            client_id: s.client_id.as_uuid(),
+            plan_id: s.plan_id.as_uuid(),
+            start_date: s.start_date,
+            end_date: s.end_date,
+            status: s.status.as_str(),
+            list_price: s.price.list_price().amount(),
+            discount_percentage: s.price.discount().map(|d| d.value()),
+            final_price: s.price.final_price().amount(),
+            currency: s.currency.as_str().to_owned(),
+            cancellation_date: s.cancellation_date,
+            cancellation_reason: s.cancellation_reason,
+            created_at: s.created_at,
+        }
+    }
+}
+
+#[pymethods]
+impl Subscription {
+    fn __repr__(&self) -> String {
+        format!(
+            "Subscription(id='{}', status='{}', start_date={}, end_date={})",
+            self.id, self.status, self.start_date, self.end_date
+        )
+    }
+}
+
+/// A recorded payment and what it did.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct PaymentReceipt {
+    payment_id: Uuid,
+    subscription_id: Uuid,
+    amount: rust_decimal::Decimal,
+    method: &'static str,
+    payment_date: DateTime<Utc>,
+    received_by: Option<String>,
+    balance: rust_decimal::Decimal,
+    status: &'static str,
+}
+
+impl From<core::PaymentReceipt> for PaymentReceipt {
+    fn from(r: core::PaymentReceipt) -> Self {
+        Self {
+            payment_id: r.payment.id,
+            subscription_id: r.payment.subscription_id.as_uuid(),
+            amount: r.payment.amount.amount(),
+            method: r.payment.method.as_str(),
+            payment_date: r.payment.payment_date,
+            received_by: r.payment.received_by,
+            balance: r.balance.amount(),
+            status: r.status.as_str(),
+        }
+    }
+}
+
+#[pymethods]
+impl PaymentReceipt {
+    fn __repr__(&self) -> String {
+        format!(
+            "PaymentReceipt(amount={}, balance={}, status='{}')",
+            self.amount, self.balance, self.status
+        )
+    }
+}
+
+/// What happened at the door: `granted`, or the denial `reason`.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct CheckIn {
+    granted: bool,
+    reason: Option<&'static str>,
+    attendance_id: Option<Uuid>,
+    business_date: Option<NaiveDate>,
+    entry_time: Option<DateTime<Utc>>,
+}
+
+impl From<core::CheckInOutcome> for CheckIn {
+    fn from(o: core::CheckInOutcome) -> Self {
+        match o {
+            core::CheckInOutcome::Granted(a) => Self {
+                granted: true,
+                reason: None,
+                attendance_id: Some(a.id),
+                business_date: Some(a.business_date),
+                entry_time: Some(a.entry_time),
+            },
+            core::CheckInOutcome::Denied(r) => Self {
+                granted: false,
+                reason: Some(r.code()),
+                attendance_id: None,
+                business_date: None,
+                entry_time: None,
+            },
+        }
+    }
+}
+
+#[pymethods]
+impl CheckIn {
+    fn __repr__(&self) -> String {
+        match self.reason {
+            None => "CheckIn(granted=True)".to_owned(),
+            Some(r) => format!("CheckIn(granted=False, reason='{r}')"),
+        }
+    }
+}
+
+/// A product and its stock.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct Product {
+    id: Uuid,
+    name: String,
+    price: rust_decimal::Decimal,
+    available_quantity: rust_decimal::Decimal,
+    min_stock: rust_decimal::Decimal,
+    max_stock: Option<rust_decimal::Decimal>,
+    stock_status: &'static str,
+    is_active: bool,
+}
+
+impl From<core::Product> for Product {
+    fn from(p: core::Product) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            price: p.price.amount(),
+            available_quantity: p.available_quantity.value(),
+            min_stock: p.limits.min_stock().value(),
+            max_stock: p.limits.max_stock().map(|q| q.value()),
+            stock_status: p.stock_status.as_str(),
+            is_active: p.is_active,
+        }
+    }
+}
+
+#[pymethods]
+impl Product {
+    fn __repr__(&self) -> String {
+        format!(
+            "Product(id='{}', name='{}', available_quantity={}, stock_status='{}')",
+            self.id, self.name, self.available_quantity, self.stock_status
+        )
+    }
+}
+
+/// A stock movement and the product's stock after it.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct StockChange {
+    movement_id: Uuid,
+    product_id: Uuid,
+    quantity: rust_decimal::Decimal,
+    unit_price: Option<rust_decimal::Decimal>,
+    total_amount: Option<rust_decimal::Decimal>,
+    responsible: Option<String>,
+    available_quantity: rust_decimal::Decimal,
+    stock_status: &'static str,
+}
+
+impl From<core::StockChange> for StockChange {
+    fn from(c: core::StockChange) -> Self {
+        Self {
+            movement_id: c.movement.id,
+            product_id: c.product.id,
+            quantity: c.movement.quantity,
+            unit_price: c.movement.unit_price.map(|p| p.amount()),
+            total_amount: c.movement.total_amount.map(|p| p.amount()),
+            responsible: c.movement.responsible,
+            available_quantity: c.product.available_quantity.value(),
+            stock_status: c.product.stock_status.as_str(),
+        }
+    }
+}
+
+#[pymethods]
+impl StockChange {
+    fn __repr__(&self) -> String {
+        format!(
+            "StockChange(quantity={}, available_quantity={}, stock_status='{}')",
+            self.quantity, self.available_quantity, self.stock_status
+        )
+    }
+}

@@ -45,3 +45,9 @@ def gym(db_url):
     with powergym.Gym.connect(db_url, max_connections=10) as g:
         g.migrate()
         yield g
+
+
+@pytest.fixture
+def admin(gym):
+    gym.bootstrap_admin("admin", "admin-password")
+    return gym.authenticate("admin", "admin-password")

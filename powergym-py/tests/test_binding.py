@@ -126,14 +126,15 @@ def test_waiting_calls_release_the_gil(db_url):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
-def test_a_forked_child_gets_a_working_runtime(gym, db_url):
-    assert gym.list_clients().total == 0  # the parent's runtime exists now
+def test_a_forked_child_gets_a_working_runtime(gym, admin, db_url):
+    assert gym.list_clients(admin).total == 0  # the parent's runtime exists now
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
             with powergym.Gym.connect(db_url) as child_gym:
-                code = 0 if child_gym.list_clients().total == 0 else 2
+                child_admin = child_gym.acting_as("admin")
+                code = 0 if child_gym.list_clients(child_admin).total == 0 else 2
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)

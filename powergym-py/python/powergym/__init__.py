@@ -6,13 +6,22 @@ call that waits on the database releases the GIL.
     import powergym
     with powergym.Gym.connect("postgres://powergym:powergym@127.0.0.1/powergym") as gym:
         gym.migrate()
-        page = gym.list_clients(limit=20)
+        desk = gym.authenticate("desk", "its-password")
+        page = gym.list_clients(desk, limit=20)
 """
 
 from enum import Enum
 
 from powergym._powergym import (
     AccessDecision,
+    Actor,
+    CheckIn,
+    PaymentReceipt,
+    Plan,
+    Product,
+    Staff,
+    StockChange,
+    Subscription,
     Client,
     ClientPage,
     Gym,
@@ -84,6 +93,14 @@ class SubscriptionEvent(str, Enum):
 
 __all__ = [
     "AccessDecision",
+    "Actor",
+    "CheckIn",
+    "PaymentReceipt",
+    "Plan",
+    "Product",
+    "Staff",
+    "StockChange",
+    "Subscription",
     "PaymentOutcome",
     "PriceSnapshot",
     "RewardConfig",

@@ -30,7 +30,9 @@ __all__ = [
     "transition",
     "AccessDecision",
     "AccessDeniedError",
+    "Actor",
     "AlreadyExistsError",
+    "CheckIn",
     "Client",
     "ClientPage",
     "ConflictError",
@@ -45,12 +47,18 @@ __all__ = [
     "NotFoundError",
     "PaymentExceedsBalanceError",
     "PaymentOutcome",
+    "PaymentReceipt",
     "PermissionDeniedError",
+    "Plan",
     "PowergymError",
     "PriceSnapshot",
+    "Product",
     "RewardConfig",
     "RewardDecision",
     "SchemaOutOfDateError",
+    "Staff",
+    "StockChange",
+    "Subscription",
     "SubscriptionView",
     "ValidationError",
 ]
@@ -120,6 +128,146 @@ class MigrationRecord:
     def checksum_mismatch(self) -> bool: ...
 
 @final
+class Actor:
+    @property
+    def username(self) -> str: ...
+
+@final
+class Staff:
+    @property
+    def username(self) -> str: ...
+    @property
+    def email(self) -> Optional[str]: ...
+    @property
+    def full_name(self) -> Optional[str]: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def disabled(self) -> bool: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+
+@final
+class Plan:
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def slug(self) -> Optional[str]: ...
+    @property
+    def description(self) -> Optional[str]: ...
+    @property
+    def price(self) -> decimal.Decimal: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def duration_unit(self) -> str: ...
+    @property
+    def duration_count(self) -> int: ...
+    @property
+    def is_active(self) -> bool: ...
+
+@final
+class Subscription:
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def client_id(self) -> uuid.UUID: ...
+    @property
+    def plan_id(self) -> uuid.UUID: ...
+    @property
+    def start_date(self) -> datetime.date: ...
+    @property
+    def end_date(self) -> datetime.date: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def list_price(self) -> decimal.Decimal: ...
+    @property
+    def discount_percentage(self) -> Optional[decimal.Decimal]: ...
+    @property
+    def final_price(self) -> decimal.Decimal: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def cancellation_date(self) -> Optional[datetime.date]: ...
+    @property
+    def cancellation_reason(self) -> Optional[str]: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+
+@final
+class PaymentReceipt:
+    @property
+    def payment_id(self) -> uuid.UUID: ...
+    @property
+    def subscription_id(self) -> uuid.UUID: ...
+    @property
+    def amount(self) -> decimal.Decimal: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def payment_date(self) -> datetime.datetime: ...
+    @property
+    def received_by(self) -> Optional[str]: ...
+    @property
+    def balance(self) -> decimal.Decimal: ...
+    @property
+    def status(self) -> str: ...
+
+@final
+class CheckIn:
+    @property
+    def granted(self) -> bool: ...
+    @property
+    def reason(self) -> Optional[str]: ...
+    @property
+    def attendance_id(self) -> Optional[uuid.UUID]: ...
+    @property
+    def business_date(self) -> Optional[datetime.date]: ...
+    @property
+    def entry_time(self) -> Optional[datetime.datetime]: ...
+
+@final
+class Product:
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def price(self) -> decimal.Decimal: ...
+    @property
+    def available_quantity(self) -> decimal.Decimal: ...
+    @property
+    def min_stock(self) -> decimal.Decimal: ...
+    @property
+    def max_stock(self) -> Optional[decimal.Decimal]: ...
+    @property
+    def stock_status(self) -> str: ...
+    @property
+    def is_active(self) -> bool: ...
+
+@final
+class StockChange:
+    @property
+    def movement_id(self) -> uuid.UUID: ...
+    @property
+    def product_id(self) -> uuid.UUID: ...
+    @property
+    def quantity(self) -> decimal.Decimal: ...
+    @property
+    def unit_price(self) -> Optional[decimal.Decimal]: ...
+    @property
+    def total_amount(self) -> Optional[decimal.Decimal]: ...
+    @property
+    def responsible(self) -> Optional[str]: ...
+    @property
+    def available_quantity(self) -> decimal.Decimal: ...
+    @property
+    def stock_status(self) -> str: ...
+
+@final
 class Gym:
     @staticmethod
     def connect(
@@ -144,6 +292,7 @@ class Gym:
     def today(self) -> datetime.date: ...
     def register_client(
         self,
+        actor: Actor,
         *,
         document_type: str,
         document_number: str,
@@ -158,11 +307,91 @@ class Gym:
         email: Optional[str] = None,
         address: Optional[str] = None,
     ) -> Client: ...
-    def get_client(self, client_id: uuid.UUID) -> Client: ...
-    def get_client_by_document(self, document_type: str, document_number: str) -> Client: ...
+    def get_client(self, actor: Actor, client_id: uuid.UUID) -> Client: ...
+    def get_client_by_document(
+        self, actor: Actor, document_type: str, document_number: str
+    ) -> Client: ...
     def list_clients(
-        self, *, limit: int = 100, offset: int = 0, active: Optional[bool] = None
+        self, actor: Actor, *, limit: int = 100, offset: int = 0, active: Optional[bool] = None
     ) -> ClientPage: ...
+    def search_clients(
+        self, actor: Actor, text: str, *, limit: int = 100, offset: int = 0
+    ) -> ClientPage: ...
+    def bootstrap_admin(self, username: str, password: str) -> Staff: ...
+    def authenticate(self, username: str, password: str) -> Actor: ...
+    def acting_as(self, username: str) -> Actor: ...
+    def create_staff(
+        self,
+        actor: Actor,
+        *,
+        username: str,
+        password: str,
+        role: str,
+        email: Optional[str] = None,
+        full_name: Optional[str] = None,
+    ) -> Staff: ...
+    def create_plan(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        price: decimal.Decimal,
+        duration_unit: str,
+        duration_count: int,
+        slug: Optional[str] = None,
+        description: Optional[str] = None,
+        currency: Optional[str] = None,
+    ) -> Plan: ...
+    def create_subscription(
+        self,
+        actor: Actor,
+        *,
+        client_id: uuid.UUID,
+        plan_id: uuid.UUID,
+        start_date: Optional[datetime.date] = None,
+        discount_percentage: Optional[decimal.Decimal] = None,
+    ) -> Subscription: ...
+    def record_payment(
+        self,
+        actor: Actor,
+        *,
+        subscription_id: uuid.UUID,
+        amount: decimal.Decimal,
+        method: str,
+        notes: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> PaymentReceipt: ...
+    def check_in_by_document(
+        self, actor: Actor, document_type: str, document_number: str
+    ) -> CheckIn: ...
+    def run_daily_jobs(self, actor: Actor, today: datetime.date) -> dict[str, int]: ...
+    def create_product(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        capacity_value: decimal.Decimal,
+        unit_type: str,
+        price: decimal.Decimal,
+        min_stock: Optional[decimal.Decimal] = None,
+        max_stock: Optional[decimal.Decimal] = None,
+    ) -> Product: ...
+    def add_stock(
+        self,
+        actor: Actor,
+        product_id: uuid.UUID,
+        quantity: decimal.Decimal,
+        *,
+        notes: Optional[str] = None,
+    ) -> StockChange: ...
+    def sell_product(
+        self,
+        actor: Actor,
+        product_id: uuid.UUID,
+        quantity: decimal.Decimal,
+        *,
+        notes: Optional[str] = None,
+    ) -> StockChange: ...
     def close(self) -> None: ...
     def __enter__(self) -> Gym: ...
     def __exit__(
