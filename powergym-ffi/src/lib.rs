@@ -14,7 +14,9 @@ use powergym_core::{ClientId, DocumentType, Gender, SubscriptionEvent, Subscript
 uniffi::setup_scaffolding!();
 
 mod rules;
+mod store;
 pub use rules::*;
+pub use store::*;
 
 uniffi::custom_type!(ClientId, String, {
     remote,
@@ -397,6 +399,17 @@ pub struct ClientPage {
     pub offset: u64,
 }
 
+impl From<core::Page<core::Client>> for ClientPage {
+    fn from(page: core::Page<core::Client>) -> Self {
+        Self {
+            items: page.items.into_iter().map(Into::into).collect(),
+            total: page.total,
+            limit: page.limit,
+            offset: page.offset,
+        }
+    }
+}
+
 /// A schema migration and whether the database has it.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct MigrationRecord {
@@ -452,7 +465,7 @@ pub struct ConnectOptions {
 
 /// A connection to a gym's database.
 #[derive(uniffi::Object)]
-pub struct Gym(core::Gym);
+pub struct Gym(pub(crate) core::Gym);
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Gym {
@@ -515,43 +528,6 @@ impl Gym {
     /// Fails with `SchemaOutOfDate` unless the database is at this library's version.
     pub async fn check_schema(&self) -> Result<()> {
         Ok(self.0.migrations().check().await?)
-    }
-
-    /// Registers a client after validating every field.
-    pub async fn register_client(&self, input: ClientInput) -> Result<Client> {
-        Ok(self.0.register_client(input.into()).await?.into())
-    }
-
-    /// The client with this id.
-    pub async fn get_client(&self, id: ClientId) -> Result<Client> {
-        Ok(self.0.client(id).await?.into())
-    }
-
-    /// The client holding this document.
-    pub async fn get_client_by_document(
-        &self,
-        document_type: DocumentType,
-        document_number: String,
-    ) -> Result<Client> {
-        Ok(self
-            .0
-            .client_by_document(document_type, &document_number)
-            .await?
-            .into())
-    }
-
-    /// A page of clients, newest first.
-    pub async fn list_clients(&self, limit: u32, offset: u64) -> Result<ClientPage> {
-        let page = self
-            .0
-            .list_clients(core::PageRequest::new(limit, offset)?)
-            .await?;
-        Ok(ClientPage {
-            items: page.items.into_iter().map(Into::into).collect(),
-            total: page.total,
-            limit: page.limit,
-            offset: page.offset,
-        })
     }
 
     /// Closes every database connection. (Named so it does not clash with the

@@ -55,11 +55,13 @@ class GymTest {
         email = "ana@example.com",
     )
 
-    private fun <T> withGym(block: suspend (Gym) -> T): T = runBlocking {
+    private fun <T> withGym(block: suspend (Gym, Actor) -> T): T = runBlocking {
         val gym = Gym.connect(dbUrl, ConnectOptions(maxConnections = 5u))
         try {
             gym.migrate()
-            block(gym)
+            gym.bootstrapAdmin("admin", "admin-password")
+            val admin = gym.authenticate("admin", "admin-password")
+            block(gym, admin)
         } finally {
             gym.disconnect()
             gym.close()
@@ -67,40 +69,40 @@ class GymTest {
     }
 
     @Test
-    fun registerFindAndListClients() = withGym { gym ->
-        val client = gym.registerClient(input("1.020.304.050"))
+    fun registerFindAndListClients() = withGym { gym, admin ->
+        val client = gym.registerClient(admin, input("1.020.304.050"))
         assertEquals("1020304050", client.documentNumber)
         assertEquals("Ana María Gómez", client.fullName)
         assertEquals(LocalDate.of(1994, 5, 17), client.birthDate)
         assertEquals(Gender.FEMALE, client.gender)
         assertTrue(client.isActive)
-        assertEquals(client, gym.getClient(client.id))
-        assertEquals(client, gym.getClientByDocument(DocumentType.CC, "1020304050"))
+        assertEquals(client, gym.getClient(admin, client.id))
+        assertEquals(client, gym.getClientByDocument(admin, DocumentType.CC, "1020304050"))
 
-        gym.registerClient(input("5550001"))
-        val page = gym.listClients(1u, 0uL)
+        gym.registerClient(admin, input("5550001"))
+        val page = gym.listClients(admin, 1u, 0uL)
         assertEquals(2uL, page.total)
         assertEquals(1, page.items.size)
         assertEquals("5550001", page.items[0].documentNumber)
     }
 
     @Test
-    fun errorsAreTypedAndCarryNoPersonalData() = withGym { gym ->
+    fun errorsAreTypedAndCarryNoPersonalData() = withGym { gym, admin ->
         val invalid = assertThrows<PowergymException.Validation> {
-            runBlocking { gym.registerClient(input("12AB")) }
+            runBlocking { gym.registerClient(admin, input("12AB")) }
         }
         assertEquals("document_number", invalid.field)
         assertFalse(invalid.detail.contains("12AB"))
 
-        gym.registerClient(input("777888999"))
+        gym.registerClient(admin, input("777888999"))
         val duplicate = assertThrows<PowergymException.AlreadyExists> {
-            runBlocking { gym.registerClient(input("777888999")) }
+            runBlocking { gym.registerClient(admin, input("777888999")) }
         }
         assertEquals("document_number", duplicate.field)
         assertFalse(duplicate.detail.contains("777888999"))
 
         assertThrows<PowergymException.NotFound> {
-            runBlocking { gym.getClient(UUID.randomUUID()) }
+            runBlocking { gym.getClient(admin, UUID.randomUUID()) }
         }
         Unit
     }

@@ -1,0 +1,84 @@
+package com.powergym
+
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import java.math.BigDecimal
+import java.time.LocalDate
+import java.util.UUID
+
+/** A representative use case of each area through the Kotlin bindings. */
+class StoreTest {
+    private lateinit var dbName: String
+    private lateinit var gym: Gym
+    private lateinit var admin: Actor
+    private lateinit var desk: Actor
+
+    @BeforeEach
+    fun setUp() = runBlocking {
+        dbName = "powergym_kt_" + UUID.randomUUID().toString().replace("-", "").take(12)
+        TestDatabase.psql("create database \"$dbName\"")
+        gym = Gym.connect(TestDatabase.urlFor(dbName), ConnectOptions(maxConnections = 5u))
+        gym.migrate()
+        gym.bootstrapAdmin("admin", "admin-password")
+        admin = gym.authenticate("admin", "admin-password")
+        gym.createStaff(admin, "desk", "desk-password", Role.EMPLOYEE)
+        desk = gym.authenticate("desk", "desk-password")
+    }
+
+    @AfterEach
+    fun tearDown() = runBlocking {
+        gym.disconnect()
+        gym.close()
+        TestDatabase.psql("drop database if exists \"$dbName\" with (force)")
+    }
+
+    @Test
+    fun sellPayAndCheckIn() = runBlocking {
+        val plan = gym.createPlan(admin, PlanInput("Mensual", BigDecimal("50000"), DurationUnit.MONTH, 1u, slug = "monthly"))
+        val ana = gym.registerClient(
+            desk,
+            ClientInput(DocumentType.CC, "10203040", "Ana", lastName = "Gómez", phone = "3001234567", birthDate = LocalDate.of(1990, 1, 1), gender = Gender.FEMALE),
+        )
+        val sub = gym.createSubscription(desk, ana.id, plan.id, null, BigDecimal("10"))
+        assertEquals(SubscriptionStatus.PENDING_PAYMENT, sub.status)
+        assertEquals(0, BigDecimal("45000").compareTo(sub.finalPrice))
+
+        val denied = gym.checkInByDocument(desk, DocumentType.CC, "10203040")
+        assertEquals(CheckInOutcome.Denied(DenialReason.UNPAID), denied)
+
+        val tooMuch = assertThrows<PowergymException.PaymentExceedsBalance> {
+            runBlocking { gym.recordPayment(desk, PaymentInput(sub.id, BigDecimal("45000.01"), PaymentMethod.CASH)) }
+        }
+        assertEquals("45000", tooMuch.balance)
+        val receipt = gym.recordPayment(desk, PaymentInput(sub.id, BigDecimal("45000"), PaymentMethod.QR, idempotencyKey = "k-1"))
+        assertEquals(SubscriptionStatus.ACTIVE, receipt.status)
+        assertEquals(receipt, gym.recordPayment(desk, PaymentInput(sub.id, BigDecimal("45000"), PaymentMethod.QR, idempotencyKey = "k-1")))
+
+        val granted = gym.checkInByDocument(desk, DocumentType.CC, "10.203.040")
+        assertTrue(granted is CheckInOutcome.Granted)
+        val counts = gym.runDailyJobs(admin, sub.endDate.plusDays(1))
+        assertEquals(1uL, counts.expired)
+        assertThrows<PowergymException.PermissionDenied> { runBlocking { gym.runDailyJobs(desk, LocalDate.now()) } }
+        Unit
+    }
+
+    @Test
+    fun inventory() = runBlocking {
+        val water = gym.createProduct(admin, ProductInput("Agua", BigDecimal("600"), "ml", BigDecimal("2500")))
+        assertEquals(StockStatus.STOCK_OUT, water.stockStatus)
+        gym.addStock(admin, water.id, BigDecimal("3"))
+        val sale = gym.sellProduct(desk, water.id, BigDecimal("2"))
+        assertEquals(0, BigDecimal("5000").compareTo(sale.totalAmount))
+        assertEquals(StockStatus.LOW_STOCK, sale.product.stockStatus)
+        val short = assertThrows<PowergymException.InsufficientStock> {
+            runBlocking { gym.sellProduct(desk, water.id, BigDecimal("2")) }
+        }
+        assertEquals("1", short.available)
+        assertEquals(0uL, gym.searchClients(admin, "nobody", 10u, 0uL).total)
+    }
+}
