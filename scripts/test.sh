@@ -29,6 +29,10 @@ if has_suite rust || has_suite kotlin; then
 fi
 if has_suite rust; then
   cargo test --locked
+  step "Rust: format and lints (cargo fmt --check, clippy -D warnings)"
+  cargo fmt --all -- --check
+  # clippy checks powergym-py too; it only type-checks, so PyO3 need not link libpython.
+  PYO3_BUILD_EXTENSION_MODULE=1 cargo clippy --locked --workspace --all-targets -q -- -D warnings
 fi
 
 if has_suite python; then

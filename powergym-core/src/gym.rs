@@ -123,7 +123,8 @@ impl Default for GymOptions {
 /// use powergym_core::Gym;
 /// let gym = Gym::connect("postgres://powergym:powergym@127.0.0.1/powergym").await?;
 /// gym.migrations().run().await?;
-/// let page = gym.list_clients(Default::default()).await?;
+/// let (desk, _) = gym.authenticate("desk", "its-password").await?;
+/// let page = gym.list_clients(&desk, Default::default()).await?;
 /// println!("{} clients", page.total);
 /// # Ok(()) }
 /// ```

@@ -259,6 +259,7 @@ impl Gym {
 
     /// Creates a staff account (admins only).
     #[pyo3(signature = (actor, *, username, password, role, email = None, full_name = None))]
+    #[allow(clippy::too_many_arguments)]
     fn create_staff(
         &self,
         py: Python<'_>,
