@@ -23,6 +23,7 @@ mod checkin;
 mod inventory;
 mod payments;
 mod plans;
+mod reports;
 mod rewards;
 mod staff;
 mod subscriptions;

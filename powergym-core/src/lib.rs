@@ -19,6 +19,7 @@ pub use domain::money::{Currency, Money};
 pub use domain::paging::{Page, PageRequest};
 pub use domain::payment::{Payment, PaymentMethod, PaymentReceipt, PaymentStats, PriceSnapshot};
 pub use domain::plan::{DurationUnit, Plan, PlanInput};
+pub use domain::report::{Activity, ActivityKind, Alert, GymStatistics};
 pub use domain::reward::{Reward, RewardConfig, RewardStatus};
 pub use domain::staff::{Action, Actor, Role, Staff};
 pub use domain::subscription::Subscription;

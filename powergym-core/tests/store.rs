@@ -1285,3 +1285,151 @@ async fn concurrent_applications_of_one_reward_apply_it_once() {
         "discounted once, not compounded"
     );
 }
+
+// ------------------------------------------------------------------ reports
+
+#[tokio::test]
+async fn statistics_use_snapshots_business_days_and_one_stock_rule() {
+    use powergym_core::{ActivityKind, Alert};
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
+    let (ana, bob) = (client(&w, "1212").await, client(&w, "3434").await);
+    let paid = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+    w.gym
+        .record_payment(&w.desk, pay(paid.id, "50000"))
+        .await
+        .unwrap();
+    let owed = w
+        .gym
+        .create_subscription(
+            &w.desk,
+            SubscriptionInput {
+                discount_percentage: Some(dec("20")),
+                ..sale(bob, &monthly, None)
+            },
+        )
+        .await
+        .unwrap();
+    w.gym
+        .record_payment(
+            &w.desk,
+            PaymentInput {
+                method: PaymentMethod::Qr,
+                ..pay(owed.id, "10000")
+            },
+        )
+        .await
+        .unwrap();
+    // The plan's price changes; the debt does not.
+    sqlx::query("update plans set price = 99999")
+        .execute(&mut w.db.conn().await)
+        .await
+        .unwrap();
+    w.gym.check_in(&w.desk, ana).await.unwrap();
+    w.gym.check_in(&w.desk, bob).await.unwrap(); // unpaid: refused
+    let p = w.gym.create_product(&w.admin, water()).await.unwrap();
+    w.gym
+        .add_stock(&w.admin, p.id, dec("6"), None)
+        .await
+        .unwrap();
+    w.gym
+        .sell_product(&w.desk, p.id, dec("1"), None)
+        .await
+        .unwrap(); // 5 left = min → low stock
+
+    let s = w
+        .gym
+        .statistics(&w.admin, d("2025-06-01"), d("2025-06-30"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            s.clients.total,
+            s.clients.active,
+            s.clients.with_active_subscription,
+            s.clients.with_pending_payment
+        ),
+        (2, 2, 1, 1)
+    );
+    assert_eq!(
+        (s.subscriptions.active, s.subscriptions.pending_payment),
+        (1, 1)
+    );
+    assert_eq!(s.financial.period_revenue.amount(), dec("60000"));
+    assert_eq!(
+        (
+            s.financial.revenue_cash.amount(),
+            s.financial.revenue_qr.amount()
+        ),
+        (dec("50000"), dec("10000"))
+    );
+    assert_eq!(s.financial.average_payment.amount(), dec("30000"));
+    assert_eq!(
+        (s.financial.pending_debt.amount(), s.financial.debt_count),
+        (dec("30000"), 1)
+    );
+    assert_eq!(
+        (
+            s.attendance.total_attendances,
+            s.attendance.unique_visitors,
+            s.attendance.denied_check_ins
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        s.attendance.peak_hour,
+        Some(10),
+        "10:00 in Bogotá, not 15:00 UTC"
+    );
+    assert_eq!(s.attendance.attendance_rate, dec("50"));
+    assert_eq!((s.inventory.low_stock, s.inventory.sales_count), (1, 1));
+    assert_eq!(s.inventory.sales_amount.amount(), dec("2500"));
+    assert_eq!(s.alerts, [Alert::LowStock, Alert::PendingDebt]);
+
+    // The day before the period's first business day is outside it.
+    let before = w
+        .gym
+        .statistics(&w.admin, d("2025-06-01"), d("2025-06-14"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            before.financial.payments_count,
+            before.attendance.total_attendances
+        ),
+        (0, 0)
+    );
+    assert!(matches!(
+        w.gym
+            .statistics(&w.admin, d("2025-06-30"), d("2025-06-01"))
+            .await,
+        Err(Error::Validation { .. })
+    ));
+    assert!(matches!(
+        w.gym
+            .statistics(&w.desk, d("2025-06-01"), d("2025-06-30"))
+            .await,
+        Err(Error::PermissionDenied { .. })
+    ));
+
+    let feed = w.gym.recent_activity(&w.admin, 50).await.unwrap();
+    let count = |k| feed.iter().filter(|a| a.kind == k).count();
+    assert_eq!(
+        (
+            count(ActivityKind::CheckIn),
+            count(ActivityKind::Payment),
+            count(ActivityKind::ClientRegistered),
+            count(ActivityKind::SubscriptionCreated)
+        ),
+        (1, 2, 2, 2)
+    );
+    assert!(feed.windows(2).all(|p| p[0].at >= p[1].at), "newest first");
+    assert!(matches!(
+        w.gym.recent_activity(&w.admin, 51).await,
+        Err(Error::Validation { .. })
+    ));
+}

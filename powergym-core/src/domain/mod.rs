@@ -12,6 +12,7 @@ pub mod money;
 pub mod paging;
 pub mod payment;
 pub mod plan;
+pub mod report;
 pub mod reward;
 pub mod staff;
 pub mod subscription;

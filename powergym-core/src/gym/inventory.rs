@@ -106,6 +106,7 @@ impl Gym {
             MovementType::Exit => Action::SellStock,
         };
         retrying(|| async {
+            let (now, _) = self.now();
             let mut tx = self.begin_as(actor, action).await?;
             let product = tx.product_by_id(id, true).await?;
             if !product.is_active {
@@ -131,6 +132,7 @@ impl Gym {
                     unit_price,
                     responsible: actor.username().to_owned(),
                     notes: note.clone(),
+                    movement_date: now,
                 })
                 .await?;
             let product = tx.product_by_id(id, false).await?;

@@ -58,7 +58,7 @@ impl Gym {
             ));
         }
         let attempt = || async {
-            let (_, today) = self.now();
+            let (now, today) = self.now();
             let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
             let (sub, paid) = tx
                 .subscription_with_paid(input.subscription_id, true)
@@ -96,6 +96,7 @@ impl Gym {
                     received_by: actor.username().to_owned(),
                     notes: notes.clone(),
                     idempotency_key: key.clone(),
+                    payment_date: now,
                 })
                 .await?;
             if outcome.status != sub.status {

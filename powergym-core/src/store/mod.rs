@@ -41,6 +41,7 @@ pub trait StoreTransaction:
     + AttendanceRepository
     + InventoryRepository
     + RewardRepository
+    + ReportRepository
     + Send
 {
     /// Makes every write of this unit of work durable, or none of them.
@@ -246,6 +247,8 @@ pub struct NewPayment {
     pub notes: Option<String>,
     /// The caller's retry key.
     pub idempotency_key: Option<String>,
+    /// When it was received, by the gym's clock.
+    pub payment_date: DateTime<Utc>,
 }
 
 /// Storage of payments.
@@ -345,6 +348,8 @@ pub struct NewMovement {
     pub responsible: String,
     /// Note.
     pub notes: Option<String>,
+    /// When it happened, by the gym's clock.
+    pub movement_date: DateTime<Utc>,
 }
 
 /// Storage of products and their movements.
@@ -445,4 +450,37 @@ pub trait RewardRepository {
     ) -> Result<crate::domain::reward::Reward>;
     /// Writes a subscription's new final price (a reward's discount).
     async fn set_final_price(&mut self, id: SubscriptionId, final_price: Money) -> Result<()>;
+}
+
+/// The span a report covers: business days and the instants they begin and end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportPeriod {
+    /// First business day.
+    pub from: NaiveDate,
+    /// Last business day.
+    pub to: NaiveDate,
+    /// The instant `from` begins in the gym's zone.
+    pub starts_at: DateTime<Utc>,
+    /// The instant after `to` ends.
+    pub ends_before: DateTime<Utc>,
+    /// Today's business day.
+    pub today: NaiveDate,
+    /// The gym's IANA zone, for local hours.
+    pub zone: &'static str,
+}
+
+/// Reports computed in the store, set-based.
+#[async_trait]
+pub trait ReportRepository {
+    /// Figures for a period (their derived ratios and alerts are left to the caller).
+    async fn statistics(
+        &mut self,
+        period: &ReportPeriod,
+    ) -> Result<crate::domain::report::GymStatistics>;
+    /// Events since `since`, newest first, at most `limit`.
+    async fn recent_activity(
+        &mut self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<crate::domain::report::Activity>>;
 }

@@ -204,8 +204,9 @@ impl InventoryRepository for PgTransaction {
 
     async fn insert_movement(&mut self, m: &NewMovement) -> Result<Movement> {
         let sql = format!(
-            "insert into inventory_movements (product_id, movement_type, quantity, unit_price, responsible, notes) \
-             values ($1, $2::inventory_movement_enum, $3, $4, $5, $6) returning {MOVEMENT}"
+            "insert into inventory_movements (product_id, movement_type, quantity, unit_price, responsible, \
+             notes, movement_date) values ($1, $2::inventory_movement_enum, $3, $4, $5, $6, $7) \
+             returning {MOVEMENT}"
         );
         let row: MovementRow = sqlx::query_as(AssertSqlSafe(sql))
             .bind(m.product_id)
@@ -214,6 +215,7 @@ impl InventoryRepository for PgTransaction {
             .bind(m.unit_price.map(|p| p.amount()))
             .bind(&m.responsible)
             .bind(m.notes.as_deref())
+            .bind(m.movement_date)
             .fetch_one(&mut *self.tx)
             .await
             .map_err(errors::map)?;

@@ -16,6 +16,7 @@ pub(crate) mod errors;
 mod inventory;
 mod payments;
 mod plans;
+mod reports;
 mod rewards;
 mod staff;
 mod subscriptions;

@@ -97,8 +97,9 @@ impl PaymentRepository for PgTransaction {
 
     async fn insert_payment(&mut self, n: &NewPayment) -> Result<Payment> {
         let sql = format!(
-            "insert into payments as p (subscription_id, amount, payment_method, received_by, notes, idempotency_key) \
-             values ($1, $2, $3::payment_method_enum, $4, $5, $6) returning {COLUMNS}"
+            "insert into payments as p (subscription_id, amount, payment_method, received_by, notes, \
+             idempotency_key, payment_date) values ($1, $2, $3::payment_method_enum, $4, $5, $6, $7) \
+             returning {COLUMNS}"
         );
         let row: PaymentRow = sqlx::query_as(AssertSqlSafe(sql))
             .bind(n.subscription_id.as_uuid())
@@ -107,6 +108,7 @@ impl PaymentRepository for PgTransaction {
             .bind(&n.received_by)
             .bind(n.notes.as_deref())
             .bind(n.idempotency_key.as_deref())
+            .bind(n.payment_date)
             .fetch_one(&mut *self.tx)
             .await
             .map_err(errors::map)?;
