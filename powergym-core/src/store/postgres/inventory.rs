@@ -237,7 +237,7 @@ impl InventoryRepository for PgTransaction {
         .map_err(errors::map)?;
         let sql = format!(
             "select {MOVEMENT} from inventory_movements where {filter} \
-             order by movement_date desc, id desc limit $2 offset $3"
+             order by movement_date desc, created_at desc, id desc limit $2 offset $3"
         );
         let rows: Vec<MovementRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(product)
