@@ -316,6 +316,47 @@ impl Gym {
         Ok(client)
     }
 
+    /// The client's dashboard: latest subscription and its plan, attendance since it
+    /// started, last check-in.
+    pub async fn client_dashboard(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+    ) -> Result<crate::domain::client::ClientDashboard> {
+        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+        let client = tx.client_by_id(id).await?;
+        let subs = tx.client_subscriptions(id).await?;
+        let latest = subs.first().map(|(s, _)| s.clone());
+        let latest_plan_name = match &latest {
+            Some(s) => Some(tx.plan_by_id(s.plan_id).await?.name),
+            None => None,
+        };
+        let one = PageRequest::new(1, 0)?;
+        let last_attendance = tx
+            .attendances(Some(id), None, None, one)
+            .await?
+            .items
+            .first()
+            .map(|a| a.entry_time);
+        let attendances_since_start = match &latest {
+            Some(s) => {
+                tx.attendances(Some(id), Some(s.start_date), None, one)
+                    .await?
+                    .total
+            }
+            None => 0,
+        };
+        Ok(crate::domain::client::ClientDashboard {
+            client_since: client.created_at,
+            client,
+            latest_subscription: latest,
+            latest_plan_name,
+            total_subscriptions: subs.len() as u64,
+            attendances_since_start,
+            last_attendance,
+        })
+    }
+
     /// Deactivates (`false`) or reactivates (`true`) a client. An inactive client cannot
     /// check in or buy; their history stays.
     pub async fn set_client_active(

@@ -10,7 +10,9 @@ pub mod store;
 
 pub use domain::access::{Attendance, CheckInMethod, CheckInOutcome};
 pub use domain::calendar::{BusinessCalendar, Clock, FixedClock, SystemClock};
-pub use domain::client::{Client, ClientInput, ClientUpdate, DocumentType, Gender, NewClient};
+pub use domain::client::{
+    Client, ClientDashboard, ClientInput, ClientUpdate, DocumentType, Gender, NewClient,
+};
 pub use domain::ids::{ClientId, PlanId, SubscriptionId};
 pub use domain::inventory::{
     Movement, MovementType, Product, ProductInput, ProductUpdate, StockReport, StockStatus,
@@ -18,7 +20,7 @@ pub use domain::inventory::{
 pub use domain::money::{Currency, Money};
 pub use domain::paging::{Page, PageRequest};
 pub use domain::payment::{Payment, PaymentMethod, PaymentReceipt, PaymentStats, PriceSnapshot};
-pub use domain::plan::{DurationUnit, Plan, PlanInput};
+pub use domain::plan::{DurationUnit, Plan, PlanInput, PlanUpdate};
 pub use domain::report::{Activity, ActivityKind, Alert, GymStatistics};
 pub use domain::reward::{Reward, RewardConfig, RewardStatus};
 pub use domain::staff::{Action, Actor, Role, Staff};

@@ -1433,3 +1433,105 @@ async fn statistics_use_snapshots_business_days_and_one_stock_rule() {
         Err(Error::Validation { .. })
     ));
 }
+
+#[tokio::test]
+async fn dashboard_history_plan_updates_and_attendance_lists() {
+    use powergym_core::PlanUpdate;
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "0", DurationUnit::Month, 1).await;
+    let ana = client(&w, "6161").await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+    w.gym.check_in(&w.desk, ana).await.unwrap();
+
+    let dash = w.gym.client_dashboard(&w.desk, ana).await.unwrap();
+    assert_eq!(
+        dash.latest_subscription.as_ref().map(|s| s.id),
+        Some(sub.id)
+    );
+    assert_eq!(dash.latest_plan_name.as_deref(), Some("Plan monthly"));
+    assert_eq!(
+        (dash.total_subscriptions, dash.attendances_since_start),
+        (1, 1)
+    );
+    assert!(dash.last_attendance.is_some());
+
+    let all = w
+        .gym
+        .attendances(
+            &w.admin,
+            Some(d("2025-06-15")),
+            Some(d("2025-06-15")),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.total, 1);
+    assert!(matches!(
+        w.gym
+            .attendances(&w.desk, None, None, Default::default())
+            .await,
+        Err(Error::PermissionDenied { .. })
+    ));
+
+    let renamed = w
+        .gym
+        .update_plan(
+            &w.admin,
+            monthly.id,
+            PlanUpdate {
+                name: Some("Mensual".into()),
+                price: Some(dec("60000")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.price.amount()),
+        ("Mensual", dec("60000"))
+    );
+    assert!(matches!(
+        w.gym
+            .update_plan(
+                &w.admin,
+                monthly.id,
+                PlanUpdate {
+                    price: Some(dec("-1")),
+                    ..Default::default()
+                }
+            )
+            .await,
+        Err(Error::Validation { field: "price", .. })
+    ));
+    assert_eq!(
+        w.gym
+            .subscription(&w.desk, sub.id)
+            .await
+            .unwrap()
+            .price
+            .final_price()
+            .amount(),
+        dec("0")
+    );
+
+    let p = w.gym.create_product(&w.admin, water()).await.unwrap();
+    w.gym
+        .add_stock(&w.admin, p.id, dec("10"), None)
+        .await
+        .unwrap();
+    w.gym
+        .sell_product(&w.desk, p.id, dec("3"), None)
+        .await
+        .unwrap();
+    let history = w.gym.product_history(&w.desk, p.id).await.unwrap();
+    let t = &history.totals;
+    assert_eq!(
+        (t.count, t.entries, t.exits, t.entered, t.exited),
+        (2, 1, 1, dec("10"), dec("3"))
+    );
+    assert_eq!(history.recent.len(), 2);
+}

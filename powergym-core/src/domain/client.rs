@@ -803,3 +803,22 @@ mod tests {
         assert!("XX".parse::<DocumentType>().is_err());
     }
 }
+
+/// What the front desk sees about one client (spec §9.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientDashboard {
+    /// The client.
+    pub client: Client,
+    /// The most recently sold subscription, if any.
+    pub latest_subscription: Option<crate::domain::subscription::Subscription>,
+    /// Its plan's name.
+    pub latest_plan_name: Option<String>,
+    /// Subscriptions bought in all.
+    pub total_subscriptions: u64,
+    /// Attendances since the latest subscription started.
+    pub attendances_since_start: u64,
+    /// The latest check-in.
+    pub last_attendance: Option<DateTime<Utc>>,
+    /// When the client registered.
+    pub client_since: DateTime<Utc>,
+}

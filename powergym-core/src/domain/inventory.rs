@@ -392,6 +392,34 @@ pub struct Movement {
     pub notes: Option<String>,
 }
 
+/// Totals of a product's movements.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MovementTotals {
+    /// How many movements.
+    pub count: u64,
+    /// Units that came in.
+    pub entered: Decimal,
+    /// Units that went out.
+    pub exited: Decimal,
+    /// Number of entries.
+    pub entries: u64,
+    /// Number of exits (sales).
+    pub exits: u64,
+    /// The latest movement's time.
+    pub last_movement: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A product's history: its totals and its latest movements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductHistory {
+    /// The product now.
+    pub product: Product,
+    /// Totals over all its movements.
+    pub totals: MovementTotals,
+    /// The 50 latest movements, newest first.
+    pub recent: Vec<Movement>,
+}
+
 /// Which stock report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StockReport {

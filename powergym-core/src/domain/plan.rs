@@ -250,6 +250,43 @@ impl NewPlan {
     }
 }
 
+/// Changes to a plan; `None` leaves a field as it is. Subscriptions already sold keep
+/// their price snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PlanUpdate {
+    /// New name.
+    pub name: Option<String>,
+    /// New description (blank clears it).
+    pub description: Option<String>,
+    /// New list price.
+    pub price: Option<rust_decimal::Decimal>,
+}
+
+impl PlanUpdate {
+    /// The plan after this update, validated.
+    pub fn apply_to(&self, plan: &Plan) -> Result<Plan> {
+        let input = PlanInput {
+            name: self.name.clone().unwrap_or_else(|| plan.name.clone()),
+            slug: plan.slug.clone(),
+            description: match &self.description {
+                Some(d) => Some(d.clone()),
+                None => plan.description.clone(),
+            },
+            price: self.price.unwrap_or(plan.price.amount()),
+            currency: Some(plan.currency.as_str().to_owned()),
+            duration_unit: plan.duration.unit(),
+            duration_count: plan.duration.count(),
+        };
+        let valid = NewPlan::parse(input)?;
+        Ok(Plan {
+            name: valid.name,
+            description: valid.description,
+            price: valid.price,
+            ..plan.clone()
+        })
+    }
+}
+
 /// Where a renewal starts: the day after the client's latest period ends (or `today`
 /// when the client has no period ending today or later).
 pub fn renewal_start(latest_end: Option<NaiveDate>, today: NaiveDate) -> NaiveDate {

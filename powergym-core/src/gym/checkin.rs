@@ -131,7 +131,20 @@ impl Gym {
     ) -> Result<Page<Attendance>> {
         let mut tx = self.begin_as(actor, Action::ReadClientAttendance).await?;
         tx.client_by_id(client).await?;
-        tx.client_attendances(client, from, to, page).await
+        tx.attendances(Some(client), from, to, page).await
+    }
+
+    /// A page of everyone's attendances, newest first, optionally between two business
+    /// days (admins only).
+    pub async fn attendances(
+        &self,
+        actor: &Actor,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        page: PageRequest,
+    ) -> Result<Page<Attendance>> {
+        let mut tx = self.begin_as(actor, Action::ReadAllAttendance).await?;
+        tx.attendances(None, from, to, page).await
     }
 
     /// Refused check-ins per reason between two business days (admins only).

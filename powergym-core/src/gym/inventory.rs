@@ -4,8 +4,8 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::domain::inventory::{
-    Movement, MovementType, NewProduct, Product, ProductInput, ProductUpdate, Quantity,
-    StockReport, stock_after_entry, stock_after_exit,
+    Movement, MovementType, NewProduct, Product, ProductHistory, ProductInput, ProductUpdate,
+    Quantity, StockReport, stock_after_entry, stock_after_exit,
 };
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::staff::{Action, Actor};
@@ -179,6 +179,22 @@ impl Gym {
             tx.product_by_id(id, false).await?;
         }
         tx.list_movements(product, page).await
+    }
+
+    /// A product's movement totals and its 50 latest movements.
+    pub async fn product_history(&self, actor: &Actor, id: Uuid) -> Result<ProductHistory> {
+        let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
+        let product = tx.product_by_id(id, false).await?;
+        let totals = tx.movement_totals(id).await?;
+        let recent = tx
+            .list_movements(Some(id), PageRequest::new(50, 0)?)
+            .await?
+            .items;
+        Ok(ProductHistory {
+            product,
+            totals,
+            recent,
+        })
     }
 
     /// Active products in a stock report (admins only); one definition of low stock, the

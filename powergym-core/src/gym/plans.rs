@@ -2,7 +2,7 @@
 
 use crate::domain::ids::PlanId;
 use crate::domain::paging::{Page, PageRequest};
-use crate::domain::plan::{NewPlan, Plan, PlanInput};
+use crate::domain::plan::{NewPlan, Plan, PlanInput, PlanUpdate};
 use crate::domain::staff::{Action, Actor};
 use crate::error::Result;
 use crate::gym::Gym;
@@ -38,6 +38,16 @@ impl Gym {
     ) -> Result<Page<Plan>> {
         let mut tx = self.begin_as(actor, Action::ReadPlans).await?;
         tx.list_plans(active_only, page).await
+    }
+
+    /// Changes a plan's name, description or price (admins only); subscriptions already
+    /// sold keep their price snapshot.
+    pub async fn update_plan(&self, actor: &Actor, id: PlanId, update: PlanUpdate) -> Result<Plan> {
+        let mut tx = self.begin_as(actor, Action::ManagePlans).await?;
+        let current = tx.plan_by_id(id).await?;
+        let plan = tx.save_plan(&update.apply_to(&current)?).await?;
+        tx.commit().await?;
+        Ok(plan)
     }
 
     /// Stops selling a plan (admins only); existing subscriptions keep their price

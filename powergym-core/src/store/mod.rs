@@ -148,6 +148,8 @@ pub trait PlanRepository {
     async fn list_plans(&mut self, active_only: bool, page: PageRequest) -> Result<Page<Plan>>;
     /// Activates or deactivates.
     async fn set_plan_active(&mut self, id: PlanId, active: bool) -> Result<Plan>;
+    /// Writes a plan's name, description and price (sold subscriptions keep theirs).
+    async fn save_plan(&mut self, plan: &Plan) -> Result<Plan>;
 }
 
 /// A subscription ready to store.
@@ -317,10 +319,11 @@ pub trait AttendanceRepository {
         day: NaiveDate,
         by: &str,
     ) -> Result<()>;
-    /// A page of a client's attendances, newest first, optionally within business days.
-    async fn client_attendances(
+    /// A page of attendances, newest first, of one client or of everyone, optionally
+    /// within business days.
+    async fn attendances(
         &mut self,
-        client: ClientId,
+        client: Option<ClientId>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         page: PageRequest,
@@ -390,6 +393,11 @@ pub trait InventoryRepository {
         product: Option<uuid::Uuid>,
         page: PageRequest,
     ) -> Result<Page<crate::domain::inventory::Movement>>;
+    /// Totals of a product's movements: (count, entered, exited, entries, exits, last).
+    async fn movement_totals(
+        &mut self,
+        product: uuid::Uuid,
+    ) -> Result<crate::domain::inventory::MovementTotals>;
     /// Active products in one stock status, by name.
     async fn products_in_status(
         &mut self,

@@ -106,19 +106,19 @@ impl AttendanceRepository for PgTransaction {
         Ok(())
     }
 
-    async fn client_attendances(
+    async fn attendances(
         &mut self,
-        client: ClientId,
+        client: Option<ClientId>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         page: PageRequest,
     ) -> Result<Page<Attendance>> {
-        let filter = "client_id = $1 and ($2::date is null or business_date >= $2) \
+        let filter = "($1::uuid is null or client_id = $1) and ($2::date is null or business_date >= $2) \
                       and ($3::date is null or business_date <= $3)";
         let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
             "select count(*) from attendances where {filter}"
         )))
-        .bind(client.as_uuid())
+        .bind(client.map(|c| c.as_uuid()))
         .bind(from)
         .bind(to)
         .fetch_one(&mut *self.tx)
@@ -128,7 +128,7 @@ impl AttendanceRepository for PgTransaction {
             "select {COLUMNS} from attendances where {filter} order by entry_time desc, id desc limit $4 offset $5"
         );
         let rows: Vec<AttendanceRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(client.as_uuid())
+            .bind(client.map(|c| c.as_uuid()))
             .bind(from)
             .bind(to)
             .bind(i64::from(page.limit()))

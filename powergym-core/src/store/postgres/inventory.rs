@@ -8,7 +8,9 @@ use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
 use super::{PgTransaction, errors};
-use crate::domain::inventory::{Movement, NewProduct, Product, Quantity, StockLimits, StockStatus};
+use crate::domain::inventory::{
+    Movement, MovementTotals, NewProduct, Product, Quantity, StockLimits, StockStatus,
+};
 use crate::domain::money::{Currency, Money};
 use crate::domain::paging::{Page, PageRequest};
 use crate::error::{Error, Result};
@@ -254,6 +256,28 @@ impl InventoryRepository for PgTransaction {
             total: total as u64,
             limit: page.limit(),
             offset: page.offset(),
+        })
+    }
+
+    async fn movement_totals(&mut self, product: Uuid) -> Result<MovementTotals> {
+        let (count, entered, exited, entries, exits, last): (i64, Decimal, Decimal, i64, i64, Option<DateTime<Utc>>) =
+            sqlx::query_as(
+                "select count(*), coalesce(sum(quantity) filter (where movement_type = 'ENTRY'), 0), \
+                   coalesce(-sum(quantity) filter (where movement_type = 'EXIT'), 0), \
+                   count(*) filter (where movement_type = 'ENTRY'), count(*) filter (where movement_type = 'EXIT'), \
+                   max(movement_date) from inventory_movements where product_id = $1",
+            )
+            .bind(product)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        Ok(MovementTotals {
+            count: count.max(0) as u64,
+            entered: entered.normalize(),
+            exited: exited.normalize(),
+            entries: entries.max(0) as u64,
+            exits: exits.max(0) as u64,
+            last_movement: last,
         })
     }
 

@@ -136,4 +136,19 @@ impl PlanRepository for PgTransaction {
             .map_err(not_found)?;
         row.try_into()
     }
+
+    async fn save_plan(&mut self, p: &Plan) -> Result<Plan> {
+        let sql = format!(
+            "update plans set name = $2, description = $3, price = $4 where id = $1 returning {COLUMNS}"
+        );
+        let row: PlanRow = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(p.id.as_uuid())
+            .bind(&p.name)
+            .bind(p.description.as_deref())
+            .bind(p.price.amount())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(not_found)?;
+        row.try_into()
+    }
 }
