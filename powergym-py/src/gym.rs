@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::errors::to_py;
 use crate::runtime::runtime;
 use crate::types::{
-    Actor, CheckIn, Client, ClientPage, MigrationRecord, PaymentReceipt, Plan, Product, Staff,
-    StockChange, Subscription,
+    Actor, CheckIn, Client, ClientPage, MigrationRecord, PaymentReceipt, Plan, Product, Reward,
+    Staff, StockChange, Subscription,
 };
 use powergym_core as core;
 use rust_decimal::Decimal;
@@ -450,6 +450,86 @@ impl Gym {
                 .await
         })
         .map(Into::into)
+    }
+
+    /// Evaluates a subscription's attendance; returns the reward it earned, if any.
+    fn evaluate_reward(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        subscription_id: Uuid,
+    ) -> PyResult<Option<Reward>> {
+        let id = core::SubscriptionId::from_uuid(subscription_id);
+        let eval = wait(py, self.0.evaluate_reward(&actor.0, id))?;
+        Ok(eval.reward.map(Into::into))
+    }
+
+    /// Applies a reward to a payable subscription of the same client.
+    fn apply_reward(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        reward_id: Uuid,
+        subscription_id: Uuid,
+    ) -> PyResult<Reward> {
+        let target = core::SubscriptionId::from_uuid(subscription_id);
+        wait(py, self.0.apply_reward(&actor.0, reward_id, target)).map(Into::into)
+    }
+
+    /// The gym's statistics between two business days (admins only), as nested dicts.
+    fn statistics<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Actor,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        use pyo3::types::PyDict;
+        let s = wait(py, self.0.statistics(&actor.0, start, end))?;
+        let out = PyDict::new(py);
+        let clients = PyDict::new(py);
+        clients.set_item("total", s.clients.total)?;
+        clients.set_item("active", s.clients.active)?;
+        clients.set_item("new_in_period", s.clients.new_in_period)?;
+        clients.set_item(
+            "with_active_subscription",
+            s.clients.with_active_subscription,
+        )?;
+        clients.set_item("with_pending_payment", s.clients.with_pending_payment)?;
+        out.set_item("clients", clients)?;
+        let money = PyDict::new(py);
+        money.set_item("period_revenue", s.financial.period_revenue.amount())?;
+        money.set_item("payments_count", s.financial.payments_count)?;
+        money.set_item("average_payment", s.financial.average_payment.amount())?;
+        money.set_item("pending_debt", s.financial.pending_debt.amount())?;
+        money.set_item("debt_count", s.financial.debt_count)?;
+        out.set_item("financial", money)?;
+        let att = PyDict::new(py);
+        att.set_item("total_attendances", s.attendance.total_attendances)?;
+        att.set_item("unique_visitors", s.attendance.unique_visitors)?;
+        att.set_item("peak_hour", s.attendance.peak_hour)?;
+        att.set_item("average_daily", s.attendance.average_daily)?;
+        att.set_item("attendance_rate", s.attendance.attendance_rate)?;
+        att.set_item("denied_check_ins", s.attendance.denied_check_ins)?;
+        out.set_item("attendance", att)?;
+        let inv = PyDict::new(py);
+        inv.set_item("low_stock", s.inventory.low_stock)?;
+        inv.set_item("out_of_stock", s.inventory.out_of_stock)?;
+        inv.set_item("overstock", s.inventory.overstock)?;
+        inv.set_item("sales_amount", s.inventory.sales_amount.amount())?;
+        out.set_item("inventory", inv)?;
+        let alerts: Vec<&str> = s
+            .alerts
+            .iter()
+            .map(|a| match a {
+                core::Alert::LowStock => "low_stock",
+                core::Alert::OutOfStock => "out_of_stock",
+                core::Alert::SubscriptionsExpiring => "subscriptions_expiring",
+                core::Alert::PendingDebt => "pending_debt",
+            })
+            .collect();
+        out.set_item("alerts", alerts)?;
+        Ok(out)
     }
 
     /// Closes every connection.

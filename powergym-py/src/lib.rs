@@ -66,6 +66,7 @@ fn _powergym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::CheckIn>()?;
     m.add_class::<types::Product>()?;
     m.add_class::<types::StockChange>()?;
+    m.add_class::<types::Reward>()?;
     m.add_function(wrap_pyfunction!(transition, m)?)?;
     m.add_function(wrap_pyfunction!(initial_status, m)?)?;
     m.add_function(wrap_pyfunction!(latest_schema_version, m)?)?;

@@ -479,3 +479,44 @@ impl StockChange {
         )
     }
 }
+
+/// An earned reward.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct Reward {
+    id: Uuid,
+    subscription_id: Uuid,
+    client_id: Uuid,
+    attendance_count: u32,
+    discount_percentage: rust_decimal::Decimal,
+    eligible_date: NaiveDate,
+    expires_on: NaiveDate,
+    status: &'static str,
+    applied_subscription_id: Option<Uuid>,
+}
+
+impl From<core::Reward> for Reward {
+    fn from(r: core::Reward) -> Self {
+        Self {
+            id: r.id,
+            subscription_id: r.subscription_id.as_uuid(),
+            client_id: r.client_id.as_uuid(),
+            attendance_count: r.attendance_count,
+            discount_percentage: r.discount.value(),
+            eligible_date: r.eligible_date,
+            expires_on: r.expires_on,
+            status: r.status.as_str(),
+            applied_subscription_id: r.applied_subscription_id.map(|s| s.as_uuid()),
+        }
+    }
+}
+
+#[pymethods]
+impl Reward {
+    fn __repr__(&self) -> String {
+        format!(
+            "Reward(id='{}', status='{}', discount_percentage={})",
+            self.id, self.status, self.discount_percentage
+        )
+    }
+}

@@ -76,3 +76,18 @@ def test_inventory(gym, admin, desk):
 def test_search_ignores_accents(gym, admin):
     member(gym, admin, "99887766")
     assert gym.search_clients(admin, "gomez").total == 1
+
+
+def test_rewards_and_statistics(gym, admin, desk):
+    plan = gym.create_plan(admin, name="Mensual", price=Decimal("50000"), duration_unit="month", duration_count=1)
+    ana = member(gym, desk, "55667788")
+    sub = gym.create_subscription(desk, client_id=ana.id, plan_id=plan.id)
+    gym.record_payment(desk, subscription_id=sub.id, amount=Decimal("50000"), method="cash")
+    assert gym.check_in_by_document(desk, "CC", "55667788").granted
+    assert gym.evaluate_reward(desk, sub.id) is None  # one day of twenty
+    stats = gym.statistics(admin, sub.start_date, sub.start_date)
+    assert stats["financial"]["period_revenue"] == Decimal("50000")
+    assert stats["attendance"]["total_attendances"] == 1
+    assert stats["clients"]["with_active_subscription"] == 1
+    with pytest.raises(PermissionDeniedError):
+        gym.statistics(desk, sub.start_date, sub.start_date)

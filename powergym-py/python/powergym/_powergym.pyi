@@ -4,7 +4,7 @@ import datetime
 import decimal
 import uuid
 from types import TracebackType
-from typing import Optional, final
+from typing import Any, Optional, final
 
 __version__: str
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "PowergymError",
     "PriceSnapshot",
     "Product",
+    "Reward",
     "RewardConfig",
     "RewardDecision",
     "SchemaOutOfDateError",
@@ -268,6 +269,27 @@ class StockChange:
     def stock_status(self) -> str: ...
 
 @final
+class Reward:
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def subscription_id(self) -> uuid.UUID: ...
+    @property
+    def client_id(self) -> uuid.UUID: ...
+    @property
+    def attendance_count(self) -> int: ...
+    @property
+    def discount_percentage(self) -> decimal.Decimal: ...
+    @property
+    def eligible_date(self) -> datetime.date: ...
+    @property
+    def expires_on(self) -> datetime.date: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def applied_subscription_id(self) -> Optional[uuid.UUID]: ...
+
+@final
 class Gym:
     @staticmethod
     def connect(
@@ -392,6 +414,13 @@ class Gym:
         *,
         notes: Optional[str] = None,
     ) -> StockChange: ...
+    def evaluate_reward(self, actor: Actor, subscription_id: uuid.UUID) -> Optional[Reward]: ...
+    def apply_reward(
+        self, actor: Actor, reward_id: uuid.UUID, subscription_id: uuid.UUID
+    ) -> Reward: ...
+    def statistics(
+        self, actor: Actor, start: datetime.date, end: datetime.date
+    ) -> dict[str, Any]: ...
     def close(self) -> None: ...
     def __enter__(self) -> Gym: ...
     def __exit__(
