@@ -339,8 +339,110 @@ impl From<core::StockChange> for StockChange {
     }
 }
 
+/// An earned reward.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Reward {
+    /// Identifier.
+    pub id: Uuid,
+    /// The subscription that earned it.
+    pub subscription_id: SubscriptionId,
+    /// Distinct attendance days that earned it.
+    pub attendance_count: u32,
+    /// Its discount, percent.
+    pub discount_percentage: Decimal,
+    /// Last day it can be applied.
+    pub expires_on: NaiveDate,
+    /// Pending, applied or expired.
+    pub status: core::RewardStatus,
+    /// The subscription it discounted.
+    pub applied_subscription_id: Option<SubscriptionId>,
+}
+
+impl From<core::Reward> for Reward {
+    fn from(r: core::Reward) -> Self {
+        Self {
+            id: r.id,
+            subscription_id: r.subscription_id,
+            attendance_count: r.attendance_count,
+            discount_percentage: r.discount.value(),
+            expires_on: r.expires_on,
+            status: r.status,
+            applied_subscription_id: r.applied_subscription_id,
+        }
+    }
+}
+
+/// The main figures of a period (the full report is in the Rust API).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct StatisticsSummary {
+    /// Clients in all.
+    pub clients: u64,
+    /// Active clients with an active subscription.
+    pub clients_with_active_subscription: u64,
+    /// Payments received in the period.
+    pub period_revenue: Decimal,
+    /// Still owed on payable subscriptions.
+    pub pending_debt: Decimal,
+    /// Check-ins in the period.
+    pub attendances: u64,
+    /// Refused check-ins in the period.
+    pub denied_check_ins: u64,
+    /// Active products with low stock.
+    pub low_stock_products: u64,
+    /// What the period's product sales were worth.
+    pub sales_amount: Decimal,
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl Gym {
+    /// Evaluates a subscription's attendance; the reward it earned, if any.
+    pub async fn evaluate_reward(
+        &self,
+        actor: Arc<Actor>,
+        subscription_id: SubscriptionId,
+    ) -> Result<Option<Reward>> {
+        Ok(self
+            .0
+            .evaluate_reward(&actor.0, subscription_id)
+            .await?
+            .reward
+            .map(Into::into))
+    }
+
+    /// Applies a reward to a payable subscription of the same client.
+    pub async fn apply_reward(
+        &self,
+        actor: Arc<Actor>,
+        reward_id: Uuid,
+        subscription_id: SubscriptionId,
+    ) -> Result<Reward> {
+        Ok(self
+            .0
+            .apply_reward(&actor.0, reward_id, subscription_id)
+            .await?
+            .into())
+    }
+
+    /// The main figures between two business days (admins only).
+    pub async fn statistics(
+        &self,
+        actor: Arc<Actor>,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<StatisticsSummary> {
+        let s = self.0.statistics(&actor.0, start, end).await?;
+        Ok(StatisticsSummary {
+            clients: s.clients.total,
+            clients_with_active_subscription: s.clients.with_active_subscription,
+            period_revenue: s.financial.period_revenue.amount(),
+            pending_debt: s.financial.pending_debt.amount(),
+            attendances: s.attendance.total_attendances,
+            denied_check_ins: s.attendance.denied_check_ins,
+            low_stock_products: s.inventory.low_stock,
+            sales_amount: s.inventory.sales_amount.amount(),
+        })
+    }
+
     /// Creates the first admin of an empty installation.
     pub async fn bootstrap_admin(&self, username: String, password: String) -> Result<Staff> {
         Ok(self.0.bootstrap_admin(&username, &password).await?.into())

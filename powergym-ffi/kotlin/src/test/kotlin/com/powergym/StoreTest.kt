@@ -61,6 +61,11 @@ class StoreTest {
 
         val granted = gym.checkInByDocument(desk, DocumentType.CC, "10.203.040")
         assertTrue(granted is CheckInOutcome.Granted)
+        assertEquals(null, gym.evaluateReward(desk, sub.id))
+        val stats = gym.statistics(admin, sub.startDate, sub.startDate)
+        assertEquals(0, BigDecimal("45000").compareTo(stats.periodRevenue))
+        assertEquals(1uL, stats.attendances)
+        assertEquals(1uL, stats.deniedCheckIns)
         val counts = gym.runDailyJobs(admin, sub.endDate.plusDays(1))
         assertEquals(1uL, counts.expired)
         assertThrows<PowergymException.PermissionDenied> { runBlocking { gym.runDailyJobs(desk, LocalDate.now()) } }
