@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
-use super::{PgTransaction, errors};
+use super::{PgTransaction, errors, page_of};
 use crate::domain::access::{Attendance, CheckInMethod};
 use crate::domain::ids::{ClientId, SubscriptionId};
 use crate::domain::paging::{Page, PageRequest};
@@ -136,15 +136,7 @@ impl AttendanceRepository for PgTransaction {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Attendance::try_from)
-                .collect::<Result<_>>()?,
-            total: total as u64,
-            limit: page.limit(),
-            offset: page.offset(),
-        })
+        page_of(rows, total, page)
     }
 
     async fn denial_counts(

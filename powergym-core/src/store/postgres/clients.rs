@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
-use super::{PgTransaction, errors};
+use super::{PgTransaction, errors, page_of};
 use crate::domain::client::{
     BirthDate, Client, DocumentNumber, DocumentType, Email, FOLD_FROM, FOLD_TO, Gender, NewClient,
     PersonName, Phone,
@@ -151,15 +151,7 @@ impl ClientRepository for PgTransaction {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Client::try_from)
-                .collect::<Result<_>>()?,
-            total: total as u64,
-            limit: page.limit(),
-            offset: page.offset(),
-        })
+        page_of(rows, total, page)
     }
 
     async fn search_clients(&mut self, folded: &str, page: PageRequest) -> Result<Page<Client>> {
@@ -198,15 +190,7 @@ impl ClientRepository for PgTransaction {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Client::try_from)
-                .collect::<Result<_>>()?,
-            total: total as u64,
-            limit: page.limit(),
-            offset: page.offset(),
-        })
+        page_of(rows, total, page)
     }
 
     async fn update_client(&mut self, id: ClientId, c: &NewClient) -> Result<Client> {

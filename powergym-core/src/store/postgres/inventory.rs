@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
-use super::{PgTransaction, errors};
+use super::{PgTransaction, errors, page_of};
 use crate::domain::inventory::{
     Movement, MovementTotals, NewProduct, Product, Quantity, StockLimits, StockStatus,
 };
@@ -193,15 +193,7 @@ impl InventoryRepository for PgTransaction {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Product::try_from)
-                .collect::<Result<_>>()?,
-            total: total as u64,
-            limit: page.limit(),
-            offset: page.offset(),
-        })
+        page_of(rows, total, page)
     }
 
     async fn insert_movement(&mut self, m: &NewMovement) -> Result<Movement> {
@@ -248,15 +240,7 @@ impl InventoryRepository for PgTransaction {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Movement::try_from)
-                .collect::<Result<_>>()?,
-            total: total as u64,
-            limit: page.limit(),
-            offset: page.offset(),
-        })
+        page_of(rows, total, page)
     }
 
     async fn movement_totals(&mut self, product: Uuid) -> Result<MovementTotals> {

@@ -21,6 +21,23 @@ mod rewards;
 mod staff;
 mod subscriptions;
 
+/// One page of rows converted to domain records, with the total count of matches.
+pub(crate) fn page_of<R, T>(
+    rows: Vec<R>,
+    total: i64,
+    page: crate::domain::paging::PageRequest,
+) -> Result<crate::domain::paging::Page<T>>
+where
+    T: TryFrom<R, Error = crate::error::Error>,
+{
+    Ok(crate::domain::paging::Page {
+        items: rows.into_iter().map(T::try_from).collect::<Result<_>>()?,
+        total: total.max(0) as u64,
+        limit: page.limit(),
+        offset: page.offset(),
+    })
+}
+
 /// PostgreSQL storage over a connection pool.
 #[derive(Clone)]
 pub struct PgStore {

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
-use super::{PgTransaction, errors};
+use super::{PgTransaction, errors, page_of};
 use crate::domain::ids::{ClientId, SubscriptionId};
 use crate::domain::money::Money;
 use crate::domain::paging::{Page, PageRequest};
@@ -71,15 +71,7 @@ impl PgTransaction {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Payment::try_from)
-                .collect::<Result<_>>()?,
-            total: total as u64,
-            limit: page.limit(),
-            offset: page.offset(),
-        })
+        page_of(rows, total, page)
     }
 }
 

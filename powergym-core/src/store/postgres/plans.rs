@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
-use super::{PgTransaction, errors};
+use super::{PgTransaction, errors, page_of};
 use crate::domain::ids::PlanId;
 use crate::domain::money::{Currency, Money};
 use crate::domain::paging::{Page, PageRequest};
@@ -115,15 +115,7 @@ impl PlanRepository for PgTransaction {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Plan::try_from)
-                .collect::<Result<_>>()?,
-            total: total as u64,
-            limit: page.limit(),
-            offset: page.offset(),
-        })
+        page_of(rows, total, page)
     }
 
     async fn set_plan_active(&mut self, id: PlanId, active: bool) -> Result<Plan> {

@@ -7,7 +7,7 @@ use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
 use super::clients::{CLIENT_COLUMNS, ClientRow};
-use super::{PgTransaction, errors};
+use super::{PgTransaction, errors, page_of};
 use crate::domain::client::Client;
 use crate::domain::ids::{ClientId, PlanId, SubscriptionId};
 use crate::domain::money::{Currency, DiscountPercent, Money};
@@ -182,15 +182,7 @@ impl SubscriptionRepository for PgTransaction {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Subscription::try_from)
-                .collect::<Result<_>>()?,
-            total: total as u64,
-            limit: page.limit(),
-            offset: page.offset(),
-        })
+        page_of(rows, total, page)
     }
 
     async fn update_subscription_status(
