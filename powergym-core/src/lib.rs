@@ -15,7 +15,8 @@ pub use domain::client::{
 };
 pub use domain::ids::{ClientId, PlanId, SubscriptionId};
 pub use domain::inventory::{
-    Movement, MovementType, Product, ProductInput, ProductUpdate, StockReport, StockStatus,
+    Movement, MovementType, Product, ProductInput, ProductUpdate, StaffMovements, StockReport,
+    StockStatus,
 };
 pub use domain::money::{Currency, Money};
 pub use domain::paging::{Page, PageRequest};

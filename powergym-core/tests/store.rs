@@ -1527,6 +1527,35 @@ async fn dashboard_history_plan_updates_and_attendance_lists() {
         .sell_product(&w.desk, p.id, dec("3"), None)
         .await
         .unwrap();
+    let by_staff = w
+        .gym
+        .movements_by_staff(&w.admin, d("2025-06-15"), d("2025-06-15"))
+        .await
+        .unwrap();
+    let desk_line = by_staff
+        .iter()
+        .find(|m| m.responsible.as_deref() == Some("desk"))
+        .unwrap();
+    assert_eq!(
+        (
+            desk_line.sales_count,
+            desk_line.units_sold,
+            desk_line.sales_amount.amount()
+        ),
+        (1, dec("3"), dec("7500"))
+    );
+    let admin_line = by_staff
+        .iter()
+        .find(|m| m.responsible.as_deref() == Some("admin"))
+        .unwrap();
+    assert_eq!(admin_line.units_entered, dec("10"));
+    assert!(
+        w.gym
+            .movements_by_staff(&w.admin, d("2025-06-16"), d("2025-06-16"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let history = w.gym.product_history(&w.desk, p.id).await.unwrap();
     let t = &history.totals;
     assert_eq!(

@@ -420,6 +420,22 @@ pub struct ProductHistory {
     pub recent: Vec<Movement>,
 }
 
+/// One staff member's stock movements over a period: sales and entries (the
+/// original's daily-sales-by-employee and reconciliation reports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffMovements {
+    /// Who made them (`None` for rows whose account was removed).
+    pub responsible: Option<String>,
+    /// Sales made.
+    pub sales_count: u64,
+    /// Units sold.
+    pub units_sold: Decimal,
+    /// What the sales were worth, at their own prices.
+    pub sales_amount: Money,
+    /// Units brought in.
+    pub units_entered: Decimal,
+}
+
 /// Which stock report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StockReport {

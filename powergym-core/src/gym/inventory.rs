@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::domain::inventory::{
     Movement, MovementType, NewProduct, Product, ProductHistory, ProductInput, ProductUpdate,
-    Quantity, StockReport, stock_after_entry, stock_after_exit,
+    Quantity, StaffMovements, StockReport, stock_after_entry, stock_after_exit,
 };
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::staff::{Action, Actor};
@@ -179,6 +179,24 @@ impl Gym {
             tx.product_by_id(id, false).await?;
         }
         tx.list_movements(product, page).await
+    }
+
+    /// Sales and entries per staff member between two business days, inclusive (admins
+    /// only): one day gives the daily sales by employee, a longer period the
+    /// reconciliation.
+    pub async fn movements_by_staff(
+        &self,
+        actor: &Actor,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<StaffMovements>> {
+        if from > to {
+            return Err(Error::validation("from", "must not be after `to`"));
+        }
+        let (starts, _) = self.calendar().day_bounds(from);
+        let (_, ends) = self.calendar().day_bounds(to);
+        let mut tx = self.begin_as(actor, Action::ReadInventoryReports).await?;
+        tx.movements_by_staff(starts, ends).await
     }
 
     /// A product's movement totals and its 50 latest movements.

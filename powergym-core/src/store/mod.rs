@@ -398,6 +398,12 @@ pub trait InventoryRepository {
         &mut self,
         product: uuid::Uuid,
     ) -> Result<crate::domain::inventory::MovementTotals>;
+    /// Movements per staff member between two instants, by username.
+    async fn movements_by_staff(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<crate::domain::inventory::StaffMovements>>;
     /// Active products in one stock status, by name.
     async fn products_in_status(
         &mut self,

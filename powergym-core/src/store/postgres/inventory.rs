@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::{PgTransaction, errors, page_of};
 use crate::domain::inventory::{
-    Movement, MovementTotals, NewProduct, Product, Quantity, StockLimits, StockStatus,
+    Movement, MovementTotals, NewProduct, Product, Quantity, StaffMovements, StockLimits,
+    StockStatus,
 };
 use crate::domain::money::{Currency, Money};
 use crate::domain::paging::{Page, PageRequest};
@@ -263,6 +264,38 @@ impl InventoryRepository for PgTransaction {
             exits: exits.max(0) as u64,
             last_movement: last,
         })
+    }
+
+    async fn movements_by_staff(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<StaffMovements>> {
+        let rows: Vec<(Option<String>, i64, Decimal, Decimal, Decimal)> = sqlx::query_as(
+            "select responsible, count(*) filter (where movement_type = 'EXIT'), \
+               coalesce(-sum(quantity) filter (where movement_type = 'EXIT'), 0), \
+               coalesce(sum(total_amount) filter (where movement_type = 'EXIT'), 0), \
+               coalesce(sum(quantity) filter (where movement_type = 'ENTRY'), 0) \
+             from inventory_movements where movement_date >= $1 and movement_date < $2 \
+             group by responsible order by responsible nulls last",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(responsible, count, sold, amount, entered)| StaffMovements {
+                    responsible,
+                    sales_count: count.max(0) as u64,
+                    units_sold: sold.normalize(),
+                    sales_amount: Money::from_stored(amount),
+                    units_entered: entered.normalize(),
+                },
+            )
+            .collect())
     }
 
     async fn products_in_status(&mut self, status: StockStatus) -> Result<Vec<Product>> {
