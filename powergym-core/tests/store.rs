@@ -1564,3 +1564,167 @@ async fn dashboard_history_plan_updates_and_attendance_lists() {
     );
     assert_eq!(history.recent.len(), 2);
 }
+
+// ------------------------------------------------------------------ review fixes
+
+#[tokio::test]
+async fn daily_jobs_agree_with_the_state_machine_row_by_row() {
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
+    let weekly = plan(&w, "weekly", "10000", DurationUnit::Week, 1).await;
+    let mut subs = Vec::new();
+    // (start, plan, amount paid)
+    let cases: [(&str, &Plan, &str); 7] = [
+        ("2025-06-15", &monthly, "50000"), // active, ends 07-14
+        ("2025-06-15", &monthly, "0"),     // pending, ends 07-14
+        ("2025-06-20", &weekly, "10000"),  // scheduled paid, whole week before 07-20
+        ("2025-06-20", &weekly, "0"),      // scheduled unpaid, whole week before 07-20
+        ("2025-07-10", &monthly, "50000"), // scheduled paid, started by 07-20
+        ("2025-07-10", &monthly, "100"),   // scheduled part-paid, started by 07-20
+        ("2025-08-01", &monthly, "0"),     // scheduled, still ahead
+    ];
+    for (i, (start, p, paid)) in cases.iter().enumerate() {
+        let c = client(&w, &format!("7000{i}")).await;
+        let s = w
+            .gym
+            .create_subscription(&w.desk, sale(c, p, Some(start)))
+            .await
+            .unwrap();
+        if *paid != "0" {
+            w.gym
+                .record_payment(&w.desk, pay(s.id, paid))
+                .await
+                .unwrap();
+        }
+        subs.push(s.id);
+    }
+    let today = d("2025-07-20");
+    let mut expected = Vec::new();
+    for id in &subs {
+        let sub = w.gym.subscription(&w.desk, *id).await.unwrap();
+        let paid = w
+            .gym
+            .subscription_payment_stats(&w.desk, *id)
+            .await
+            .unwrap()
+            .total_paid;
+        expected.push(sub.status_on(paid, today));
+    }
+    let counts = w.gym.run_daily_jobs(&w.admin, today).await.unwrap();
+    for (id, want) in subs.iter().zip(&expected) {
+        assert_eq!(
+            w.gym.subscription(&w.desk, *id).await.unwrap().status,
+            *want,
+            "{id}"
+        );
+    }
+    assert_eq!(
+        (
+            counts.activated,
+            counts.awaiting_payment,
+            counts.expired,
+            counts.expired_unpaid
+        ),
+        (1, 1, 1, 3),
+        "whole past scheduled periods expire without counting as started"
+    );
+    assert_eq!(
+        w.gym.run_daily_jobs(&w.admin, today).await.unwrap(),
+        Default::default()
+    );
+}
+
+#[tokio::test]
+async fn an_ended_period_takes_no_payment_before_the_job_runs() {
+    // Bought on 06-15 for one week; it is 06-25 and the jobs have not run.
+    let w = world().await;
+    let weekly = plan(&w, "weekly", "10000", DurationUnit::Week, 1).await;
+    let ana = client(&w, "8181").await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &weekly, None))
+        .await
+        .unwrap();
+    let later = w.db.gym_at("2025-06-25T15:00:00Z").await;
+    let err = later
+        .record_payment(&w.desk, pay(sub.id, "10000"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidTransition {
+            from: SubscriptionStatus::Expired,
+            event: powergym_core::SubscriptionEvent::Pay
+        }
+    );
+}
+
+#[tokio::test]
+async fn the_database_refuses_overpayment_and_keeps_receipts() {
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
+    let ana = client(&w, "9191").await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+    w.gym
+        .record_payment(&w.desk, pay(sub.id, "40000"))
+        .await
+        .unwrap();
+    // Raw SQL, bypassing the library: still refused.
+    let raw = sqlx::query("insert into payments (subscription_id, amount, payment_method) values ($1, 10000.01, 'cash')")
+        .bind(sub.id.as_uuid())
+        .execute(&mut w.db.conn().await)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        raw.as_database_error().and_then(|e| e.constraint()),
+        Some("payments_within_final_price")
+    );
+    // A subscription with payments cannot be deleted, so its receipts cannot vanish.
+    let gone = sqlx::query("delete from subscriptions where id = $1")
+        .bind(sub.id.as_uuid())
+        .execute(&mut w.db.conn().await)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        gone.as_database_error().and_then(|e| e.constraint()),
+        Some("payments_subscription_id_fkey")
+    );
+}
+
+#[tokio::test]
+async fn concurrent_payments_hold_under_a_repeatable_read_default() {
+    let w = world().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "alter database \"{}\" set default_transaction_isolation = 'repeatable read'",
+        w.db.name
+    )))
+    .execute(&mut w.db.conn().await)
+    .await
+    .unwrap();
+    let gym = w.db.gym_at(NOW).await; // new connections pick up the default
+    let monthly = plan(&w, "monthly", "20000", DurationUnit::Month, 1).await;
+    let ana = client(&w, "9292").await;
+    let sub = gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+    let tasks = (0..30).map(|_| {
+        let gym = gym.clone();
+        let desk = w.desk.clone();
+        tokio::spawn(async move { gym.record_payment(&desk, pay(sub.id, "1000")).await })
+    });
+    for r in futures::future::join_all(tasks).await {
+        match r.unwrap() {
+            Ok(_) | Err(Error::PaymentExceedsBalance { .. } | Error::InvalidTransition { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        scalar(&w.db, "select sum(amount)::bigint from payments").await,
+        20000
+    );
+}

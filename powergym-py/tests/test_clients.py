@@ -91,5 +91,5 @@ def test_errors_are_typed_and_name_the_field(gym, admin):
 
     with pytest.raises(NotFoundError):
         gym.get_client(admin, uuid.uuid4())
-    with pytest.raises(powergym.PowergymError):
+    with pytest.raises(NotFoundError):
         gym.get_client_by_document(admin, "TI", "777888999")

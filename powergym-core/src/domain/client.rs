@@ -300,7 +300,7 @@ impl fmt::Debug for Email {
 
 /// A birth date that is not in the future and gives an age of at most
 /// [`MAX_AGE_YEARS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BirthDate(NaiveDate);
 
 impl BirthDate {
@@ -384,7 +384,7 @@ impl FromStr for Gender {
 }
 
 /// A client registration as typed at the front desk, before validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ClientInput {
     /// `CC`, `TI`, `CE` or `PP`.
     pub document_type: DocumentType,
@@ -413,7 +413,7 @@ pub struct ClientInput {
 }
 
 /// A validated client registration, ready to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewClient {
     pub(crate) document_type: DocumentType,
     pub(crate) document_number: DocumentNumber,
@@ -493,7 +493,7 @@ pub fn fold_for_search(text: &str) -> String {
 
 /// Changes to a client; `None` leaves a field as it is, a blank optional field clears
 /// it, and every value given is validated as on registration.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct ClientUpdate {
     /// New document (type and number together).
     pub document: Option<(DocumentType, String)>,
@@ -567,7 +567,7 @@ impl ClientUpdate {
 }
 
 /// A stored client.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Client {
     /// Identifier.
     pub id: ClientId,
@@ -821,4 +821,113 @@ pub struct ClientDashboard {
     pub last_attendance: Option<DateTime<Utc>>,
     /// When the client registered.
     pub client_since: DateTime<Utc>,
+}
+
+// Personal data stays out of debug output (and so out of logs and panics): these print
+// what identifies a record to an operator, never the person.
+
+impl fmt::Debug for BirthDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BirthDate(<redacted>)")
+    }
+}
+
+impl fmt::Debug for ClientInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientInput")
+            .field("document_type", &self.document_type)
+            .field("gender", &self.gender)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for NewClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewClient")
+            .field("document_type", &self.document_type)
+            .field("gender", &self.gender)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("document_type", &self.document_type)
+            .field("is_active", &self.is_active)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ClientUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set: Vec<&str> = [
+            ("document", self.document.is_some()),
+            ("first_name", self.first_name.is_some()),
+            ("middle_name", self.middle_name.is_some()),
+            ("last_name", self.last_name.is_some()),
+            ("second_last_name", self.second_last_name.is_some()),
+            ("phone", self.phone.is_some()),
+            ("alternative_phone", self.alternative_phone.is_some()),
+            ("email", self.email.is_some()),
+            ("birth_date", self.birth_date.is_some()),
+            ("gender", self.gender.is_some()),
+            ("address", self.address.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect();
+        f.debug_struct("ClientUpdate")
+            .field("changes", &set)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_holds_no_personal_data() {
+        let input = ClientInput {
+            document_type: DocumentType::Cc,
+            document_number: "1020304050".into(),
+            first_name: "Ana".into(),
+            middle_name: None,
+            last_name: "Gómez".into(),
+            second_last_name: None,
+            phone: "3001234567".into(),
+            alternative_phone: None,
+            email: Some("ana@example.com".into()),
+            birth_date: "1994-05-17".parse().unwrap(),
+            gender: Gender::Female,
+            address: Some("Calle 10".into()),
+        };
+        let today = "2025-01-01".parse().unwrap();
+        let parsed = NewClient::parse(input.clone(), today).unwrap();
+        let update = ClientUpdate {
+            phone: Some("3119998877".into()),
+            ..Default::default()
+        };
+        for text in [
+            format!("{input:?}"),
+            format!("{parsed:?}"),
+            format!("{update:?}"),
+        ] {
+            for secret in [
+                "1020304050",
+                "Ana",
+                "Gómez",
+                "3001234567",
+                "ana@example",
+                "1994",
+                "Calle",
+                "3119998877",
+            ] {
+                assert!(!text.contains(secret), "{secret} leaked into {text}");
+            }
+        }
+    }
 }

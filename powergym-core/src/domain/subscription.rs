@@ -176,6 +176,30 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// How the access rule sees it, given what has been paid on it.
+    pub fn view(
+        &self,
+        paid: crate::domain::money::Money,
+    ) -> crate::domain::access::SubscriptionView {
+        crate::domain::access::SubscriptionView {
+            id: self.id,
+            status: self.status,
+            start: self.start_date,
+            end: self.end_date,
+            fully_paid: paid >= self.price.final_price(),
+        }
+    }
+
+    /// Its status on `today` once overdue daily-job events are applied, so a rule never
+    /// depends on whether the jobs have run yet.
+    pub fn status_on(
+        &self,
+        paid: crate::domain::money::Money,
+        today: NaiveDate,
+    ) -> SubscriptionStatus {
+        crate::domain::access::effective_status(&self.view(paid), today)
+    }
+
     /// Its covered days and status.
     pub fn period(&self) -> Period {
         Period {

@@ -59,13 +59,7 @@ impl Gym {
                 .client_subscriptions(client_id)
                 .await?
                 .into_iter()
-                .map(|(s, paid)| SubscriptionView {
-                    id: s.id,
-                    status: s.status,
-                    start: s.start_date,
-                    end: s.end_date,
-                    fully_paid: paid >= s.price.final_price(),
-                })
+                .map(|(s, paid)| s.view(paid))
                 .collect();
             let outcome = match decide_access(client.is_active, already, &views, today) {
                 AccessDecision::Granted { subscription_id } => {

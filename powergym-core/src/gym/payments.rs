@@ -23,8 +23,9 @@ pub struct PaymentInput {
     pub method: PaymentMethod,
     /// Free-text note, optional (at most 500 characters).
     pub notes: Option<String>,
-    /// A key the caller reuses when it retries the same payment: the retry returns the
-    /// first receipt and writes nothing.
+    /// A key the caller reuses when it retries the same payment: the retry writes
+    /// nothing and returns the first payment, with the subscription's balance and status
+    /// as they are now. Reusing a key for a different payment is a `Conflict`.
     pub idempotency_key: Option<String>,
 }
 
@@ -68,6 +69,7 @@ impl Gym {
             {
                 if first.subscription_id != input.subscription_id
                     || first.amount.amount() != input.amount
+                    || first.method != input.method
                 {
                     return Err(Error::Conflict {
                         reason: "the idempotency key was already used for a different payment"
@@ -80,8 +82,11 @@ impl Gym {
                     status: sub.status,
                 });
             }
+            // Judged on today's status: an unpaid period that ended yesterday takes no
+            // payment even if the daily job has not marked it expired yet.
+            let status = sub.status_on(paid, today);
             let outcome = accept_payment(
-                sub.status,
+                status,
                 &sub.price,
                 paid,
                 input.amount,

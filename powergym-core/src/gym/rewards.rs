@@ -112,9 +112,10 @@ impl Gym {
                 expires_on: stored.expires_on,
                 discount: stored.discount,
             };
+            let status = sub.status_on(paid, today);
             let target_view = TargetSubscription {
                 client_id: sub.client_id,
-                status: sub.status,
+                status,
                 price: sub.price,
                 paid,
             };
@@ -125,7 +126,7 @@ impl Gym {
                 fully_paid: price.balance(paid).is_zero(),
                 start_reached: sub.start_date <= today,
             };
-            let next = transition(sub.status, SubscriptionEvent::Pay, ctx)?;
+            let next = transition(status, SubscriptionEvent::Pay, ctx)?;
             if next != sub.status {
                 tx.update_subscription_status(sub.id, sub.status, next)
                     .await?;

@@ -9,7 +9,7 @@ use crate::gym::Gym;
 use crate::store::NewStaff;
 
 /// A new staff account as typed by an admin.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct StaffInput {
     /// Login name.
     pub username: String,
@@ -21,6 +21,16 @@ pub struct StaffInput {
     pub email: Option<String>,
     /// Display name, optional.
     pub full_name: Option<String>,
+}
+
+impl std::fmt::Debug for StaffInput {
+    // Never the password; the rest identifies staff, not members, but stays terse.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffInput")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
 }
 
 async fn hash(password: String) -> Result<String> {

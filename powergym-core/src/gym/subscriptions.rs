@@ -3,7 +3,6 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::domain::access::effective_status;
 use crate::domain::ids::{ClientId, PlanId, SubscriptionId};
 use crate::domain::money::DiscountPercent;
 use crate::domain::paging::{Page, PageRequest};
@@ -143,8 +142,10 @@ impl Gym {
         retrying(|| async {
             let (_, today) = self.now();
             let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
+            let owner = tx.subscription_with_paid(id, false).await?.0.client_id;
+            let client = tx.lock_client(owner).await?;
+            // Read again under the client's lock: a concurrent cancel has finished by now.
             let (old, _) = tx.subscription_with_paid(id, false).await?;
-            let client = tx.lock_client(old.client_id).await?;
             if old.status == SubscriptionStatus::Canceled {
                 return Err(Error::Conflict {
                     reason: "a canceled subscription cannot be renewed; sell a new one".into(),
@@ -249,16 +250,9 @@ impl Gym {
         tx.client_by_id(client).await?;
         let subs = tx.client_subscriptions(client).await?;
         Ok(subs.into_iter().find_map(|(s, paid)| {
-            let view = crate::domain::access::SubscriptionView {
-                id: s.id,
-                status: s.status,
-                start: s.start_date,
-                end: s.end_date,
-                fully_paid: paid >= s.price.final_price(),
-            };
             let covers = s.start_date <= today && today <= s.end_date;
             let live = matches!(
-                effective_status(&view, today),
+                s.status_on(paid, today),
                 SubscriptionStatus::Active | SubscriptionStatus::PendingPayment
             );
             (covers && live).then_some(s)

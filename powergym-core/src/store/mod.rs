@@ -92,7 +92,7 @@ pub trait ClientRepository {
 }
 
 /// A validated new staff account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewStaff {
     /// Login name (already validated).
     pub username: String,
@@ -104,6 +104,16 @@ pub struct NewStaff {
     pub role: Role,
     /// argon2id PHC hash of the password.
     pub password_hash: String,
+}
+
+impl std::fmt::Debug for NewStaff {
+    // The password hash and contact details stay out of debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewStaff")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Storage of staff accounts.
@@ -182,7 +192,8 @@ pub struct DailyJobCounts {
     pub awaiting_payment: u64,
     /// Active subscriptions past their end, now expired.
     pub expired: u64,
-    /// Unpaid subscriptions past their end, now expired.
+    /// Subscriptions past their end that never became active (awaiting payment, or
+    /// scheduled periods whose start the jobs never saw), now expired.
     pub expired_unpaid: u64,
     /// Pending rewards past their last day, now expired.
     pub expired_rewards: u64,

@@ -61,8 +61,8 @@ fn constraint_error(constraint: &str) -> Option<Error> {
         "check_movement_quantity" => {
             invalid("quantity", "entries must be positive and exits negative")
         }
-        "clients_client_id_fkey"
-        | "biometrics_client_id_fkey"
+        "biometrics_client_id_fkey"
+        | "access_denials_client_id_fkey"
         | "subscriptions_client_id_fkey"
         | "attendances_client_id_fkey"
         | "rewards_client_id_fkey" => missing("client"),
@@ -72,6 +72,37 @@ fn constraint_error(constraint: &str) -> Option<Error> {
         | "attendances_subscription_id_fkey"
         | "rewards_applied_subscription_id_fkey" => missing("subscription"),
         "inventory_movements_product_id_fkey" => missing("product"),
+        "payments_within_final_price" => Error::Conflict {
+            reason: "the payments would exceed the subscription's final price".into(),
+        },
+        "plans_name_check" | "products_name_check" => invalid("name", "must not be blank"),
+        "products_unit_type_check" => invalid("unit_type", "must not be blank"),
+        "products_capacity_value_check" => invalid("capacity_value", "must be greater than zero"),
+        "products_min_stock_check" => invalid("min_stock", "must not be negative"),
+        "inventory_movements_unit_price_check" => invalid("unit_price", "must not be negative"),
+        "subscriptions_final_price_check" => {
+            invalid("final_price", "must be between zero and the list price")
+        }
+        "subscriptions_canceled_check" => invalid(
+            "cancellation_date",
+            "is set exactly when the subscription is canceled",
+        ),
+        "rewards_attendance_count_check" => invalid("attendance_count", "must not be negative"),
+        "rewards_expiry_check" => invalid("expires_on", "must not be before the eligible date"),
+        "rewards_applied_check" => {
+            invalid("applied_at", "is set exactly when the reward is applied")
+        }
+        "access_denials_reason_check" => invalid("reason", "is not a known denial reason"),
+        "biometrics_face_embedding_check" => {
+            invalid("embedding", "a face template needs an embedding")
+        }
+        "users_hashed_password_check" => invalid("password", "must not be empty"),
+        name if name.ends_with("_pkey") => already("record", "id"),
+        name if name.ends_with("_meta_info_check") => invalid("meta_info", "must be a JSON object"),
+        name if name.ends_with("_currency_check") => invalid(
+            "currency",
+            "must be a three-letter ISO 4217 code such as COP",
+        ),
         name if name.ends_with("_by_fkey") || name == "inventory_movements_responsible_fkey" => {
             missing("staff member")
         }
@@ -145,18 +176,37 @@ fn map_database(db: &dyn DatabaseError) -> Error {
 mod tests {
     use super::*;
 
+    /// Every constraint the migrations name (tables' `constraint x` clauses and the
+    /// triggers' `constraint = 'x'`) maps to an error kind, so a new one cannot slip
+    /// through as a bare database error.
     #[test]
     fn every_named_constraint_maps_to_a_kind() {
-        for name in [
-            "idx_clients_dni",
-            "subscriptions_no_overlap",
-            "attendances_one_per_day",
-            "payments_amount_check",
-            "subscriptions_plan_id_fkey",
-            "payments_received_by_fkey",
-        ] {
-            assert!(constraint_error(name).is_some(), "{name}");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.to_string_lossy().ends_with(".up.sql") {
+                continue;
+            }
+            for line in std::fs::read_to_string(&path).unwrap().lines() {
+                let code = line.split("--").next().unwrap_or("").trim();
+                if let Some(rest) = code.strip_prefix("constraint ") {
+                    names.push(rest.split_whitespace().next().unwrap().to_owned());
+                } else if let Some(i) = code.find("constraint = '") {
+                    let rest = &code[i + "constraint = '".len()..];
+                    names.push(rest.split('\'').next().unwrap().to_owned());
+                } else if let Some(i) = code.find("add constraint ") {
+                    let rest = &code[i + "add constraint ".len()..];
+                    names.push(rest.split_whitespace().next().unwrap().to_owned());
+                }
+            }
         }
+        assert!(names.len() > 80, "found only {} constraints", names.len());
+        let unmapped: Vec<&String> = names
+            .iter()
+            .filter(|n| constraint_error(n).is_none())
+            .collect();
+        assert!(unmapped.is_empty(), "unmapped constraints: {unmapped:?}");
         assert!(constraint_error("something_else").is_none());
     }
 }

@@ -67,7 +67,14 @@ impl fmt::Debug for PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn StoreTransaction>> {
-        let tx = self.pool.begin().await.map_err(errors::map)?;
+        let mut tx = self.pool.begin().await.map_err(errors::map)?;
+        // The use cases lock a row and then read what others committed before the lock
+        // was granted; that needs a fresh snapshot per statement, whatever the server's
+        // or the host pool's default isolation level is.
+        sqlx::query("set transaction isolation level read committed")
+            .execute(&mut *tx)
+            .await
+            .map_err(errors::map)?;
         Ok(Box::new(PgTransaction { tx }))
     }
 

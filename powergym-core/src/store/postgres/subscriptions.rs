@@ -238,31 +238,12 @@ impl SubscriptionRepository for PgTransaction {
     }
 
     async fn run_daily_jobs(&mut self, today: NaiveDate) -> Result<DailyJobCounts> {
-        // These statements are the state machine's StartDateReached and EndDatePassed
+        // These statements are the state machine's EndDatePassed and StartDateReached
         // transitions applied to every due row at once (see domain::subscription::
-        // transition); the store tests check both agree row by row.
-        let started: Vec<String> = sqlx::query_scalar(
-            "update subscriptions s set status = case \
-                 when coalesce((select sum(p.amount) from payments p where p.subscription_id = s.id), 0) >= s.final_price \
-                 then 'active'::subscription_status_enum \
-                 else 'pending_payment'::subscription_status_enum end \
-             where s.status = 'scheduled' and s.start_date <= $1 \
-             returning s.status::text",
-        )
-        .bind(today)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(errors::map)?;
-        let expired: Vec<String> = sqlx::query_scalar(
-            "update subscriptions s set status = 'expired' \
-             from (select id, status as old from subscriptions \
-                   where status in ('active', 'pending_payment') and end_date < $1 for update) due \
-             where s.id = due.id returning due.old::text",
-        )
-        .bind(today)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(errors::map)?;
+        // transition); a store test checks them against `effective_status` row by row.
+        //
+        // Rewards first: apply_reward locks a reward before its subscription, and so
+        // does this job.
         let rewards = sqlx::query(
             "update rewards set status = 'expired' where status = 'pending' and expires_on < $1",
         )
@@ -270,12 +251,48 @@ impl SubscriptionRepository for PgTransaction {
         .execute(&mut *self.tx)
         .await
         .map_err(errors::map)?;
-        let count = |v: &[String], s: &str| v.iter().filter(|x| x.as_str() == s).count() as u64;
+        // Whole period over: Active, PendingPayment and Scheduled + EndDatePassed → Expired.
+        let expired: Vec<String> = sqlx::query_scalar(
+            "update subscriptions s set status = 'expired' \
+             from (select id, status as old from subscriptions \
+                   where status in ('active', 'pending_payment', 'scheduled') and end_date < $1 \
+                   order by id for update) due \
+             where s.id = due.id returning due.old::text",
+        )
+        .bind(today)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        // Lock the scheduled rows that start, waiting for payments in flight on them, so
+        // the next statement (a new snapshot) sees every committed payment.
+        let due: Vec<Uuid> = sqlx::query_scalar(
+            "select id from subscriptions where status = 'scheduled' and start_date <= $1 \
+             order by id for update",
+        )
+        .bind(today)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        // Scheduled + StartDateReached → Active when fully paid, else PendingPayment.
+        let started: Vec<String> = sqlx::query_scalar(
+            "update subscriptions s set status = case \
+                 when coalesce((select sum(p.amount) from payments p where p.subscription_id = s.id), 0) >= s.final_price \
+                 then 'active'::subscription_status_enum \
+                 else 'pending_payment'::subscription_status_enum end \
+             where s.id = any($1) and s.status = 'scheduled' \
+             returning s.status::text",
+        )
+        .bind(&due)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        let count =
+            |v: &[String], s: &[&str]| v.iter().filter(|x| s.contains(&x.as_str())).count() as u64;
         Ok(DailyJobCounts {
-            activated: count(&started, "active"),
-            awaiting_payment: count(&started, "pending_payment"),
-            expired: count(&expired, "active"),
-            expired_unpaid: count(&expired, "pending_payment"),
+            activated: count(&started, &["active"]),
+            awaiting_payment: count(&started, &["pending_payment"]),
+            expired: count(&expired, &["active"]),
+            expired_unpaid: count(&expired, &["pending_payment", "scheduled"]),
             expired_rewards: rewards.rows_affected(),
         })
     }
