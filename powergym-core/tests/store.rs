@@ -37,6 +37,11 @@ async fn world() -> World {
 async fn world_at(now: &str) -> World {
     let db = TestDb::new().await;
     let gym = db.gym_at(now).await;
+    staffed(db, gym).await
+}
+
+/// Migrates, bootstraps the admin and adds the desk employee.
+async fn staffed(db: TestDb, gym: Gym) -> World {
     gym.migrations().run().await.unwrap();
     gym.bootstrap_admin("admin", "admin-password")
         .await
@@ -1130,45 +1135,20 @@ async fn earned_reward(
 async fn reward_world() -> World {
     let db = TestDb::new().await;
     let now: chrono::DateTime<chrono::Utc> = NOW.parse().unwrap();
-    let gym = powergym_core::Gym::connect_with(
-        &db.url,
-        powergym_core::GymOptions {
-            clock: std::sync::Arc::new(powergym_core::FixedClock(now)),
-            rewards: powergym_core::RewardConfig::new(10, dec("20"), 7, vec![DurationUnit::Month])
-                .unwrap(),
-            pool: powergym_core::PoolSettings {
-                max_connections: 40,
-                ..Default::default()
-            },
+    let options = powergym_core::GymOptions {
+        clock: std::sync::Arc::new(powergym_core::FixedClock(now)),
+        rewards: powergym_core::RewardConfig::new(10, dec("20"), 7, vec![DurationUnit::Month])
+            .unwrap(),
+        pool: powergym_core::PoolSettings {
+            max_connections: 40,
             ..Default::default()
         },
-    )
-    .await
-    .unwrap();
-    gym.migrations().run().await.unwrap();
-    gym.bootstrap_admin("admin", "admin-password")
+        ..Default::default()
+    };
+    let gym = powergym_core::Gym::connect_with(&db.url, options)
         .await
         .unwrap();
-    let (admin, _) = gym.authenticate("admin", "admin-password").await.unwrap();
-    gym.create_staff(
-        &admin,
-        StaffInput {
-            username: "desk".into(),
-            password: "desk-password".into(),
-            role: Role::Employee,
-            email: None,
-            full_name: None,
-        },
-    )
-    .await
-    .unwrap();
-    let desk = gym.acting_as("desk").await.unwrap();
-    World {
-        db,
-        gym,
-        admin,
-        desk,
-    }
+    staffed(db, gym).await
 }
 
 #[tokio::test]
