@@ -139,3 +139,26 @@ def test_a_forked_child_gets_a_working_runtime(gym, admin, db_url):
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+def test_python_enum_labels_are_the_labels_core_accepts():
+    # The str Enums in powergym/__init__.py are written by hand; this keeps them in step
+    # with core: every label must parse there, and core must know no label they lack.
+    today = datetime.date(2025, 6, 15)
+    for status in powergym.SubscriptionStatus:
+        for event in powergym.SubscriptionEvent:
+            try:
+                powergym.transition(status, event, fully_paid=True, start_reached=True)
+            except exc.InvalidTransitionError:
+                pass  # a known label, an illegal pair
+    with pytest.raises(exc.ValidationError):
+        powergym.transition("paid", "pay", fully_paid=True, start_reached=True)
+    assert {powergym.initial_status(today + datetime.timedelta(days=d), today, price_is_zero=z)
+            for d in (0, 1) for z in (False, True)} <= {s.value for s in powergym.SubscriptionStatus}
+
+
+def test_every_document_type_label_is_known_to_core(gym, admin):
+    # "12345678" is a well-formed number for every type, so only the label is tested.
+    for doc_type in powergym.DocumentType:
+        with pytest.raises(exc.NotFoundError):
+            gym.get_client_by_document(admin, doc_type, "12345678")

@@ -72,7 +72,7 @@ impl Gym {
     /// Creates the first admin of an empty installation. Refused (`Conflict`) once any
     /// staff account exists; later accounts are created by an admin.
     pub async fn bootstrap_admin(&self, username: &str, password: &str) -> Result<Staff> {
-        Username::parse(username)?;
+        let username = Username::parse(username)?.as_str().to_owned();
         let password_hash = hash(password.to_owned()).await?;
         let mut tx = self.store.begin().await?;
         tx.lock_staff_directory().await?;
@@ -81,14 +81,14 @@ impl Gym {
                 reason: "staff accounts exist already; an admin creates new ones".into(),
             });
         }
-        let input = StaffInput {
-            username: username.to_owned(),
-            password: String::new(),
-            role: Role::Admin,
+        let admin = NewStaff {
+            username,
             email: None,
             full_name: None,
+            role: Role::Admin,
+            password_hash,
         };
-        let staff = tx.insert_staff(&new_staff(input, password_hash)?).await?;
+        let staff = tx.insert_staff(&admin).await?;
         tx.commit().await?;
         Ok(staff)
     }
