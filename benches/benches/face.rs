@@ -6,13 +6,13 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use powergym_benches::synthetic_face;
 use powergym_core::ClientId;
-use powergym_core::face::{InMemoryMatcher, MatchPolicy};
+use powergym_core::face::{Gallery, MatchPolicy};
 
 fn bench_identify(c: &mut Criterion) {
     let mut group = c.benchmark_group("in_memory_identify");
     group.sample_size(20);
     for n in [10_000u64, 100_000] {
-        let mut matcher = InMemoryMatcher::new();
+        let mut matcher = Gallery::new();
         for i in 0..n {
             matcher.upsert(
                 ClientId::from_uuid(uuid::Uuid::from_u128(u128::from(i))),

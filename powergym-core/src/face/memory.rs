@@ -13,21 +13,21 @@ use crate::domain::ids::ClientId;
 
 /// One active template per client, held in a row-major `n × 512` matrix.
 #[derive(Default)]
-pub struct InMemoryMatcher {
+pub struct Gallery {
     ids: Vec<ClientId>,
     rows: Vec<f32>,
     position: HashMap<ClientId, usize>,
 }
 
-impl std::fmt::Debug for InMemoryMatcher {
+impl std::fmt::Debug for Gallery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InMemoryMatcher")
+        f.debug_struct("Gallery")
             .field("templates", &self.ids.len())
             .finish()
     }
 }
 
-impl InMemoryMatcher {
+impl Gallery {
     /// An empty gallery.
     pub fn new() -> Self {
         Self::default()
@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn identify_verify_replace_and_remove() {
-        let mut m = InMemoryMatcher::new();
+        let mut m = Gallery::new();
         for n in 0..200u64 {
             m.upsert(id(u128::from(n)), &random_face(n));
         }
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn two_templates_of_near_twins_are_ambiguous() {
-        let mut m = InMemoryMatcher::new();
+        let mut m = Gallery::new();
         let face = random_face(1);
         m.upsert(id(1), &noisy(&face, 2, 0.05));
         m.upsert(id(2), &noisy(&face, 3, 0.05));
@@ -205,7 +205,7 @@ mod tests {
     proptest! {
         #[test]
         fn top_k_equals_a_full_sort(seeds in proptest::collection::vec(0u64..1_000_000, 1..60), probe in 0u64..1_000_000, k in 1usize..8) {
-            let mut m = InMemoryMatcher::new();
+            let mut m = Gallery::new();
             for (n, s) in seeds.iter().enumerate() {
                 m.upsert(id(n as u128), &random_face(*s));
             }

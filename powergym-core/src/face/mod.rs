@@ -12,4 +12,4 @@ mod memory;
 
 pub use embedding::{EMBEDDING_DIM, FaceEmbedding};
 pub use matcher::{Identification, MatchPolicy, ScoredCandidate};
-pub use memory::InMemoryMatcher;
+pub use memory::Gallery;
