@@ -106,6 +106,17 @@ pub enum Error {
     /// A check-in was refused for a business reason.
     #[error("access denied: {0}")]
     AccessDenied(DenialReason),
+    /// A face template needs the member's recorded biometric consent first (and, for a
+    /// minor, a guardian's).
+    #[error("biometric consent required: {}", if *guardian {
+        "a minor's face can be enrolled only with a guardian's recorded consent"
+    } else {
+        "record the member's biometric consent before enrolling a face"
+    })]
+    ConsentRequired {
+        /// True when what is missing is a guardian's consent.
+        guardian: bool,
+    },
     /// The acting staff member may not do this.
     #[error("permission denied: {action} is not allowed for this staff member")]
     PermissionDenied {
@@ -186,6 +197,7 @@ impl Error {
             Self::PaymentExceedsBalance { .. } => "payment_exceeds_balance",
             Self::InsufficientStock { .. } => "insufficient_stock",
             Self::AccessDenied(_) => "access_denied",
+            Self::ConsentRequired { .. } => "consent_required",
             Self::PermissionDenied { .. } => "permission_denied",
             Self::Conflict { .. } => "conflict",
             Self::SchemaOutOfDate { .. } => "schema_out_of_date",

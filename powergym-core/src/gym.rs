@@ -20,6 +20,7 @@ use crate::store::postgres::{PgStore, errors};
 use crate::store::{ActiveFilter, Store, StoreTransaction};
 
 mod checkin;
+mod face;
 mod inventory;
 mod payments;
 mod plans;
@@ -28,6 +29,7 @@ mod rewards;
 mod staff;
 mod subscriptions;
 
+pub use face::{FaceCheckIn, FaceOptions, MAX_THUMBNAIL_BYTES};
 pub use inventory::StockChange;
 pub use payments::PaymentInput;
 pub use rewards::RewardEvaluation;
@@ -102,6 +104,8 @@ pub struct GymOptions {
     pub clock: SharedClock,
     /// How attendance rewards are earned.
     pub rewards: crate::domain::reward::RewardConfig,
+    /// Face matching: threshold, search and the thumbnail key.
+    pub face: FaceOptions,
 }
 
 impl Default for GymOptions {
@@ -111,6 +115,7 @@ impl Default for GymOptions {
             calendar: BusinessCalendar::default(),
             clock: Arc::new(SystemClock),
             rewards: crate::domain::reward::RewardConfig::default(),
+            face: FaceOptions::default(),
         }
     }
 }
@@ -136,6 +141,7 @@ pub struct Gym {
     calendar: BusinessCalendar,
     clock: SharedClock,
     rewards: crate::domain::reward::RewardConfig,
+    face: FaceOptions,
 }
 
 impl Gym {
@@ -181,6 +187,7 @@ impl Gym {
     /// Uses a pool the host application already has; `options.pool` is ignored.
     pub fn from_pool(pool: PgPool, options: GymOptions) -> Self {
         Self {
+            face: options.face,
             migrations: Migrations::new(pool.clone()),
             store: Arc::new(PgStore::new(pool)),
             calendar: options.calendar,

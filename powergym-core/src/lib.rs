@@ -33,8 +33,8 @@ pub use domain::subscription::{
 };
 pub use error::{DenialReason, Error, Result};
 pub use gym::{
-    Gym, GymOptions, PaymentInput, PoolSettings, RewardEvaluation, StaffInput, StockChange,
-    SubscriptionInput,
+    FaceCheckIn, FaceOptions, Gym, GymOptions, MAX_THUMBNAIL_BYTES, PaymentInput, PoolSettings,
+    RewardEvaluation, StaffInput, StockChange, SubscriptionInput,
 };
 pub use migrate::{MigrationRecord, Migrations};
 pub use store::ActiveFilter;

@@ -49,9 +49,10 @@ async fn public_tables(db: &TestDb) -> Vec<String> {
     .unwrap()
 }
 
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 12] = [
     "access_denials",
     "attendances",
+    "biometric_consents",
     "biometrics",
     "clients",
     "inventory_movements",

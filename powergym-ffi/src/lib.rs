@@ -143,6 +143,14 @@ pub enum PowergymError {
         /// The full message: what went wrong and what to do. Holds no personal data.
         detail: String,
     },
+    /// A face needs the member's recorded biometric consent first.
+    #[error("{detail}")]
+    ConsentRequired {
+        /// True when a guardian's consent is what is missing (a minor).
+        guardian: bool,
+        /// The full message: what went wrong and what to do. Holds no personal data.
+        detail: String,
+    },
     /// The acting staff member may not do this.
     #[error("{detail}")]
     PermissionDenied {
@@ -246,6 +254,7 @@ impl From<core::Error> for PowergymError {
                 reason: reason.code().into(),
                 detail,
             },
+            E::ConsentRequired { guardian } => Self::ConsentRequired { guardian, detail },
             E::PermissionDenied { action } => Self::PermissionDenied { action, detail },
             E::Conflict { reason } => Self::Conflict { reason, detail },
             E::SchemaOutOfDate { database, library } => Self::SchemaOutOfDate {

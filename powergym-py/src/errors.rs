@@ -52,6 +52,12 @@ create_exception!(
 );
 create_exception!(
     powergym.exceptions,
+    ConsentRequiredError,
+    PowergymError,
+    "A face cannot be enrolled without recorded biometric consent; `guardian` is true when a guardian's consent is missing."
+);
+create_exception!(
+    powergym.exceptions,
     AccessDeniedError,
     PowergymError,
     "A check-in was refused; `reason` says why."
@@ -144,6 +150,10 @@ pub(crate) fn to_py(err: Error) -> PyErr {
             AccessDeniedError::new_err(message),
             vec![("reason", reason.code().into())],
         ),
+        Error::ConsentRequired { guardian } => (
+            ConsentRequiredError::new_err(message),
+            vec![("guardian", Attr::Bool(guardian))],
+        ),
         Error::PermissionDenied { action } => (
             PermissionDeniedError::new_err(message),
             vec![("action", action.into())],
@@ -183,6 +193,7 @@ pub(crate) fn to_py(err: Error) -> PyErr {
             let _ = match attr {
                 Attr::Str(s) => value.setattr(name, s),
                 Attr::Int(i) => value.setattr(name, i),
+                Attr::Bool(b) => value.setattr(name, b),
                 Attr::Decimal(d) => value.setattr(name, d),
                 Attr::None => value.setattr(name, py.None()),
             };
@@ -194,6 +205,7 @@ pub(crate) fn to_py(err: Error) -> PyErr {
 enum Attr {
     Str(String),
     Int(i64),
+    Bool(bool),
     Decimal(rust_decimal::Decimal),
     None,
 }
@@ -230,6 +242,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<InsufficientStockError>(),
     )?;
     m.add("AccessDeniedError", py.get_type::<AccessDeniedError>())?;
+    m.add(
+        "ConsentRequiredError",
+        py.get_type::<ConsentRequiredError>(),
+    )?;
     m.add(
         "PermissionDeniedError",
         py.get_type::<PermissionDeniedError>(),

@@ -7,6 +7,7 @@ mod errors;
 mod gym;
 mod rules;
 mod runtime;
+mod thumbnail;
 mod types;
 
 use chrono::NaiveDate;
@@ -71,6 +72,7 @@ fn _powergym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(initial_status, m)?)?;
     m.add_function(wrap_pyfunction!(latest_schema_version, m)?)?;
     rules::register(m)?;
+    thumbnail::register(m)?;
     errors::register(m)?;
     Ok(())
 }

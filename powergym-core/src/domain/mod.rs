@@ -6,6 +6,7 @@
 pub mod access;
 pub mod calendar;
 pub mod client;
+pub mod consent;
 pub mod ids;
 pub mod inventory;
 pub mod money;

@@ -1,5 +1,10 @@
 //! What a matcher answers, and the one decision rule every matcher shares.
 
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::embedding::FaceEmbedding;
 use crate::domain::ids::ClientId;
 use crate::error::{Error, Result};
 
@@ -118,6 +123,114 @@ impl MatchPolicy {
     pub fn verifies(&self, distance: f32) -> bool {
         distance <= self.max_distance
     }
+}
+
+/// The answer to "is this that member?".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verification {
+    /// Whether the probe is within the policy's maximum distance of the template.
+    pub matched: bool,
+    /// The member's template scored against the probe.
+    pub candidate: ScoredCandidate,
+}
+
+/// Why a face check-in identified nobody. Recorded with the refused check-ins, naming no
+/// one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unidentified {
+    /// No template within the threshold.
+    NoMatch,
+    /// Two members within the threshold, too close to tell apart.
+    Ambiguous,
+}
+
+impl Unidentified {
+    /// Stable snake_case code, as stored with refused check-ins.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NoMatch => "no_match",
+            Self::Ambiguous => "ambiguous",
+        }
+    }
+}
+
+/// How the vector index is searched.
+///
+/// Approximate search trades recall for speed; [`FaceSearch::Exact`] compares the probe
+/// with every template and never misses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaceSearch {
+    /// The HNSW index, visiting `ef_search` candidates (pgvector's `hnsw.ef_search`,
+    /// 1 to 1000) with iterative scans so filtered rows never cost matches.
+    Hnsw {
+        /// Size of the dynamic candidate list.
+        ef_search: u32,
+    },
+    /// A full scan: exact, and cheap for small galleries.
+    Exact,
+}
+
+impl Default for FaceSearch {
+    /// HNSW with `ef_search` 100 (see benches/README.md for the measured trade-off).
+    fn default() -> Self {
+        Self::Hnsw { ef_search: 100 }
+    }
+}
+
+impl FaceSearch {
+    /// Checks the parameters.
+    pub fn validate(self) -> Result<Self> {
+        match self {
+            Self::Hnsw { ef_search } if !(1..=1000).contains(&ef_search) => {
+                Err(Error::validation("ef_search", "must be between 1 and 1000"))
+            }
+            other => Ok(other),
+        }
+    }
+}
+
+/// A stored face template, without its vector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaceTemplate {
+    /// The biometric row's id (thumbnails are bound to it).
+    pub id: Uuid,
+    /// Whose face.
+    pub client_id: ClientId,
+    /// Whether an encrypted thumbnail is stored.
+    pub has_thumbnail: bool,
+    /// Staff member who enrolled it.
+    pub enrolled_by: Option<String>,
+    /// When it was enrolled.
+    pub enrolled_at: DateTime<Utc>,
+}
+
+/// A face matcher: one active template per member, 1:N identification and 1:1
+/// verification under one [`MatchPolicy`].
+///
+/// Implemented by [`PgVectorMatcher`](super::PgVectorMatcher) (pgvector, the store of
+/// record) and [`InMemoryMatcher`](super::InMemoryMatcher) (exact, in process).
+#[async_trait]
+pub trait FaceMatcher: Send + Sync {
+    /// The threshold and margin this matcher decides with.
+    fn policy(&self) -> MatchPolicy;
+
+    /// Sets the member's template, replacing the one they had atomically.
+    async fn enroll(&self, client: ClientId, embedding: &FaceEmbedding) -> Result<()>;
+
+    /// Deletes the member's template (erasure, not a flag). Returns whether there was
+    /// one.
+    async fn remove(&self, client: ClientId) -> Result<bool>;
+
+    /// The `k` nearest templates, nearest first.
+    async fn top_k(&self, probe: &FaceEmbedding, k: usize) -> Result<Vec<ScoredCandidate>>;
+
+    /// Who the probe belongs to.
+    async fn identify(&self, probe: &FaceEmbedding) -> Result<Identification> {
+        Ok(self.policy().decide(&self.top_k(probe, 2).await?))
+    }
+
+    /// Whether the probe is this member; `NotFound` when they have no template.
+    async fn verify(&self, client: ClientId, probe: &FaceEmbedding) -> Result<Verification>;
 }
 
 #[cfg(test)]

@@ -6,10 +6,21 @@
 //! two faces count as the same person (default 0.4, the original guide's example).
 
 mod embedding;
+mod enrolment;
+mod in_memory;
 mod kernel;
 mod matcher;
 mod memory;
+mod pgvector;
+mod thumbnail;
 
 pub use embedding::{EMBEDDING_DIM, FaceEmbedding};
-pub use matcher::{Identification, MatchPolicy, ScoredCandidate};
+pub(crate) use enrolment::enroll_in;
+pub use in_memory::InMemoryMatcher;
+pub use matcher::{
+    FaceMatcher, FaceSearch, FaceTemplate, Identification, MatchPolicy, ScoredCandidate,
+    Unidentified, Verification,
+};
 pub use memory::Gallery;
+pub use pgvector::PgVectorMatcher;
+pub use thumbnail::{LEGACY_PBKDF2_ITERATIONS, ThumbnailKey, open_legacy_thumbnail};

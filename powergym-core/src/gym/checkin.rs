@@ -1,17 +1,17 @@
 //! Check-in use cases: the access decision and the attendance in one transaction.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::access::{
     AccessDecision, Attendance, CheckInMethod, CheckInOutcome, SubscriptionView, decide_access,
 };
-use crate::domain::client::{DocumentNumber, DocumentType};
+use crate::domain::client::{Client, DocumentNumber, DocumentType};
 use crate::domain::ids::ClientId;
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::staff::{Action, Actor};
 use crate::error::{DenialReason, Error, Result};
 use crate::gym::{Gym, retrying};
-use crate::store::NewAttendance;
+use crate::store::{NewAttendance, StoreTransaction};
 
 impl Gym {
     /// Checks in the client holding this document. Works for every member, whether or
@@ -54,63 +54,42 @@ impl Gym {
             let (now, today) = self.now();
             let mut tx = self.begin_as(actor, Action::CheckIn).await?;
             let client = tx.lock_client(client_id).await?;
-            let already = tx.has_attendance_on(client_id, today).await?;
-            let views: Vec<SubscriptionView> = tx
-                .client_subscriptions(client_id)
-                .await?
-                .into_iter()
-                .map(|(s, paid)| s.view(paid))
-                .collect();
-            let outcome = match decide_access(client.is_active, already, &views, today) {
-                AccessDecision::Granted { subscription_id } => {
-                    let attendance = tx
-                        .insert_attendance(&NewAttendance {
-                            client_id,
-                            subscription_id,
-                            entry_time: now,
-                            business_date: today,
-                            method,
-                            recorded_by: actor.username().to_owned(),
-                        })
-                        .await?;
-                    CheckInOutcome::Granted(attendance)
-                }
-                AccessDecision::Denied(reason) => {
-                    tx.insert_denial(
-                        Some(client_id),
-                        reason,
-                        method,
-                        now,
-                        today,
-                        actor.username(),
-                    )
-                    .await?;
-                    CheckInOutcome::Denied(reason)
-                }
-            };
+            let outcome = admit(tx.as_mut(), actor, &client, method, now, today).await?;
             tx.commit().await?;
             Ok(outcome)
         })
         .await;
         match outcome {
-            // Lost the race to the unique index: the other check-in stands.
             Err(Error::AccessDenied(reason)) => {
-                let (now, today) = self.now();
-                let mut tx = self.begin_as(actor, Action::CheckIn).await?;
-                tx.insert_denial(
-                    Some(client_id),
-                    reason,
-                    method,
-                    now,
-                    today,
-                    actor.username(),
-                )
-                .await?;
-                tx.commit().await?;
+                self.record_lost_race(actor, client_id, reason, method)
+                    .await?;
                 Ok(CheckInOutcome::Denied(reason))
             }
             other => other,
         }
+    }
+
+    /// Records the denial of a check-in that lost the race to the unique index: the
+    /// other check-in stands. The failed transaction is gone, so this takes a new one.
+    pub(crate) async fn record_lost_race(
+        &self,
+        actor: &Actor,
+        client_id: ClientId,
+        reason: DenialReason,
+        method: CheckInMethod,
+    ) -> Result<()> {
+        let (now, today) = self.now();
+        let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+        tx.insert_denial(
+            Some(client_id),
+            reason,
+            method,
+            now,
+            today,
+            actor.username(),
+        )
+        .await?;
+        tx.commit().await
     }
 
     /// A page of a client's attendances, newest first, optionally between two business
@@ -151,4 +130,52 @@ impl Gym {
         let mut tx = self.begin_as(actor, Action::ReadAllAttendance).await?;
         tx.denial_counts(from, to).await
     }
+}
+
+/// The access decision and its record for a client whose row `tx` holds locked: an
+/// attendance when granted, a denial row when not.
+pub(crate) async fn admit(
+    tx: &mut dyn StoreTransaction,
+    actor: &Actor,
+    client: &Client,
+    method: CheckInMethod,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<CheckInOutcome> {
+    let already = tx.has_attendance_on(client.id, today).await?;
+    let views: Vec<SubscriptionView> = tx
+        .client_subscriptions(client.id)
+        .await?
+        .into_iter()
+        .map(|(s, paid)| s.view(paid))
+        .collect();
+    Ok(
+        match decide_access(client.is_active, already, &views, today) {
+            AccessDecision::Granted { subscription_id } => {
+                let attendance = tx
+                    .insert_attendance(&NewAttendance {
+                        client_id: client.id,
+                        subscription_id,
+                        entry_time: now,
+                        business_date: today,
+                        method,
+                        recorded_by: actor.username().to_owned(),
+                    })
+                    .await?;
+                CheckInOutcome::Granted(attendance)
+            }
+            AccessDecision::Denied(reason) => {
+                tx.insert_denial(
+                    Some(client.id),
+                    reason,
+                    method,
+                    now,
+                    today,
+                    actor.username(),
+                )
+                .await?;
+                CheckInOutcome::Denied(reason)
+            }
+        },
+    )
 }

@@ -42,6 +42,7 @@ pub trait StoreTransaction:
     + InventoryRepository
     + RewardRepository
     + ReportRepository
+    + BiometricRepository
     + Send
 {
     /// Makes every write of this unit of work durable, or none of them.
@@ -508,4 +509,104 @@ pub trait ReportRepository {
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<crate::domain::report::Activity>>;
+}
+
+/// A face template ready to store. Its id is chosen before the insert because the
+/// encrypted thumbnail is bound to it.
+#[derive(Clone)]
+pub struct NewFaceTemplate {
+    /// The biometric row's id.
+    pub id: uuid::Uuid,
+    /// Whose face.
+    pub client_id: ClientId,
+    /// The template.
+    pub embedding: crate::face::FaceEmbedding,
+    /// The thumbnail, already sealed for this row (see `ThumbnailKey::seal`).
+    pub sealed_thumbnail: Option<Vec<u8>>,
+    /// Staff member who enrolled it (none when enrolled outside a use case).
+    pub enrolled_by: Option<String>,
+}
+
+impl std::fmt::Debug for NewFaceTemplate {
+    // Biometric data stays out of debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewFaceTemplate")
+            .field("id", &self.id)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Storage of biometric consents, face templates and their thumbnails, and the vector
+/// search over them.
+#[async_trait]
+pub trait BiometricRepository {
+    /// Records a consent; a member with one in force already gets `AlreadyExists`, a
+    /// minor without a guardian `ConsentRequired`.
+    async fn insert_consent(
+        &mut self,
+        consent: &crate::domain::consent::NewConsent,
+        recorded_by: &str,
+    ) -> Result<crate::domain::consent::BiometricConsent>;
+    /// The consent in force for this member, if any, locked until the transaction ends.
+    async fn active_consent(
+        &mut self,
+        client: ClientId,
+    ) -> Result<Option<crate::domain::consent::BiometricConsent>>;
+    /// Every consent the member gave, newest first.
+    async fn consents(
+        &mut self,
+        client: ClientId,
+    ) -> Result<Vec<crate::domain::consent::BiometricConsent>>;
+    /// Withdraws the consent in force and erases the member's templates and thumbnails
+    /// with it. `None` when no consent was in force.
+    async fn withdraw_consent(
+        &mut self,
+        client: ClientId,
+        at: DateTime<Utc>,
+        by: &str,
+    ) -> Result<Option<crate::domain::consent::BiometricConsent>>;
+    /// Serialises enrolments until the transaction ends, so two members cannot enrol
+    /// the same face concurrently past each other's duplicate check.
+    async fn lock_face_enrolment(&mut self) -> Result<()>;
+    /// Deletes the member's templates and stores the new one, atomically.
+    async fn replace_face_template(
+        &mut self,
+        template: &NewFaceTemplate,
+    ) -> Result<crate::face::FaceTemplate>;
+    /// Deletes every template and thumbnail of the member; returns how many rows went.
+    async fn delete_face_templates(&mut self, client: ClientId) -> Result<u64>;
+    /// The member's active template.
+    async fn face_template(
+        &mut self,
+        client: ClientId,
+    ) -> Result<Option<(crate::face::FaceTemplate, crate::face::FaceEmbedding)>>;
+    /// The sealed thumbnail of the member's active template and the row id it is bound
+    /// to.
+    async fn sealed_thumbnail(&mut self, client: ClientId)
+    -> Result<Option<(uuid::Uuid, Vec<u8>)>>;
+    /// The `k` active templates nearest to `probe`, nearest first, optionally skipping
+    /// one member.
+    async fn nearest_faces(
+        &mut self,
+        probe: &crate::face::FaceEmbedding,
+        k: usize,
+        exclude: Option<ClientId>,
+        search: crate::face::FaceSearch,
+    ) -> Result<Vec<crate::face::ScoredCandidate>>;
+    /// Up to `limit` active templates after `after` in client-id order: the pages an
+    /// in-process matcher loads.
+    async fn face_templates_page(
+        &mut self,
+        after: Option<ClientId>,
+        limit: u32,
+    ) -> Result<Vec<(ClientId, crate::face::FaceEmbedding)>>;
+    /// Records a face check-in that identified nobody.
+    async fn insert_face_refusal(
+        &mut self,
+        refusal: crate::face::Unidentified,
+        at: DateTime<Utc>,
+        day: NaiveDate,
+        by: &str,
+    ) -> Result<()>;
 }

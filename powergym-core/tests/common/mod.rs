@@ -4,6 +4,9 @@
 //! guard goes out of scope, so tests run in parallel without seeing each other's rows.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod faces;
+pub mod world;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use powergym_core::{Actor, Gym, GymOptions, PoolSettings};

@@ -26,6 +26,17 @@ fn constraint_error(constraint: &str) -> Option<Error> {
         "biometrics_one_active_per_client" => Error::Conflict {
             reason: "the client's face template changed concurrently; try again".into(),
         },
+        "biometric_consents_one_active_per_client" => already("biometric consent", "client_id"),
+        "biometrics_consent_required" => Error::ConsentRequired { guardian: false },
+        "biometric_consents_guardian_required" => Error::ConsentRequired { guardian: true },
+        "biometric_consents_purpose_check" => invalid("purpose", "must not be blank"),
+        "biometric_consents_guardian_check" => invalid(
+            "guardian",
+            "give the guardian's name, document type and number together",
+        ),
+        "biometric_consents_withdrawal_check" => {
+            invalid("withdrawn_at", "must not be before the consent was given")
+        }
         "attendances_one_per_day" => {
             Error::AccessDenied(crate::error::DenialReason::AlreadyCheckedIn)
         }
@@ -62,6 +73,7 @@ fn constraint_error(constraint: &str) -> Option<Error> {
             invalid("quantity", "entries must be positive and exits negative")
         }
         "biometrics_client_id_fkey"
+        | "biometric_consents_client_id_fkey"
         | "access_denials_client_id_fkey"
         | "subscriptions_client_id_fkey"
         | "attendances_client_id_fkey"
@@ -72,6 +84,7 @@ fn constraint_error(constraint: &str) -> Option<Error> {
         | "attendances_subscription_id_fkey"
         | "rewards_applied_subscription_id_fkey" => missing("subscription"),
         "inventory_movements_product_id_fkey" => missing("product"),
+        "biometrics_consent_id_fkey" => missing("biometric consent"),
         "payments_within_final_price" => Error::Conflict {
             reason: "the payments would exceed the subscription's final price".into(),
         },

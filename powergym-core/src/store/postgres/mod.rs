@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::store::{Store, StoreTransaction};
 
 mod attendance;
+mod biometrics;
 mod clients;
 pub(crate) mod errors;
 mod inventory;

@@ -1,0 +1,165 @@
+//! Biometric consent: a face is enrolled only with the member's recorded consent, and a
+//! minor's only with a guardian's too. The database holds the same line (migration 0008),
+//! so no code path can store a template without it.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::client::{Client, DocumentNumber, DocumentType, PersonName};
+use super::ids::ClientId;
+use crate::error::{Error, Result};
+
+/// Longest purpose text the schema stores.
+pub const MAX_PURPOSE_CHARS: usize = 200;
+
+/// Age below which a guardian must consent as well.
+pub const AGE_OF_MAJORITY: u32 = 18;
+
+/// The guardian who consents for a minor.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Guardian {
+    /// Full name.
+    pub name: String,
+    /// Identity document type.
+    pub document_type: DocumentType,
+    /// Identity document number.
+    pub document_number: String,
+}
+
+impl fmt::Debug for Guardian {
+    // Personal data: kept out of debug output and logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guardian")
+            .field("document_type", &self.document_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What staff record when a member consents to face check-in.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ConsentInput {
+    /// What the face is used for, as told to the member ("face check-in at the front
+    /// desk").
+    pub purpose: String,
+    /// The guardian's consent, required for a minor (a `TI` holder or anyone under
+    /// [`AGE_OF_MAJORITY`]).
+    pub guardian: Option<Guardian>,
+}
+
+/// A validated consent ready to store.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewConsent {
+    /// The member.
+    pub client_id: ClientId,
+    /// Trimmed purpose.
+    pub purpose: String,
+    /// Guardian's name, document type and normalised number.
+    pub guardian: Option<(PersonName, DocumentType, DocumentNumber)>,
+    /// When consent was given.
+    pub granted_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for NewConsent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewConsent")
+            .field("client_id", &self.client_id)
+            .field("has_guardian", &self.guardian.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether this member needs a guardian's consent on `today`: a minor's identity card
+/// (`TI`) or an age under [`AGE_OF_MAJORITY`] by the birth date.
+pub fn needs_guardian(client: &Client, today: NaiveDate) -> bool {
+    client.document_type == DocumentType::Ti || client.birth_date.age_on(today) < AGE_OF_MAJORITY
+}
+
+impl NewConsent {
+    /// Validates a consent for `client` given at `now` (business day `today`).
+    pub fn parse(
+        client: &Client,
+        input: ConsentInput,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Self> {
+        let purpose = input.purpose.trim().to_owned();
+        if purpose.is_empty() {
+            return Err(Error::validation(
+                "purpose",
+                "must say what the face is used for",
+            ));
+        }
+        if purpose.chars().count() > MAX_PURPOSE_CHARS {
+            return Err(Error::validation(
+                "purpose",
+                format!("must be at most {MAX_PURPOSE_CHARS} characters"),
+            ));
+        }
+        let guardian = match input.guardian {
+            Some(g) => Some((
+                PersonName::parse("guardian_name", &g.name)?,
+                g.document_type,
+                DocumentNumber::parse(g.document_type, &g.document_number).map_err(
+                    |e| match e {
+                        Error::Validation { reason, .. } => {
+                            Error::validation("guardian_document_number", reason)
+                        }
+                        other => other,
+                    },
+                )?,
+            )),
+            None if needs_guardian(client, today) => {
+                return Err(Error::ConsentRequired { guardian: true });
+            }
+            None => None,
+        };
+        Ok(Self {
+            client_id: client.id,
+            purpose,
+            guardian,
+            granted_at: now,
+        })
+    }
+}
+
+/// A recorded consent.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BiometricConsent {
+    /// Identifier.
+    pub id: Uuid,
+    /// The member.
+    pub client_id: ClientId,
+    /// What the face is used for.
+    pub purpose: String,
+    /// When consent was given.
+    pub granted_at: DateTime<Utc>,
+    /// Staff member who recorded it.
+    pub recorded_by: Option<String>,
+    /// Whether a guardian consented too.
+    pub has_guardian: bool,
+    /// When it was withdrawn; the templates were erased then.
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    /// Staff member who recorded the withdrawal.
+    pub withdrawn_by: Option<String>,
+}
+
+impl fmt::Debug for BiometricConsent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BiometricConsent")
+            .field("id", &self.id)
+            .field("client_id", &self.client_id)
+            .field("granted_at", &self.granted_at)
+            .field("has_guardian", &self.has_guardian)
+            .field("withdrawn_at", &self.withdrawn_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BiometricConsent {
+    /// True while the consent is in force.
+    pub fn is_active(&self) -> bool {
+        self.withdrawn_at.is_none()
+    }
+}

@@ -1,0 +1,119 @@
+//! The exact in-process matcher behind the [`FaceMatcher`] trait: a [`Gallery`] behind a
+//! lock, loaded from a store.
+
+use std::sync::RwLock;
+
+use async_trait::async_trait;
+
+use super::embedding::FaceEmbedding;
+use super::matcher::{FaceMatcher, MatchPolicy, ScoredCandidate, Verification};
+use super::memory::Gallery;
+use crate::domain::ids::ClientId;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Templates read per round trip when loading from a store.
+const LOAD_PAGE: u32 = 2_000;
+
+/// Exact identification in process: every probe is compared with every template by the
+/// SIMD kernel, so recall is 1 by construction. The matcher of the embedded store and of
+/// mobile apps, and a search cache in front of PostgreSQL.
+///
+/// It holds what it is given: consent and the duplicate-face rule belong to the store of
+/// record that feeds it ([`Gym::enroll_face`](crate::Gym::enroll_face)).
+#[derive(Debug)]
+pub struct InMemoryMatcher {
+    gallery: RwLock<Gallery>,
+    policy: MatchPolicy,
+}
+
+impl InMemoryMatcher {
+    /// An empty matcher.
+    pub fn new(policy: MatchPolicy) -> Self {
+        Self::with_gallery(Gallery::new(), policy)
+    }
+
+    /// A matcher over an existing gallery (its storage precision is kept).
+    pub fn with_gallery(gallery: Gallery, policy: MatchPolicy) -> Self {
+        Self {
+            gallery: RwLock::new(gallery),
+            policy,
+        }
+    }
+
+    /// Loads every active template of `store` into `gallery` (usually empty) in
+    /// client-id pages, one short transaction per page so a large gallery does not hold
+    /// a snapshot open.
+    pub async fn load(
+        store: &dyn Store,
+        mut gallery: Gallery,
+        policy: MatchPolicy,
+    ) -> Result<Self> {
+        let mut after = None;
+        loop {
+            let mut tx = store.begin().await?;
+            let page = tx.face_templates_page(after, LOAD_PAGE).await?;
+            drop(tx);
+            let Some((last, _)) = page.last() else { break };
+            after = Some(*last);
+            let full = page.len() == LOAD_PAGE as usize;
+            for (client, embedding) in &page {
+                gallery.upsert(*client, embedding);
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(Self::with_gallery(gallery, policy))
+    }
+
+    /// Templates held.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// True when no template is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Gallery> {
+        // A panic while holding the lock cannot leave a half-written row (upsert and
+        // remove copy whole rows), so a poisoned lock is still safe to use.
+        self.gallery.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Gallery> {
+        self.gallery.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait]
+impl FaceMatcher for InMemoryMatcher {
+    fn policy(&self) -> MatchPolicy {
+        self.policy
+    }
+
+    async fn enroll(&self, client: ClientId, embedding: &FaceEmbedding) -> Result<()> {
+        self.write().upsert(client, embedding);
+        Ok(())
+    }
+
+    async fn remove(&self, client: ClientId) -> Result<bool> {
+        Ok(self.write().remove(client))
+    }
+
+    async fn top_k(&self, probe: &FaceEmbedding, k: usize) -> Result<Vec<ScoredCandidate>> {
+        Ok(self.read().top_k(probe, k))
+    }
+
+    async fn verify(&self, client: ClientId, probe: &FaceEmbedding) -> Result<Verification> {
+        let (matched, candidate) =
+            self.read()
+                .verify(client, probe, &self.policy)
+                .ok_or(Error::NotFound {
+                    entity: "face template",
+                })?;
+        Ok(Verification { matched, candidate })
+    }
+}

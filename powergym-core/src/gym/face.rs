@@ -1,0 +1,294 @@
+//! Face use cases: consent, enrolment, erasure, identification and check-in by face.
+
+use crate::domain::access::{Attendance, CheckInMethod, CheckInOutcome};
+use crate::domain::consent::{BiometricConsent, ConsentInput, NewConsent};
+use crate::domain::ids::ClientId;
+use crate::domain::staff::{Action, Actor};
+use crate::error::{DenialReason, Error, Result};
+use crate::face::{
+    FaceEmbedding, FaceSearch, FaceTemplate, Identification, InMemoryMatcher, MatchPolicy,
+    ScoredCandidate, ThumbnailKey, Unidentified, Verification,
+};
+use crate::gym::checkin::admit;
+use crate::gym::{Gym, retrying};
+use crate::store::NewFaceTemplate;
+
+/// Largest thumbnail accepted, before encryption. The original's thumbnails are 150×150
+/// JPEGs of a few kilobytes; a megabyte is a photo sent by mistake.
+pub const MAX_THUMBNAIL_BYTES: usize = 256 * 1024;
+
+/// How a gym matches faces.
+#[derive(Debug, Clone, Default)]
+pub struct FaceOptions {
+    /// The threshold and ambiguity margin.
+    pub policy: MatchPolicy,
+    /// How the vector index is searched at check-in.
+    pub search: FaceSearch,
+    /// The key thumbnails are sealed with. Without one, enrolment refuses thumbnails
+    /// (templates still work).
+    pub thumbnail_key: Option<ThumbnailKey>,
+}
+
+/// What happened at the door when a face was shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaceCheckIn {
+    /// Identified and admitted; the attendance was recorded.
+    Granted {
+        /// The recorded attendance.
+        attendance: Attendance,
+        /// Who matched, how closely.
+        candidate: ScoredCandidate,
+    },
+    /// Identified but refused for a business reason (recorded).
+    Denied {
+        /// Who matched.
+        candidate: ScoredCandidate,
+        /// Why they may not enter.
+        reason: DenialReason,
+    },
+    /// Nobody within the threshold (recorded without a member).
+    NoMatch,
+    /// Two members too close to tell apart (recorded without a member): check in by
+    /// document instead.
+    Ambiguous,
+}
+
+impl Gym {
+    /// Records a member's consent to face check-in. A minor (a `TI` holder or anyone
+    /// under 18) needs a guardian's consent in the same record.
+    pub async fn record_biometric_consent(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        input: ConsentInput,
+    ) -> Result<BiometricConsent> {
+        let (now, today) = self.now();
+        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+        let member = tx.lock_client(client).await?;
+        let consent = NewConsent::parse(&member, input, now, today)?;
+        let stored = tx.insert_consent(&consent, actor.username()).await?;
+        tx.commit().await?;
+        tracing::info!(client_id = %client, "biometric consent recorded");
+        Ok(stored)
+    }
+
+    /// Withdraws a member's consent. Their face template and thumbnail are erased in
+    /// the same transaction; check-in by document keeps working.
+    pub async fn withdraw_biometric_consent(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+    ) -> Result<BiometricConsent> {
+        let (now, _) = self.now();
+        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+        tx.lock_client(client).await?;
+        let withdrawn = tx
+            .withdraw_consent(client, now, actor.username())
+            .await?
+            .ok_or(Error::NotFound {
+                entity: "biometric consent",
+            })?;
+        tx.commit().await?;
+        tracing::info!(client_id = %client, "biometric consent withdrawn, templates erased");
+        Ok(withdrawn)
+    }
+
+    /// Every consent a member gave, newest first (the audit trail).
+    pub async fn biometric_consents(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+    ) -> Result<Vec<BiometricConsent>> {
+        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+        tx.client_by_id(client).await?;
+        tx.consents(client).await
+    }
+
+    /// Enrols a member's face, replacing any template they had, atomically. Needs the
+    /// member's recorded consent; refuses a face already enrolled for another member
+    /// (`AlreadyExists`, naming no one). The thumbnail, if given, is sealed with the
+    /// configured key and bound to the new row.
+    pub async fn enroll_face(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        embedding: &FaceEmbedding,
+        thumbnail_jpeg: Option<&[u8]>,
+    ) -> Result<FaceTemplate> {
+        let id = uuid::Uuid::new_v4();
+        let sealed_thumbnail = match thumbnail_jpeg {
+            None => None,
+            Some([]) => return Err(Error::validation("thumbnail", "must not be empty")),
+            Some(jpeg) if jpeg.len() > MAX_THUMBNAIL_BYTES => {
+                return Err(Error::validation(
+                    "thumbnail",
+                    format!("must be at most {MAX_THUMBNAIL_BYTES} bytes"),
+                ));
+            }
+            Some(jpeg) => Some(self.thumbnail_key()?.seal(jpeg, id, client)),
+        };
+        let template = NewFaceTemplate {
+            id,
+            client_id: client,
+            embedding: embedding.clone(),
+            sealed_thumbnail,
+            enrolled_by: Some(actor.username().to_owned()),
+        };
+        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+        let stored = crate::face::enroll_in(tx.as_mut(), &template, &self.face.policy).await?;
+        tx.commit().await?;
+        tracing::info!(client_id = %client, "face enrolled");
+        Ok(stored)
+    }
+
+    /// Deletes a member's face template and thumbnail (erasure, not a flag). Returns
+    /// whether there was one. Their consent record stays; withdraw it to stop future
+    /// enrolments.
+    pub async fn remove_face(&self, actor: &Actor, client: ClientId) -> Result<bool> {
+        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+        tx.lock_client(client).await?;
+        let removed = tx.delete_face_templates(client).await?;
+        tx.commit().await?;
+        if removed > 0 {
+            tracing::info!(client_id = %client, "face template erased");
+        }
+        Ok(removed > 0)
+    }
+
+    /// The member's active template (without its vector), if any.
+    pub async fn face_template(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+    ) -> Result<Option<FaceTemplate>> {
+        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+        tx.client_by_id(client).await?;
+        Ok(tx.face_template(client).await?.map(|(t, _)| t))
+    }
+
+    /// The member's thumbnail, decrypted, if one is stored.
+    pub async fn face_thumbnail(&self, actor: &Actor, client: ClientId) -> Result<Option<Vec<u8>>> {
+        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+        tx.client_by_id(client).await?;
+        match tx.sealed_thumbnail(client).await? {
+            Some((row, sealed)) => Ok(Some(self.thumbnail_key()?.open(&sealed, row, client)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Who this face belongs to (1:N), under the gym's policy.
+    pub async fn identify_face(
+        &self,
+        actor: &Actor,
+        probe: &FaceEmbedding,
+    ) -> Result<Identification> {
+        let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+        let ranked = tx.nearest_faces(probe, 2, None, self.face.search).await?;
+        Ok(self.face.policy.decide(&ranked))
+    }
+
+    /// Whether this face is this member (1:1); `NotFound` when they have no template.
+    pub async fn verify_face(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        probe: &FaceEmbedding,
+    ) -> Result<Verification> {
+        let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+        let (_, template) = tx.face_template(client).await?.ok_or(Error::NotFound {
+            entity: "face template",
+        })?;
+        let candidate = ScoredCandidate::new(client, template.distance(probe));
+        Ok(Verification {
+            matched: self.face.policy.verifies(candidate.distance),
+            candidate,
+        })
+    }
+
+    /// Checks in whoever this face belongs to: identification, the access decision and
+    /// the attendance in one transaction. Every outcome is recorded; `NoMatch` and
+    /// `Ambiguous` name no one.
+    ///
+    /// The matched member's row is locked and their template re-checked under the lock,
+    /// so a template replaced or erased a moment earlier never admits anyone.
+    pub async fn check_in_by_face(
+        &self,
+        actor: &Actor,
+        probe: &FaceEmbedding,
+    ) -> Result<FaceCheckIn> {
+        // The member matched by the last attempt, for the lost-race record below.
+        let matched = std::sync::Mutex::new(None);
+        let outcome = retrying(|| async {
+            let (now, today) = self.now();
+            let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+            let ranked = tx.nearest_faces(probe, 2, None, self.face.search).await?;
+            let refusal = match self.face.policy.decide(&ranked) {
+                Identification::Match(candidate) => {
+                    let member = tx.lock_client(candidate.client_id).await?;
+                    let current = tx.face_template(candidate.client_id).await?;
+                    match current {
+                        Some((_, t)) if self.face.policy.verifies(t.distance(probe)) => {
+                            *matched.lock().unwrap_or_else(|e| e.into_inner()) = Some(candidate);
+                            let outcome =
+                                admit(tx.as_mut(), actor, &member, CheckInMethod::Face, now, today)
+                                    .await?;
+                            tx.commit().await?;
+                            return Ok(match outcome {
+                                CheckInOutcome::Granted(attendance) => FaceCheckIn::Granted {
+                                    attendance,
+                                    candidate,
+                                },
+                                CheckInOutcome::Denied(reason) => {
+                                    FaceCheckIn::Denied { candidate, reason }
+                                }
+                            });
+                        }
+                        // Replaced or erased between the search and the lock.
+                        _ => Unidentified::NoMatch,
+                    }
+                }
+                Identification::NoMatch => Unidentified::NoMatch,
+                Identification::Ambiguous { .. } => Unidentified::Ambiguous,
+            };
+            tx.insert_face_refusal(refusal, now, today, actor.username())
+                .await?;
+            tx.commit().await?;
+            Ok(match refusal {
+                Unidentified::NoMatch => FaceCheckIn::NoMatch,
+                Unidentified::Ambiguous => FaceCheckIn::Ambiguous,
+            })
+        })
+        .await;
+        match outcome {
+            Err(Error::AccessDenied(reason)) => {
+                let candidate = matched
+                    .into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .ok_or(Error::AccessDenied(reason))?;
+                self.record_lost_race(actor, candidate.client_id, reason, CheckInMethod::Face)
+                    .await?;
+                Ok(FaceCheckIn::Denied { candidate, reason })
+            }
+            other => other,
+        }
+    }
+
+    /// Loads every active template into an exact in-process matcher with this gym's
+    /// policy: a search cache, or the gallery of an offline device.
+    pub async fn load_face_matcher(
+        &self,
+        actor: &Actor,
+        gallery: crate::face::Gallery,
+    ) -> Result<InMemoryMatcher> {
+        drop(self.begin_as(actor, Action::ManageFaces).await?);
+        InMemoryMatcher::load(self.store.as_ref(), gallery, self.face.policy).await
+    }
+
+    fn thumbnail_key(&self) -> Result<&ThumbnailKey> {
+        self.face.thumbnail_key.as_ref().ok_or(Error::validation(
+            "thumbnail_key",
+            "no thumbnail key is configured (GymOptions.face.thumbnail_key); \
+             thumbnails cannot be stored or read without one",
+        ))
+    }
+}
