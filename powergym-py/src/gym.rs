@@ -9,6 +9,8 @@ use pyo3::prelude::*;
 use uuid::Uuid;
 
 use crate::errors::to_py;
+use crate::face::{BiometricConsent, FaceCheckIn, FaceMatch, FaceTemplate, embedding};
+use crate::thumbnail::ThumbnailKey;
 use crate::runtime::runtime;
 use crate::types::{
     Actor, CheckIn, Client, ClientPage, MigrationRecord, PaymentReceipt, Plan, Product, Reward,
@@ -46,11 +48,13 @@ impl Gym {
     #[pyo3(signature = (
         url, *, max_connections = 30, min_connections = 0, acquire_timeout = 30.0,
         max_lifetime = Some(3600.0), idle_timeout = Some(600.0), test_before_acquire = true,
-        time_zone = "America/Bogota"
+        time_zone = "America/Bogota", max_face_distance = 0.4, face_ambiguity_margin = 0.05,
+        face_search = "hnsw", ef_search = 100, thumbnail_key = None
     ))]
     #[pyo3(text_signature = "(url, *, max_connections=30, min_connections=0, \
         acquire_timeout=30.0, max_lifetime=3600.0, idle_timeout=600.0, \
-        test_before_acquire=True, time_zone='America/Bogota')")]
+        test_before_acquire=True, time_zone='America/Bogota', max_face_distance=0.4, \
+        face_ambiguity_margin=0.05, face_search='hnsw', ef_search=100, thumbnail_key=None)")]
     #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
@@ -62,7 +66,22 @@ impl Gym {
         idle_timeout: Option<f64>,
         test_before_acquire: bool,
         time_zone: &str,
+        max_face_distance: f32,
+        face_ambiguity_margin: f32,
+        face_search: &str,
+        ef_search: u32,
+        thumbnail_key: Option<PyRef<'_, ThumbnailKey>>,
     ) -> PyResult<Self> {
+        let search = match face_search {
+            "hnsw" => core::face::FaceSearch::Hnsw { ef_search },
+            "exact" => core::face::FaceSearch::Exact,
+            _ => {
+                return Err(to_py(core::Error::validation(
+                    "face_search",
+                    "expected 'hnsw' or 'exact'",
+                )));
+            }
+        };
         let options = core::GymOptions {
             pool: core::PoolSettings {
                 max_connections,
@@ -77,6 +96,12 @@ impl Gym {
                 test_before_acquire,
             },
             calendar: core::BusinessCalendar::new(time_zone).map_err(to_py)?,
+            face: core::FaceOptions {
+                policy: core::face::MatchPolicy::new(max_face_distance, face_ambiguity_margin)
+                    .map_err(to_py)?,
+                search: search.validate().map_err(to_py)?,
+                thumbnail_key: thumbnail_key.map(|k| k.0.clone()),
+            },
             ..core::GymOptions::default()
         };
         let url = url.to_owned();
@@ -349,6 +374,156 @@ impl Gym {
             idempotency_key,
         };
         wait(py, self.0.record_payment(&actor.0, input)).map(Into::into)
+    }
+
+    /// Records a member's consent to face check-in. A minor (a `TI` holder or anyone
+    /// under 18) needs the guardian's name and document in the same call.
+    #[pyo3(signature = (
+        actor, client_id, *, purpose, guardian_name = None, guardian_document_type = None,
+        guardian_document_number = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn record_biometric_consent(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        client_id: Uuid,
+        purpose: String,
+        guardian_name: Option<String>,
+        guardian_document_type: Option<&str>,
+        guardian_document_number: Option<String>,
+    ) -> PyResult<BiometricConsent> {
+        use core::domain::consent::{ConsentInput, Guardian};
+        let guardian = match (guardian_name, guardian_document_type, guardian_document_number) {
+            (None, None, None) => None,
+            (Some(name), Some(doc_type), Some(number)) => Some(Guardian {
+                name,
+                document_type: doc_type.parse().map_err(to_py)?,
+                document_number: number,
+            }),
+            _ => {
+                return Err(to_py(core::Error::validation(
+                    "guardian",
+                    "give the guardian's name, document type and number together",
+                )));
+            }
+        };
+        let id = core::ClientId::from_uuid(client_id);
+        wait(py, async move {
+            self.0
+                .record_biometric_consent(&actor.0, id, ConsentInput { purpose, guardian })
+                .await
+        })
+        .map(Into::into)
+    }
+
+    /// Withdraws a member's consent; their face template and thumbnail are erased with it.
+    fn withdraw_biometric_consent(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        client_id: Uuid,
+    ) -> PyResult<BiometricConsent> {
+        let id = core::ClientId::from_uuid(client_id);
+        wait(py, self.0.withdraw_biometric_consent(&actor.0, id)).map(Into::into)
+    }
+
+    /// Every consent the member gave, newest first.
+    fn biometric_consents(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        client_id: Uuid,
+    ) -> PyResult<Vec<BiometricConsent>> {
+        let id = core::ClientId::from_uuid(client_id);
+        let all = wait(py, self.0.biometric_consents(&actor.0, id))?;
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+
+    /// Enrols (or replaces) a member's face. `embedding` is a numpy array of 512 floats
+    /// or 2048 bytes of little-endian float32; `thumbnail` an optional small JPEG, sealed
+    /// with the gym's thumbnail key.
+    #[pyo3(signature = (actor, client_id, embedding, *, thumbnail = None))]
+    fn enroll_face(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        client_id: Uuid,
+        embedding: &Bound<'_, PyAny>,
+        thumbnail: Option<Vec<u8>>,
+    ) -> PyResult<FaceTemplate> {
+        let face = self::embedding(embedding)?;
+        let id = core::ClientId::from_uuid(client_id);
+        wait(py, async move {
+            self.0
+                .enroll_face(&actor.0, id, &face, thumbnail.as_deref())
+                .await
+        })
+        .map(Into::into)
+    }
+
+    /// Deletes a member's face template and thumbnail; returns whether there was one.
+    fn remove_face(&self, py: Python<'_>, actor: &Actor, client_id: Uuid) -> PyResult<bool> {
+        let id = core::ClientId::from_uuid(client_id);
+        wait(py, self.0.remove_face(&actor.0, id))
+    }
+
+    /// The member's enrolled template (without its vector), or None.
+    fn face_template(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        client_id: Uuid,
+    ) -> PyResult<Option<FaceTemplate>> {
+        let id = core::ClientId::from_uuid(client_id);
+        Ok(wait(py, self.0.face_template(&actor.0, id))?.map(Into::into))
+    }
+
+    /// The member's decrypted thumbnail, or None.
+    fn face_thumbnail<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Actor,
+        client_id: Uuid,
+    ) -> PyResult<Option<Bound<'py, pyo3::types::PyBytes>>> {
+        let id = core::ClientId::from_uuid(client_id);
+        let jpeg = wait(py, self.0.face_thumbnail(&actor.0, id))?;
+        Ok(jpeg.map(|j| pyo3::types::PyBytes::new(py, &j)))
+    }
+
+    /// Who this face belongs to (1:N).
+    fn identify_face(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        embedding: &Bound<'_, PyAny>,
+    ) -> PyResult<FaceMatch> {
+        let face = self::embedding(embedding)?;
+        wait(py, async move { self.0.identify_face(&actor.0, &face).await }).map(Into::into)
+    }
+
+    /// Whether this face is this member (1:1).
+    fn verify_face(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        client_id: Uuid,
+        embedding: &Bound<'_, PyAny>,
+    ) -> PyResult<FaceMatch> {
+        let face = self::embedding(embedding)?;
+        let id = core::ClientId::from_uuid(client_id);
+        wait(py, async move { self.0.verify_face(&actor.0, id, &face).await }).map(Into::into)
+    }
+
+    /// Checks in whoever this face belongs to; every outcome is returned, not raised.
+    fn check_in_by_face(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        embedding: &Bound<'_, PyAny>,
+    ) -> PyResult<FaceCheckIn> {
+        let face = self::embedding(embedding)?;
+        wait(py, async move { self.0.check_in_by_face(&actor.0, &face).await }).map(Into::into)
     }
 
     /// Checks in the client holding this document; a refusal is returned, not raised.

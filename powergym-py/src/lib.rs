@@ -4,6 +4,7 @@
 //! in powergym-core.
 
 mod errors;
+mod face;
 mod gym;
 mod rules;
 mod runtime;
@@ -73,6 +74,7 @@ fn _powergym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(latest_schema_version, m)?)?;
     rules::register(m)?;
     thumbnail::register(m)?;
+    face::register(m)?;
     errors::register(m)?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use powergym_core::face;
 /// The 256-bit key that seals face thumbnails. Built only from a named encoding; its
 /// repr never shows the key.
 #[pyclass(frozen, module = "powergym")]
-pub(crate) struct ThumbnailKey(face::ThumbnailKey);
+pub(crate) struct ThumbnailKey(pub(crate) face::ThumbnailKey);
 
 #[pymethods]
 impl ThumbnailKey {

@@ -15,7 +15,11 @@ from enum import Enum
 from powergym._powergym import (
     AccessDecision,
     Actor,
+    BiometricConsent,
     CheckIn,
+    FaceCheckIn,
+    FaceMatch,
+    FaceTemplate,
     PaymentReceipt,
     Plan,
     Product,
@@ -97,7 +101,11 @@ class SubscriptionEvent(str, Enum):
 __all__ = [
     "AccessDecision",
     "Actor",
+    "BiometricConsent",
     "CheckIn",
+    "FaceCheckIn",
+    "FaceMatch",
+    "FaceTemplate",
     "PaymentReceipt",
     "Plan",
     "Product",

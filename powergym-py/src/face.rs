@@ -1,0 +1,243 @@
+//! Face records handed to Python, and the one-buffer embedding conversion.
+//!
+//! An embedding crosses the boundary as one buffer: a numpy array (any float dtype and
+//! shape holding 512 values, converted to little-endian float32 by numpy itself) or
+//! 2048 bytes of little-endian float32. A list of 512 Python floats is refused: it is
+//! 512 boxed objects, and the usual sign of a caller passing the wrong thing.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes};
+use uuid::Uuid;
+
+use crate::errors::to_py;
+use powergym_core as core;
+use powergym_core::face;
+
+/// Reads an embedding from a numpy array, `bytes`, `bytearray` or `memoryview`.
+pub(crate) fn embedding(obj: &Bound<'_, PyAny>) -> PyResult<face::FaceEmbedding> {
+    let parsed = if let Ok(b) = obj.cast::<PyBytes>() {
+        face::FaceEmbedding::from_le_bytes(b.as_bytes())
+    } else if let Ok(b) = obj.cast::<PyByteArray>() {
+        face::FaceEmbedding::from_le_bytes(&b.to_vec())
+    } else if obj.hasattr("__array_interface__")? {
+        // numpy does the dtype conversion and the copy into one contiguous buffer.
+        let raw = obj
+            .call_method1("astype", ("<f4",))?
+            .call_method0("tobytes")?;
+        let raw = raw.cast::<PyBytes>()?;
+        face::FaceEmbedding::from_le_bytes(raw.as_bytes())
+    } else if obj.hasattr("tobytes")? {
+        let raw = obj.call_method0("tobytes")?;
+        face::FaceEmbedding::from_le_bytes(raw.cast::<PyBytes>()?.as_bytes())
+    } else {
+        return Err(PyTypeError::new_err(
+            "embedding must be a numpy array of 512 floats or 2048 bytes of little-endian float32",
+        ));
+    };
+    parsed.map_err(to_py)
+}
+
+/// A member's recorded biometric consent. Holds no guardian data, only whether a guardian
+/// consented.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct BiometricConsent {
+    id: Uuid,
+    client_id: Uuid,
+    purpose: String,
+    granted_at: DateTime<Utc>,
+    recorded_by: Option<String>,
+    has_guardian: bool,
+    withdrawn_at: Option<DateTime<Utc>>,
+    withdrawn_by: Option<String>,
+    is_active: bool,
+}
+
+impl From<core::domain::consent::BiometricConsent> for BiometricConsent {
+    fn from(c: core::domain::consent::BiometricConsent) -> Self {
+        Self {
+            is_active: c.is_active(),
+            id: c.id,
+            client_id: c.client_id.as_uuid(),
+            purpose: c.purpose,
+            granted_at: c.granted_at,
+            recorded_by: c.recorded_by,
+            has_guardian: c.has_guardian,
+            withdrawn_at: c.withdrawn_at,
+            withdrawn_by: c.withdrawn_by,
+        }
+    }
+}
+
+#[pymethods]
+impl BiometricConsent {
+    fn __repr__(&self) -> String {
+        format!(
+            "BiometricConsent(id='{}', is_active={})",
+            self.id,
+            if self.is_active { "True" } else { "False" }
+        )
+    }
+}
+
+/// A stored face template, without its vector.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct FaceTemplate {
+    id: Uuid,
+    client_id: Uuid,
+    has_thumbnail: bool,
+    enrolled_by: Option<String>,
+    enrolled_at: DateTime<Utc>,
+}
+
+impl From<face::FaceTemplate> for FaceTemplate {
+    fn from(t: face::FaceTemplate) -> Self {
+        Self {
+            id: t.id,
+            client_id: t.client_id.as_uuid(),
+            has_thumbnail: t.has_thumbnail,
+            enrolled_by: t.enrolled_by,
+            enrolled_at: t.enrolled_at,
+        }
+    }
+}
+
+#[pymethods]
+impl FaceTemplate {
+    fn __repr__(&self) -> String {
+        format!("FaceTemplate(id='{}')", self.id)
+    }
+}
+
+/// The answer to "who is this?" (`outcome` is `match`, `no_match` or `ambiguous`) or to
+/// "is this them?" (`outcome` is `match` or `no_match`). An ambiguous answer names no
+/// one.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct FaceMatch {
+    outcome: &'static str,
+    client_id: Option<Uuid>,
+    distance: Option<f32>,
+    similarity: Option<f32>,
+}
+
+impl FaceMatch {
+    fn scored(outcome: &'static str, c: face::ScoredCandidate) -> Self {
+        Self {
+            outcome,
+            client_id: Some(c.client_id.as_uuid()),
+            distance: Some(c.distance),
+            similarity: Some(c.similarity),
+        }
+    }
+
+    fn nobody(outcome: &'static str) -> Self {
+        Self {
+            outcome,
+            client_id: None,
+            distance: None,
+            similarity: None,
+        }
+    }
+}
+
+impl From<face::Identification> for FaceMatch {
+    fn from(i: face::Identification) -> Self {
+        match i {
+            face::Identification::Match(c) => Self::scored("match", c),
+            face::Identification::NoMatch => Self::nobody("no_match"),
+            face::Identification::Ambiguous { .. } => Self::nobody("ambiguous"),
+        }
+    }
+}
+
+impl From<face::Verification> for FaceMatch {
+    fn from(v: face::Verification) -> Self {
+        Self::scored(if v.matched { "match" } else { "no_match" }, v.candidate)
+    }
+}
+
+#[pymethods]
+impl FaceMatch {
+    fn __repr__(&self) -> String {
+        format!("FaceMatch(outcome='{}')", self.outcome)
+    }
+}
+
+/// What happened at the door when a face was shown: `outcome` is `granted`, `denied`,
+/// `no_match` or `ambiguous`; `reason` says why a matched member was denied.
+#[pyclass(frozen, eq, get_all, module = "powergym")]
+#[derive(PartialEq)]
+pub(crate) struct FaceCheckIn {
+    outcome: &'static str,
+    granted: bool,
+    client_id: Option<Uuid>,
+    distance: Option<f32>,
+    similarity: Option<f32>,
+    reason: Option<&'static str>,
+    attendance_id: Option<Uuid>,
+    business_date: Option<NaiveDate>,
+    entry_time: Option<DateTime<Utc>>,
+}
+
+impl From<core::FaceCheckIn> for FaceCheckIn {
+    fn from(o: core::FaceCheckIn) -> Self {
+        let empty = |outcome| Self {
+            outcome,
+            granted: false,
+            client_id: None,
+            distance: None,
+            similarity: None,
+            reason: None,
+            attendance_id: None,
+            business_date: None,
+            entry_time: None,
+        };
+        let matched = |outcome, c: face::ScoredCandidate| Self {
+            client_id: Some(c.client_id.as_uuid()),
+            distance: Some(c.distance),
+            similarity: Some(c.similarity),
+            ..empty(outcome)
+        };
+        match o {
+            core::FaceCheckIn::Granted {
+                attendance,
+                candidate,
+            } => Self {
+                granted: true,
+                attendance_id: Some(attendance.id),
+                business_date: Some(attendance.business_date),
+                entry_time: Some(attendance.entry_time),
+                ..matched("granted", candidate)
+            },
+            core::FaceCheckIn::Denied { candidate, reason } => Self {
+                reason: Some(reason.code()),
+                ..matched("denied", candidate)
+            },
+            core::FaceCheckIn::NoMatch => empty("no_match"),
+            core::FaceCheckIn::Ambiguous => empty("ambiguous"),
+        }
+    }
+}
+
+#[pymethods]
+impl FaceCheckIn {
+    fn __repr__(&self) -> String {
+        match self.reason {
+            Some(r) => format!("FaceCheckIn(outcome='denied', reason='{r}')"),
+            None => format!("FaceCheckIn(outcome='{}')", self.outcome),
+        }
+    }
+}
+
+/// Registers the face classes.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<BiometricConsent>()?;
+    m.add_class::<FaceTemplate>()?;
+    m.add_class::<FaceMatch>()?;
+    m.add_class::<FaceCheckIn>()?;
+    Ok(())
+}
