@@ -13,6 +13,7 @@ use powergym_core::{ClientId, DocumentType, Gender, SubscriptionEvent, Subscript
 
 uniffi::setup_scaffolding!();
 
+mod face;
 mod rules;
 mod store;
 pub use rules::*;
@@ -470,6 +471,19 @@ pub struct ConnectOptions {
     #[uniffi(default = "America/Bogota")]
     /// The gym's IANA time zone.
     pub time_zone: String,
+    #[uniffi(default = 0.4)]
+    /// Largest cosine distance at which two faces are the same person.
+    pub max_face_distance: f32,
+    #[uniffi(default = 0.05)]
+    /// How much farther the runner-up must be for a face match to count.
+    pub face_ambiguity_margin: f32,
+    #[uniffi(default = 100)]
+    /// HNSW candidates visited per face search (1 to 1000); 0 scans every template.
+    pub face_ef_search: u32,
+    #[uniffi(default = None)]
+    /// The key thumbnails are sealed with; without one, thumbnails are refused. An
+    /// object, so printing the options never prints the key.
+    pub thumbnail_key: Option<Arc<face::ThumbnailKey>>,
 }
 
 /// A connection to a gym's database.
@@ -491,6 +505,17 @@ impl Gym {
                 test_before_acquire: options.test_before_acquire,
             },
             calendar: core::BusinessCalendar::new(&options.time_zone)?,
+            face: core::FaceOptions {
+                policy: core::face::MatchPolicy::new(
+                    options.max_face_distance,
+                    options.face_ambiguity_margin,
+                )?,
+                search: match options.face_ef_search {
+                    0 => core::face::FaceSearch::Exact,
+                    ef_search => core::face::FaceSearch::Hnsw { ef_search }.validate()?,
+                },
+                thumbnail_key: options.thumbnail_key.as_ref().map(|k| k.0.clone()),
+            },
             ..core::GymOptions::default()
         };
         Ok(Arc::new(Self(

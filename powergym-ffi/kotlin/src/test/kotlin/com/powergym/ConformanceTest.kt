@@ -118,6 +118,7 @@ class ConformanceTest {
         is PowergymException.PaymentExceedsBalance -> mapOf("error" to "payment_exceeds_balance", "balance" to e.balance)
         is PowergymException.InsufficientStock -> mapOf("error" to "insufficient_stock", "requested" to e.requested, "available" to e.available)
         is PowergymException.AccessDenied -> mapOf("error" to "access_denied")
+        is PowergymException.ConsentRequired -> mapOf("error" to "consent_required", "guardian" to e.guardian)
         is PowergymException.PermissionDenied -> mapOf("error" to "permission_denied", "action" to e.action)
         is PowergymException.Conflict -> mapOf("error" to "conflict")
         is PowergymException.SchemaOutOfDate -> mapOf("error" to "schema_out_of_date")

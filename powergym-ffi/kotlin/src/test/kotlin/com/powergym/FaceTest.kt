@@ -1,0 +1,121 @@
+package com.powergym
+
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.Assertions.assertArrayEquals
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import java.math.BigDecimal
+import java.nio.ByteBuffer
+import java.nio.ByteOrder
+import java.time.LocalDate
+import java.util.UUID
+import kotlin.math.sqrt
+import kotlin.random.Random
+
+/** An embedding crosses as one buffer: 512 little-endian floats. */
+fun FloatArray.toEmbeddingBytes(): ByteArray {
+    val buffer = ByteBuffer.allocate(size * 4).order(ByteOrder.LITTLE_ENDIAN)
+    buffer.asFloatBuffer().put(this)
+    return buffer.array()
+}
+
+/** Face check-in through the Kotlin bindings: consent, enrolment, identification, check-in, erasure. */
+class FaceTest {
+    private lateinit var dbName: String
+    private lateinit var gym: Gym
+    private lateinit var admin: Actor
+    private lateinit var desk: Actor
+    private val random = Random(2026)
+
+    private fun unit(v: DoubleArray): DoubleArray {
+        val n = sqrt(v.sumOf { it * it })
+        return DoubleArray(v.size) { v[it] / n }
+    }
+
+    private fun randomFace(): DoubleArray = unit(DoubleArray(512) { random.nextDouble(-1.0, 1.0) })
+
+    /** Another photo of the same face at exactly this cosine distance. */
+    private fun photoOf(face: DoubleArray, distance: Double): DoubleArray {
+        val r = DoubleArray(512) { random.nextDouble(-1.0, 1.0) }
+        val along = r.indices.sumOf { r[it] * face[it] }
+        val u = unit(DoubleArray(512) { r[it] - along * face[it] })
+        val cos = 1.0 - distance
+        val sin = sqrt(1.0 - cos * cos)
+        return DoubleArray(512) { cos * face[it] + sin * u[it] }
+    }
+
+    private fun DoubleArray.bytes(): ByteArray = FloatArray(size) { this[it].toFloat() }.toEmbeddingBytes()
+
+    @BeforeEach
+    fun setUp() = runBlocking {
+        dbName = "powergym_kt_" + UUID.randomUUID().toString().replace("-", "").take(12)
+        TestDatabase.psql("create database \"$dbName\"")
+        gym = Gym.connect(
+            TestDatabase.urlFor(dbName),
+            ConnectOptions(maxConnections = 5u, thumbnailKey = ThumbnailKey.generate()),
+        )
+        gym.migrate()
+        gym.bootstrapAdmin("admin", "admin-password")
+        admin = gym.authenticate("admin", "admin-password")
+        gym.createStaff(admin, "desk", "desk-password", Role.EMPLOYEE)
+        desk = gym.authenticate("desk", "desk-password")
+    }
+
+    @AfterEach
+    fun tearDown() = runBlocking {
+        gym.disconnect()
+        gym.close()
+        TestDatabase.psql("drop database if exists \"$dbName\" with (force)")
+    }
+
+    @Test
+    fun consentEnrolCheckInAndErase() = runBlocking {
+        val ana = gym.registerClient(
+            desk,
+            ClientInput(DocumentType.CC, "10203040", "Ana", lastName = "Gómez", phone = "3001234567", birthDate = LocalDate.of(1990, 1, 1), gender = Gender.FEMALE),
+        )
+        val face = randomFace()
+        val refused = assertThrows<PowergymException.ConsentRequired> {
+            runBlocking { gym.enrollFace(desk, ana.id, face.bytes(), null) }
+        }
+        assertFalse(refused.guardian)
+        assertTrue(gym.recordBiometricConsent(desk, ana.id, "face check-in", null, null, null).withdrawnAt == null)
+        val jpeg = ByteArray(3000) { (it % 251).toByte() }
+        val template = gym.enrollFace(desk, ana.id, face.bytes(), jpeg)
+        assertTrue(template.hasThumbnail)
+        assertArrayEquals(jpeg, gym.faceThumbnail(desk, ana.id))
+
+        val match = gym.identifyFace(desk, photoOf(face, 0.3).bytes())
+        assertTrue(match is FaceMatch.Match && match.clientId == ana.id)
+        assertEquals(0.3f, (match as FaceMatch.Match).distance, 1e-3f)
+        assertEquals(FaceMatch.NoMatch, gym.identifyFace(desk, randomFace().bytes()))
+        assertEquals(FaceMatch.NoMatch, gym.verifyFace(desk, ana.id, photoOf(face, 0.45).bytes()))
+
+        val plan = gym.createPlan(admin, PlanInput("Mensual", BigDecimal("50000"), DurationUnit.MONTH, 1u))
+        val sub = gym.createSubscription(desk, ana.id, plan.id, null, null)
+        gym.recordPayment(desk, PaymentInput(sub.id, BigDecimal("50000"), PaymentMethod.CASH))
+        val granted = gym.checkInByFace(desk, photoOf(face, 0.25).bytes())
+        assertTrue(granted is FaceCheckInOutcome.Granted && granted.clientId == ana.id)
+        assertEquals(
+            FaceCheckInOutcome.Denied(ana.id, DenialReason.ALREADY_CHECKED_IN),
+            gym.checkInByFace(desk, photoOf(face, 0.25).bytes()),
+        )
+        assertEquals(FaceCheckInOutcome.NoMatch, gym.checkInByFace(desk, randomFace().bytes()))
+
+        val bad = assertThrows<PowergymException.Validation> {
+            runBlocking { gym.identifyFace(desk, ByteArray(100)) }
+        }
+        assertEquals("embedding", bad.field)
+
+        assertTrue(gym.withdrawBiometricConsent(desk, ana.id).withdrawnAt != null)
+        assertNull(gym.faceThumbnail(desk, ana.id))
+        assertFalse(gym.removeFace(desk, ana.id))
+        assertEquals(FaceMatch.NoMatch, gym.identifyFace(desk, face.bytes()))
+    }
+}

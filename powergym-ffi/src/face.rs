@@ -1,0 +1,304 @@
+//! Face check-in for Kotlin and Swift. An embedding crosses as one byte buffer: 512
+//! little-endian `f32` (2048 bytes), e.g. from a `FloatArray` through a little-endian
+//! `ByteBuffer`, never as a list of 512 boxed floats.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use powergym_core as core;
+use powergym_core::face::FaceEmbedding;
+use powergym_core::{ClientId, DenialReason, DocumentType};
+use uuid::Uuid;
+
+use crate::store::Actor;
+use crate::{Gym, Result, Timestamp};
+
+/// The 32-byte key thumbnails are sealed with (AES-256-GCM). Its text form is never
+/// printed.
+#[derive(Debug, uniffi::Object)]
+pub struct ThumbnailKey(pub(crate) core::face::ThumbnailKey);
+
+#[uniffi::export]
+impl ThumbnailKey {
+    /// From 64 hex characters, e.g. the output of `openssl rand -hex 32`.
+    #[uniffi::constructor]
+    pub fn from_hex(text: String) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self(core::face::ThumbnailKey::from_hex(&text)?)))
+    }
+
+    /// From standard base64 of exactly 32 bytes.
+    #[uniffi::constructor]
+    pub fn from_base64(text: String) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self(core::face::ThumbnailKey::from_base64(
+            &text,
+        )?)))
+    }
+
+    /// A fresh random key (store it: thumbnails sealed with it need it to open).
+    #[uniffi::constructor]
+    pub fn generate() -> Arc<Self> {
+        Arc::new(Self(core::face::ThumbnailKey::generate()))
+    }
+}
+
+fn embedding(bytes: &[u8]) -> Result<FaceEmbedding> {
+    Ok(FaceEmbedding::from_le_bytes(bytes)?)
+}
+
+/// A member's recorded biometric consent; whether a guardian consented, never who.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct BiometricConsent {
+    /// Identifier.
+    pub id: Uuid,
+    /// The member.
+    pub client_id: ClientId,
+    /// What the face is used for.
+    pub purpose: String,
+    /// When consent was given.
+    pub granted_at: Timestamp,
+    /// Staff member who recorded it.
+    pub recorded_by: Option<String>,
+    /// Whether a guardian consented too.
+    pub has_guardian: bool,
+    /// When it was withdrawn (the templates were erased then).
+    pub withdrawn_at: Option<Timestamp>,
+}
+
+impl From<core::domain::consent::BiometricConsent> for BiometricConsent {
+    fn from(c: core::domain::consent::BiometricConsent) -> Self {
+        Self {
+            id: c.id,
+            client_id: c.client_id,
+            purpose: c.purpose,
+            granted_at: c.granted_at,
+            recorded_by: c.recorded_by,
+            has_guardian: c.has_guardian,
+            withdrawn_at: c.withdrawn_at,
+        }
+    }
+}
+
+/// A stored face template, without its vector.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FaceTemplate {
+    /// The biometric row's id.
+    pub id: Uuid,
+    /// Whose face.
+    pub client_id: ClientId,
+    /// Whether an encrypted thumbnail is stored.
+    pub has_thumbnail: bool,
+    /// Staff member who enrolled it.
+    pub enrolled_by: Option<String>,
+    /// When.
+    pub enrolled_at: Timestamp,
+}
+
+impl From<core::face::FaceTemplate> for FaceTemplate {
+    fn from(t: core::face::FaceTemplate) -> Self {
+        Self {
+            id: t.id,
+            client_id: t.client_id,
+            has_thumbnail: t.has_thumbnail,
+            enrolled_by: t.enrolled_by,
+            enrolled_at: t.enrolled_at,
+        }
+    }
+}
+
+/// Who a face belongs to. An ambiguous answer names no one.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum FaceMatch {
+    /// One member, clearly (or, for a verification, the member asked about).
+    Match {
+        /// The member.
+        client_id: ClientId,
+        /// Cosine distance (0 = identical).
+        distance: f32,
+    },
+    /// Nobody within the threshold.
+    NoMatch,
+    /// Two members too close to tell apart: use the document.
+    Ambiguous,
+}
+
+impl From<core::face::Identification> for FaceMatch {
+    fn from(i: core::face::Identification) -> Self {
+        match i {
+            core::face::Identification::Match(c) => Self::Match {
+                client_id: c.client_id,
+                distance: c.distance,
+            },
+            core::face::Identification::NoMatch => Self::NoMatch,
+            core::face::Identification::Ambiguous { .. } => Self::Ambiguous,
+        }
+    }
+}
+
+/// What happened at the door when a face was shown.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum FaceCheckInOutcome {
+    /// Identified and admitted.
+    Granted {
+        /// The member.
+        client_id: ClientId,
+        /// The attendance recorded.
+        attendance_id: Uuid,
+        /// Its business day.
+        business_date: NaiveDate,
+        /// Cosine distance of the match.
+        distance: f32,
+    },
+    /// Identified but refused.
+    Denied {
+        /// The member.
+        client_id: ClientId,
+        /// Why not.
+        reason: DenialReason,
+    },
+    /// Nobody within the threshold.
+    NoMatch,
+    /// Two members too close to tell apart.
+    Ambiguous,
+}
+
+impl From<core::FaceCheckIn> for FaceCheckInOutcome {
+    fn from(o: core::FaceCheckIn) -> Self {
+        match o {
+            core::FaceCheckIn::Granted {
+                attendance,
+                candidate,
+            } => Self::Granted {
+                client_id: candidate.client_id,
+                attendance_id: attendance.id,
+                business_date: attendance.business_date,
+                distance: candidate.distance,
+            },
+            core::FaceCheckIn::Denied { candidate, reason } => Self::Denied {
+                client_id: candidate.client_id,
+                reason,
+            },
+            core::FaceCheckIn::NoMatch => Self::NoMatch,
+            core::FaceCheckIn::Ambiguous => Self::Ambiguous,
+        }
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Gym {
+    /// Records a member's consent to face check-in; a minor needs the guardian's name,
+    /// document type and number.
+    pub async fn record_biometric_consent(
+        &self,
+        actor: Arc<Actor>,
+        client_id: ClientId,
+        purpose: String,
+        guardian_name: Option<String>,
+        guardian_document_type: Option<DocumentType>,
+        guardian_document_number: Option<String>,
+    ) -> Result<BiometricConsent> {
+        use core::domain::consent::{ConsentInput, Guardian};
+        let guardian = match (
+            guardian_name,
+            guardian_document_type,
+            guardian_document_number,
+        ) {
+            (None, None, None) => None,
+            (Some(name), Some(document_type), Some(document_number)) => Some(Guardian {
+                name,
+                document_type,
+                document_number,
+            }),
+            _ => {
+                return Err(core::Error::validation(
+                    "guardian",
+                    "give the guardian's name, document type and number together",
+                )
+                .into());
+            }
+        };
+        Ok(self
+            .0
+            .record_biometric_consent(&actor.0, client_id, ConsentInput { purpose, guardian })
+            .await?
+            .into())
+    }
+
+    /// Withdraws a member's consent; their template and thumbnail are erased with it.
+    pub async fn withdraw_biometric_consent(
+        &self,
+        actor: Arc<Actor>,
+        client_id: ClientId,
+    ) -> Result<BiometricConsent> {
+        Ok(self
+            .0
+            .withdraw_biometric_consent(&actor.0, client_id)
+            .await?
+            .into())
+    }
+
+    /// Enrols (or replaces) a member's face from 2048 little-endian `f32` bytes, with an
+    /// optional small JPEG thumbnail sealed with the gym's key.
+    pub async fn enroll_face(
+        &self,
+        actor: Arc<Actor>,
+        client_id: ClientId,
+        embedding: Vec<u8>,
+        thumbnail: Option<Vec<u8>>,
+    ) -> Result<FaceTemplate> {
+        let face = self::embedding(&embedding)?;
+        Ok(self
+            .0
+            .enroll_face(&actor.0, client_id, &face, thumbnail.as_deref())
+            .await?
+            .into())
+    }
+
+    /// Deletes a member's face template and thumbnail; whether there was one.
+    pub async fn remove_face(&self, actor: Arc<Actor>, client_id: ClientId) -> Result<bool> {
+        Ok(self.0.remove_face(&actor.0, client_id).await?)
+    }
+
+    /// The member's decrypted thumbnail, if one is stored.
+    pub async fn face_thumbnail(
+        &self,
+        actor: Arc<Actor>,
+        client_id: ClientId,
+    ) -> Result<Option<Vec<u8>>> {
+        Ok(self.0.face_thumbnail(&actor.0, client_id).await?)
+    }
+
+    /// Who this face belongs to (1:N).
+    pub async fn identify_face(&self, actor: Arc<Actor>, embedding: Vec<u8>) -> Result<FaceMatch> {
+        let face = self::embedding(&embedding)?;
+        Ok(self.0.identify_face(&actor.0, &face).await?.into())
+    }
+
+    /// Whether this face is this member (1:1): `Match` or `NoMatch`.
+    pub async fn verify_face(
+        &self,
+        actor: Arc<Actor>,
+        client_id: ClientId,
+        embedding: Vec<u8>,
+    ) -> Result<FaceMatch> {
+        let face = self::embedding(&embedding)?;
+        let v = self.0.verify_face(&actor.0, client_id, &face).await?;
+        Ok(if v.matched {
+            FaceMatch::Match {
+                client_id,
+                distance: v.candidate.distance,
+            }
+        } else {
+            FaceMatch::NoMatch
+        })
+    }
+
+    /// Checks in whoever this face belongs to; every outcome is returned, not thrown.
+    pub async fn check_in_by_face(
+        &self,
+        actor: Arc<Actor>,
+        embedding: Vec<u8>,
+    ) -> Result<FaceCheckInOutcome> {
+        let face = self::embedding(&embedding)?;
+        Ok(self.0.check_in_by_face(&actor.0, &face).await?.into())
+    }
+}
