@@ -1,7 +1,7 @@
 //! The front desk, PowerGym's main job: a day at the desk against a real database.
 //! It migrates, signs the admin in, makes sure a plan and a product exist, registers
-//! members, sells and collects subscriptions, checks members in by document and sells a
-//! bottle of water. Re-running it is safe: what exists is reused, and the second
+//! members, sells and collects subscriptions, checks members in by document, enrols a
+//! face under recorded consent and checks in by face, and sells a bottle of water. Re-running it is safe: what exists is reused, and the second
 //! check-in of the day is refused as it should be.
 //!
 //! Run with `scripts/demo.sh` (it starts PostgreSQL), or with `DATABASE_URL` set:
@@ -10,11 +10,14 @@
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
+use powergym_core::domain::consent::{ConsentInput, Guardian};
+use powergym_core::face::{EMBEDDING_DIM, FaceEmbedding};
 use powergym_core::{
     Actor, CheckInOutcome, Client, ClientInput, DocumentType, DurationUnit, Error, Gender, Gym,
     PageRequest, PaymentInput, PaymentMethod, Plan, PlanInput, ProductInput, StaffInput,
     SubscriptionInput,
 };
+use powergym_core::{ClientId, FaceCheckIn};
 use rust_decimal::Decimal;
 
 const DEFAULT_URL: &str = "postgres://powergym:powergym@127.0.0.1:5432/powergym";
@@ -156,6 +159,61 @@ async fn member(gym: &Gym, desk: &Actor, m: &Member) -> powergym_core::Result<Cl
     }
 }
 
+/// What the camera's face model would hand over: person `who`'s embedding, blurred by
+/// `shot` (0 = the enrolment photo). The model stays outside the library; these are
+/// deterministic stand-ins with the geometry of real embeddings.
+fn camera(who: u64, shot: u64) -> FaceEmbedding {
+    let mut x = who.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut y = (who ^ (shot << 32)).wrapping_mul(0xD1B5_4A32_D192_ED03) | 1;
+    let next = |s: &mut u64| {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        (*s as f64 / u64::MAX as f64 * 2.0 - 1.0) as f32
+    };
+    let noise = if shot == 0 { 0.0 } else { 1.0 };
+    let values: Vec<f32> = (0..EMBEDDING_DIM)
+        .map(|_| next(&mut x) + noise * next(&mut y))
+        .collect();
+    FaceEmbedding::from_slice(&values).expect("finite, non-zero")
+}
+
+/// Consent (a guardian's too for a minor), then enrolment; re-running re-enrols.
+async fn enrol(
+    gym: &Gym,
+    desk: &Actor,
+    client: ClientId,
+    who: u64,
+    guardian: Option<Guardian>,
+) -> powergym_core::Result<()> {
+    let consent = ConsentInput {
+        purpose: "face check-in at the front desk".into(),
+        guardian,
+    };
+    match gym.record_biometric_consent(desk, client, consent).await {
+        Ok(_) | Err(Error::AlreadyExists { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    gym.enroll_face(desk, client, &camera(who, 0), None).await?;
+    Ok(())
+}
+
+fn say(outcome: &FaceCheckIn) -> String {
+    match outcome {
+        FaceCheckIn::Granted { candidate, .. } => {
+            format!("welcome (distance {:.2})", candidate.distance)
+        }
+        FaceCheckIn::Denied { reason, candidate } => {
+            format!(
+                "recognised (distance {:.2}) but refused — {reason}",
+                candidate.distance
+            )
+        }
+        FaceCheckIn::NoMatch => "nobody we know: use the document".into(),
+        FaceCheckIn::Ambiguous => "two members look alike: use the document".into(),
+    }
+}
+
 async fn run() -> powergym_core::Result<()> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
     let gym = Gym::connect(&url).await?;
@@ -225,6 +283,42 @@ async fn run() -> powergym_core::Result<()> {
             CheckInOutcome::Denied(reason) => println!("  check-in: refused — {reason}"),
         }
     }
+
+    println!("\nface check-in (embeddings from a simulated camera):");
+    let ana = gym
+        .client_by_document(&desk, MEMBERS[0].document_type, MEMBERS[0].number)
+        .await?;
+    enrol(&gym, &desk, ana.id, 1, None).await?;
+    println!(
+        "  {} consented and enrolled her face",
+        ana.first_name.as_str()
+    );
+    let sofia = gym
+        .client_by_document(&desk, MEMBERS[2].document_type, MEMBERS[2].number)
+        .await?;
+    match enrol(&gym, &desk, sofia.id, 3, None).await {
+        Err(Error::ConsentRequired { guardian: true }) => {
+            println!(
+                "  {} is a minor: her consent alone is refused",
+                sofia.first_name.as_str()
+            )
+        }
+        other => other?,
+    }
+    let guardian = Guardian {
+        name: "Marta Ramírez".into(),
+        document_type: DocumentType::Cc,
+        document_number: "52123456".into(),
+    };
+    enrol(&gym, &desk, sofia.id, 3, Some(guardian)).await?;
+    println!(
+        "  with her guardian's consent, {} is enrolled",
+        sofia.first_name.as_str()
+    );
+    let at_door = gym.check_in_by_face(&desk, &camera(1, 7)).await?;
+    println!("  Ana at the door: {}", say(&at_door));
+    let stranger = gym.check_in_by_face(&desk, &camera(999, 0)).await?;
+    println!("  a stranger at the door: {}", say(&stranger));
 
     let water = match gym
         .list_products(&desk, true, Some("agua"), PageRequest::default())
