@@ -1,30 +1,32 @@
-//! The exact in-process matcher: one identification against 10k and 100k templates.
+//! The exact in-process matcher: one identification against 10k and 100k templates, at
+//! each storage precision (the compact ones re-rank their best candidates in `f32`).
 //! Run with `cargo bench -p powergym-benches --bench face`.
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use powergym_benches::synthetic_face;
-use powergym_core::ClientId;
-use powergym_core::face::{Gallery, MatchPolicy};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use powergym_benches::FaceSet;
+use powergym_core::face::{MatchPolicy, Precision};
 
 fn bench_identify(c: &mut Criterion) {
     let mut group = c.benchmark_group("in_memory_identify");
     group.sample_size(20);
-    for n in [10_000u64, 100_000] {
-        let mut matcher = Gallery::new();
-        for i in 0..n {
-            matcher.upsert(
-                ClientId::from_uuid(uuid::Uuid::from_u128(u128::from(i))),
-                &synthetic_face(i),
-            );
+    let policy = MatchPolicy::default();
+    for n in [10_000usize, 100_000] {
+        let set = FaceSet::new(n, 2026);
+        // A genuine probe at a typical distance (0.2–0.6) of a random identity.
+        let probe = set.probes(1, 0, 11).remove(0).embedding;
+        for (precision, name, bytes_per_row) in [
+            (Precision::F32, "f32", 2048u64),
+            (Precision::F16, "f16", 1024),
+            (Precision::Int8, "int8", 516),
+        ] {
+            let gallery = set.gallery(precision);
+            group.throughput(Throughput::Bytes(n as u64 * bytes_per_row));
+            group.bench_function(format!("{name}/{n}"), |b| {
+                b.iter(|| gallery.identify(black_box(&probe), &policy))
+            });
         }
-        let probe = synthetic_face(n / 2);
-        let policy = MatchPolicy::default();
-        group.throughput(criterion::Throughput::Bytes(n * 512 * 4));
-        group.bench_function(format!("{n}"), |b| {
-            b.iter(|| matcher.identify(black_box(&probe), &policy))
-        });
     }
     group.finish();
 }

@@ -1,36 +1,325 @@
 //! The exact in-process matcher: the gallery as one contiguous matrix, every probe
 //! compared with every template by the SIMD kernel. This is the matcher of the embedded
 //! store and of mobile apps; it is also a cache in front of pgvector.
+//!
+//! A scan is bound by memory bandwidth, not arithmetic, so the gallery can also keep a
+//! compact copy of its rows ([`Precision::F16`], [`Precision::Int8`]): the scan reads the
+//! compact rows, then the best few candidates are re-scored with the `f32` rows. Every
+//! distance returned is the exact `f32` distance, and the ranking is the exact ranking
+//! unless more than `rerank` templates crowd ahead of the true best one within the
+//! quantisation error (about 10⁻³ in cosine).
 
 use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::OnceLock;
 
+use half::f16;
 use ndarray::ArrayView2;
 
 use super::embedding::{EMBEDDING_DIM, FaceEmbedding};
-use super::kernel::dot;
+use super::kernel::{dot, dots, dots_f16, dots_i8};
 use super::matcher::{Identification, MatchPolicy, ScoredCandidate};
 use crate::domain::ids::ClientId;
 
-/// One active template per client, held in a row-major `n × 512` matrix.
+const D: usize = EMBEDDING_DIM;
+
+/// Candidates re-scored in `f32` after a compact scan, unless set with
+/// [`Gallery::with_rerank`].
+pub const DEFAULT_RERANK: usize = 32;
+
+/// Rows scored per kernel call: one dispatch per block, and the scores stay in L1.
+const BLOCK: usize = 256;
+
+/// A scan is split across threads only when each thread gets at least this many bytes
+/// of rows to read: starting and joining a thread costs about 50 µs, reading 2 MiB
+/// 60–120 µs (measured, `benches/README.md`). Tests lower it so small galleries
+/// exercise the split.
+const MIN_BYTES_PER_THREAD: usize = if cfg!(test) { 64 * 1024 } else { 2 << 20 };
+
+/// How a [`Gallery`] stores the rows its scan reads.
+///
+/// The `f32` rows are always kept: they answer [`Gallery::verify`] and
+/// [`Gallery::gallery`] and re-rank the candidates of a compact scan, so every distance
+/// returned is exact whatever the precision. A compact precision adds a second, smaller
+/// copy that the scan reads instead, trading memory for speed:
+///
+/// | precision | bytes held per template | bytes the scan reads per template |
+/// |---|---|---|
+/// | `F32` | 2 048 | 2 048 |
+/// | `F16` | 3 072 (2 048 + 1 024) | 1 024 |
+/// | `Int8` | 2 564 (2 048 + 512 + a 4-byte scale) | 516 |
+///
+/// (Plus about 50 bytes per template for the client id and its index entry.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Precision {
+    /// The scan reads the `f32` rows: exact, the most bytes per probe.
+    #[default]
+    F32,
+    /// IEEE half precision: 11 significant bits, about 5·10⁻⁴ relative error per value;
+    /// widened to `f32` by F16C where the CPU has it.
+    F16,
+    /// Symmetric per-template quantisation, `q = round(v · 127 / max|v|)`, with integer
+    /// products summed exactly in `i32`.
+    Int8,
+}
+
+impl Precision {
+    /// Bytes the scan reads per template.
+    fn scanned_bytes(self) -> usize {
+        match self {
+            Self::F32 => D * 4,
+            Self::F16 => D * 2,
+            Self::Int8 => D + 4,
+        }
+    }
+}
+
+/// The compact copy of the rows, kept in step with the `f32` rows.
 #[derive(Default)]
+enum Compact {
+    #[default]
+    None,
+    F16(Vec<f16>),
+    Int8 {
+        rows: Vec<i8>,
+        scales: Vec<f32>,
+    },
+}
+
+impl Compact {
+    fn new(precision: Precision) -> Self {
+        match precision {
+            Precision::F32 => Self::None,
+            Precision::F16 => Self::F16(Vec::new()),
+            Precision::Int8 => Self::Int8 {
+                rows: Vec::new(),
+                scales: Vec::new(),
+            },
+        }
+    }
+
+    fn precision(&self) -> Precision {
+        match self {
+            Self::None => Precision::F32,
+            Self::F16(_) => Precision::F16,
+            Self::Int8 { .. } => Precision::Int8,
+        }
+    }
+
+    fn push(&mut self, v: &[f32]) {
+        match self {
+            Self::None => {}
+            Self::F16(rows) => rows.extend(v.iter().map(|&x| f16::from_f32(x))),
+            Self::Int8 { rows, scales } => {
+                let at = rows.len();
+                rows.resize(at + D, 0);
+                scales.push(quantize(v, &mut rows[at..]));
+            }
+        }
+    }
+
+    fn set(&mut self, i: usize, v: &[f32]) {
+        match self {
+            Self::None => {}
+            Self::F16(rows) => {
+                for (h, &x) in rows[i * D..(i + 1) * D].iter_mut().zip(v) {
+                    *h = f16::from_f32(x);
+                }
+            }
+            Self::Int8 { rows, scales } => scales[i] = quantize(v, &mut rows[i * D..(i + 1) * D]),
+        }
+    }
+
+    /// Moves the last row into row `i` and drops the last row (as the `f32` rows do).
+    fn swap_remove(&mut self, i: usize) {
+        match self {
+            Self::None => {}
+            Self::F16(rows) => swap_remove_row(rows, i),
+            Self::Int8 { rows, scales } => {
+                swap_remove_row(rows, i);
+                scales.swap_remove(i);
+            }
+        }
+    }
+}
+
+/// Replaces row `i` of a row-major `· × D` matrix with its last row, then drops the last.
+fn swap_remove_row<T: Copy>(rows: &mut Vec<T>, i: usize) {
+    let last = rows.len() / D - 1;
+    if i != last {
+        let (head, tail) = rows.split_at_mut(last * D);
+        head[i * D..(i + 1) * D].copy_from_slice(tail);
+    }
+    rows.truncate(last * D);
+}
+
+/// Writes `v` as int8 into `out` and returns the scale that maps it back
+/// (`v[i] ≈ out[i] · scale`).
+fn quantize(v: &[f32], out: &mut [i8]) -> f32 {
+    let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    if max == 0.0 {
+        out.fill(0);
+        return 0.0;
+    }
+    let inv = 127.0 / max;
+    for (q, &x) in out.iter_mut().zip(v) {
+        // |x · inv| ≤ 127 up to rounding; the clamp makes the cast exact.
+        *q = (x * inv).round().clamp(-127.0, 127.0) as i8;
+    }
+    max / 127.0
+}
+
+/// One probe against one representation of the rows.
+enum Scan<'a> {
+    F32 {
+        rows: &'a [f32],
+        probe: &'a [f32],
+    },
+    F16 {
+        rows: &'a [f16],
+        probe: &'a [f32],
+    },
+    Int8 {
+        rows: &'a [i8],
+        scales: &'a [f32],
+        probe: Vec<i8>,
+        probe_scale: f32,
+    },
+}
+
+impl Scan<'_> {
+    /// The `keep` best rows of `range` by scanned distance, as `(distance, row)`, best
+    /// first, equal distances by row.
+    fn best(&self, range: Range<usize>, keep: usize) -> Vec<(f32, usize)> {
+        let mut best: Vec<(f32, usize)> = Vec::with_capacity(keep + 1);
+        let mut scores = [0.0f32; BLOCK];
+        let mut ints = [0i32; BLOCK];
+        let mut start = range.start;
+        while start < range.end {
+            let end = (start + BLOCK).min(range.end);
+            let scores = &mut scores[..end - start];
+            let span = start * D..end * D;
+            match self {
+                Self::F32 { rows, probe } => dots(&rows[span], probe, scores),
+                Self::F16 { rows, probe } => dots_f16(&rows[span], probe, scores),
+                Self::Int8 {
+                    rows,
+                    scales,
+                    probe,
+                    probe_scale,
+                } => {
+                    let ints = &mut ints[..end - start];
+                    dots_i8(&rows[span], probe, ints);
+                    for ((s, &q), &scale) in scores.iter_mut().zip(&*ints).zip(&scales[start..end])
+                    {
+                        *s = q as f32 * scale * probe_scale;
+                    }
+                }
+            }
+            for (j, &similarity) in scores.iter().enumerate() {
+                let distance = 1.0 - similarity;
+                if best.len() == keep && distance >= best[keep - 1].0 {
+                    continue;
+                }
+                let at = best.partition_point(|c| c.0 <= distance);
+                best.insert(at, (distance, start + j));
+                best.truncate(keep);
+            }
+            start = end;
+        }
+        best
+    }
+}
+
+/// Orders candidates by distance, then by row (the order a single scan keeps).
+fn by_distance_then_row(a: &(f32, usize), b: &(f32, usize)) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+}
+
+/// The threads a scan may use by default: what the OS gives this process, asked once.
+fn default_threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// One active template per client, held in a row-major `n × 512` matrix, optionally
+/// with a compact copy that the scan reads (see [`Precision`] for the memory each
+/// costs).
+///
+/// Scans of large galleries are split across the available cores (each thread reads a
+/// contiguous share of at least 2 MiB: about 1 000 `f32` templates, 4 000 int8 ones);
+/// results do not depend on the split.
 pub struct Gallery {
     ids: Vec<ClientId>,
     rows: Vec<f32>,
+    compact: Compact,
     position: HashMap<ClientId, usize>,
+    rerank: usize,
+    threads: Option<usize>,
+}
+
+impl Default for Gallery {
+    fn default() -> Self {
+        Self::with_precision(Precision::F32)
+    }
 }
 
 impl std::fmt::Debug for Gallery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gallery")
             .field("templates", &self.ids.len())
+            .field("precision", &self.precision())
+            .field("rerank", &self.rerank)
             .finish()
     }
 }
 
 impl Gallery {
-    /// An empty gallery.
+    /// An empty gallery scanning exact `f32` rows.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty gallery whose scan reads rows stored at `precision`, re-ranking the
+    /// best [`DEFAULT_RERANK`] candidates in `f32` when the precision is compact.
+    pub fn with_precision(precision: Precision) -> Self {
+        Self {
+            ids: Vec::new(),
+            rows: Vec::new(),
+            compact: Compact::new(precision),
+            position: HashMap::new(),
+            rerank: DEFAULT_RERANK,
+            threads: None,
+        }
+    }
+
+    /// Sets how many candidates of a compact scan are re-scored in `f32` (at least the
+    /// `k` asked for are, always). More candidates make a ranking error less likely —
+    /// it needs that many templates within the quantisation error of the best one — at
+    /// the cost of one `f32` dot product each. Ignored at [`Precision::F32`].
+    #[must_use]
+    pub fn with_rerank(mut self, candidates: usize) -> Self {
+        self.rerank = candidates;
+        self
+    }
+
+    /// Caps the threads one scan may use (default: the available parallelism). `1`
+    /// keeps every scan on the calling thread, for callers that already run one probe
+    /// per core.
+    #[must_use]
+    pub fn with_scan_threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads.max(1));
+        self
+    }
+
+    /// The precision of the rows the scan reads.
+    pub fn precision(&self) -> Precision {
+        self.compact.precision()
+    }
+
+    /// Candidates re-scored in `f32` after a compact scan.
+    pub fn rerank(&self) -> usize {
+        self.rerank
     }
 
     /// Templates held.
@@ -43,23 +332,30 @@ impl Gallery {
         self.ids.is_empty()
     }
 
+    /// True when the client has a template here.
+    pub fn contains(&self, client: ClientId) -> bool {
+        self.position.contains_key(&client)
+    }
+
     /// The gallery as an `n × 512` matrix view (row `i` belongs to the `i`-th id).
     pub fn gallery(&self) -> ArrayView2<'_, f32> {
-        ArrayView2::from_shape((self.ids.len(), EMBEDDING_DIM), &self.rows)
+        ArrayView2::from_shape((self.ids.len(), D), &self.rows)
             .expect("rows always hold n × 512 values")
     }
 
     /// Sets the client's template, replacing the one it had.
     pub fn upsert(&mut self, client: ClientId, embedding: &FaceEmbedding) {
+        let v = embedding.as_slice();
         match self.position.get(&client) {
             Some(&i) => {
-                self.rows[i * EMBEDDING_DIM..(i + 1) * EMBEDDING_DIM]
-                    .copy_from_slice(embedding.as_slice());
+                self.rows[i * D..(i + 1) * D].copy_from_slice(v);
+                self.compact.set(i, v);
             }
             None => {
                 self.position.insert(client, self.ids.len());
                 self.ids.push(client);
-                self.rows.extend_from_slice(embedding.as_slice());
+                self.rows.extend_from_slice(v);
+                self.compact.push(v);
             }
         }
     }
@@ -71,34 +367,57 @@ impl Gallery {
             return false;
         };
         let last = self.ids.len() - 1;
+        swap_remove_row(&mut self.rows, i);
+        self.compact.swap_remove(i);
+        self.ids.swap_remove(i);
         if i != last {
-            let (head, tail) = self.rows.split_at_mut(last * EMBEDDING_DIM);
-            head[i * EMBEDDING_DIM..(i + 1) * EMBEDDING_DIM]
-                .copy_from_slice(&tail[..EMBEDDING_DIM]);
-            self.ids.swap(i, last);
             self.position.insert(self.ids[i], i);
         }
-        self.ids.pop();
-        self.rows.truncate(last * EMBEDDING_DIM);
         true
     }
 
-    /// The `k` closest templates, nearest first.
+    /// The `k` closest templates, nearest first, with exact `f32` distances.
     pub fn top_k(&self, probe: &FaceEmbedding, k: usize) -> Vec<ScoredCandidate> {
-        let mut best: Vec<ScoredCandidate> = Vec::with_capacity(k + 1);
-        if k == 0 {
-            return best;
+        if k == 0 || self.is_empty() {
+            return Vec::new();
         }
-        for (i, row) in self.rows.chunks_exact(EMBEDDING_DIM).enumerate() {
-            let distance = 1.0 - dot(row, probe.as_slice());
-            if best.len() == k && distance >= best[k - 1].distance {
-                continue;
+        let p = probe.as_slice();
+        let ranked = match &self.compact {
+            Compact::None => self.scan(
+                &Scan::F32 {
+                    rows: &self.rows,
+                    probe: p,
+                },
+                k,
+            ),
+            compact => {
+                let scan = match compact {
+                    Compact::F16(rows) => Scan::F16 { rows, probe: p },
+                    Compact::Int8 { rows, scales } => {
+                        let mut q = vec![0i8; D];
+                        let probe_scale = quantize(p, &mut q);
+                        Scan::Int8 {
+                            rows,
+                            scales,
+                            probe: q,
+                            probe_scale,
+                        }
+                    }
+                    Compact::None => unreachable!("matched above"),
+                };
+                let mut candidates = self.scan(&scan, k.max(self.rerank));
+                for (distance, i) in &mut candidates {
+                    *distance = 1.0 - dot(self.row(*i), p);
+                }
+                candidates.sort_by(by_distance_then_row);
+                candidates.truncate(k);
+                candidates
             }
-            let at = best.partition_point(|c| c.distance <= distance);
-            best.insert(at, ScoredCandidate::new(self.ids[i], distance));
-            best.truncate(k);
-        }
-        best
+        };
+        ranked
+            .into_iter()
+            .map(|(distance, i)| ScoredCandidate::new(self.ids[i], distance))
+            .collect()
     }
 
     /// Who the probe belongs to, under `policy`.
@@ -115,9 +434,44 @@ impl Gallery {
         policy: &MatchPolicy,
     ) -> Option<(bool, ScoredCandidate)> {
         let &i = self.position.get(&client)?;
-        let row = &self.rows[i * EMBEDDING_DIM..(i + 1) * EMBEDDING_DIM];
-        let c = ScoredCandidate::new(client, 1.0 - dot(row, probe.as_slice()));
+        let c = ScoredCandidate::new(client, 1.0 - dot(self.row(i), probe.as_slice()));
         Some((policy.verifies(c.distance), c))
+    }
+
+    fn row(&self, i: usize) -> &[f32] {
+        &self.rows[i * D..(i + 1) * D]
+    }
+
+    /// The `keep` best rows by scanned distance, split across threads when the gallery
+    /// is large enough to pay for them.
+    fn scan(&self, scan: &Scan<'_>, keep: usize) -> Vec<(f32, usize)> {
+        let n = self.len();
+        let threads = self
+            .threads
+            .unwrap_or_else(default_threads)
+            .min(n * self.precision().scanned_bytes() / MIN_BYTES_PER_THREAD)
+            .max(1);
+        if threads == 1 {
+            return scan.best(0..n, keep);
+        }
+        let share = n.div_ceil(threads);
+        let mut all = std::thread::scope(|s| {
+            let others: Vec<_> = (1..threads)
+                .map(|t| s.spawn(move || scan.best(t * share..((t + 1) * share).min(n), keep)))
+                .collect();
+            let mut all = scan.best(0..share, keep);
+            for other in others {
+                all.extend(
+                    other
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            all
+        });
+        all.sort_by(by_distance_then_row);
+        all.truncate(keep);
+        all
     }
 }
 
@@ -125,6 +479,8 @@ impl Gallery {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    const PRECISIONS: [Precision; 3] = [Precision::F32, Precision::F16, Precision::Int8];
 
     /// A deterministic pseudo-random unit vector (xorshift), no RNG crate needed.
     fn random_face(seed: u64) -> FaceEmbedding {
@@ -152,54 +508,221 @@ mod tests {
         FaceEmbedding::from_slice(&v).unwrap()
     }
 
+    /// A unit vector at cosine distance `distance` from `face`, exactly up to rounding:
+    /// `cos·face + sin·u` with `u` a random unit vector orthogonal to `face`.
+    fn at_distance(face: &FaceEmbedding, seed: u64, distance: f64) -> FaceEmbedding {
+        let t: Vec<f64> = face.as_slice().iter().map(|&x| f64::from(x)).collect();
+        let r: Vec<f64> = random_face(seed)
+            .as_slice()
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect();
+        let along: f64 = t.iter().zip(&r).map(|(a, b)| a * b).sum();
+        let u: Vec<f64> = r.iter().zip(&t).map(|(x, a)| x - along * a).collect();
+        let norm = u.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let cos = 1.0 - distance;
+        let sin = (1.0 - cos * cos).sqrt();
+        let v: Vec<f32> = t
+            .iter()
+            .zip(&u)
+            .map(|(a, x)| (cos * a + sin * x / norm) as f32)
+            .collect();
+        FaceEmbedding::from_slice(&v).unwrap()
+    }
+
     fn id(n: u128) -> ClientId {
         ClientId::from_uuid(uuid::Uuid::from_u128(n))
     }
 
+    fn bits(candidates: &[ScoredCandidate]) -> Vec<(ClientId, u32)> {
+        candidates
+            .iter()
+            .map(|c| (c.client_id, c.distance.to_bits()))
+            .collect()
+    }
+
+    /// Every representation holds the same rows, in the same order as the ids.
+    fn assert_in_sync(g: &Gallery) {
+        let n = g.len();
+        assert_eq!((g.rows.len(), g.position.len()), (n * D, n));
+        for (i, client) in g.ids.iter().enumerate() {
+            assert_eq!(g.position[client], i);
+        }
+        match &g.compact {
+            Compact::None => {}
+            Compact::F16(rows) => {
+                assert_eq!(rows.len(), n * D);
+                for (h, &x) in rows.iter().zip(&g.rows) {
+                    assert_eq!(*h, f16::from_f32(x));
+                }
+            }
+            Compact::Int8 { rows, scales } => {
+                assert_eq!((rows.len(), scales.len()), (n * D, n));
+                for i in 0..n {
+                    let mut q = vec![0i8; D];
+                    let scale = quantize(g.row(i), &mut q);
+                    assert_eq!((&rows[i * D..(i + 1) * D], scales[i]), (&q[..], scale));
+                }
+            }
+        }
+    }
+
     #[test]
     fn identify_verify_replace_and_remove() {
-        let mut m = Gallery::new();
-        for n in 0..200u64 {
-            m.upsert(id(u128::from(n)), &random_face(n));
-        }
-        let policy = MatchPolicy::default();
-        let probe = noisy(&random_face(42), 10_000, 0.3);
-        match m.identify(&probe, &policy) {
-            Identification::Match(c) => assert_eq!(c.client_id, id(42)),
-            other => panic!("{other:?}"),
-        }
-        // A stranger matches nobody: random 512-d directions are nearly orthogonal.
-        assert_eq!(
-            m.identify(&random_face(99_999), &policy),
-            Identification::NoMatch
-        );
-        let (ok, c) = m.verify(id(42), &probe, &policy).unwrap();
-        assert!(ok && c.distance < 0.1);
-        assert!(!m.verify(id(41), &probe, &policy).unwrap().0);
+        for precision in PRECISIONS {
+            let mut m = Gallery::with_precision(precision);
+            assert_eq!(m.precision(), precision);
+            for n in 0..200u64 {
+                m.upsert(id(u128::from(n)), &random_face(n));
+            }
+            let policy = MatchPolicy::default();
+            let probe = noisy(&random_face(42), 10_000, 0.3);
+            match m.identify(&probe, &policy) {
+                Identification::Match(c) => assert_eq!(c.client_id, id(42)),
+                other => panic!("{precision:?}: {other:?}"),
+            }
+            // A stranger matches nobody: random 512-d directions are nearly orthogonal.
+            assert_eq!(
+                m.identify(&random_face(99_999), &policy),
+                Identification::NoMatch
+            );
+            let (ok, c) = m.verify(id(42), &probe, &policy).unwrap();
+            assert!(ok && c.distance < 0.1);
+            assert!(!m.verify(id(41), &probe, &policy).unwrap().0);
 
-        // Replacing a template is atomic in the gallery: one row per client.
-        m.upsert(id(42), &random_face(7_777));
-        assert_eq!(m.len(), 200);
-        assert_ne!(
-            m.identify(&probe, &policy),
-            Identification::Match(ScoredCandidate::new(id(42), 0.0))
-        );
-        assert!(m.remove(id(7)));
-        assert!(!m.remove(id(7)));
-        assert_eq!((m.len(), m.gallery().nrows()), (199, 199));
-        assert!(m.verify(id(7), &probe, &policy).is_none());
+            // Replacing a template is atomic in the gallery: one row per client.
+            m.upsert(id(42), &random_face(7_777));
+            assert_eq!(m.len(), 200);
+            assert_ne!(
+                m.identify(&probe, &policy),
+                Identification::Match(ScoredCandidate::new(id(42), 0.0))
+            );
+            assert!(m.contains(id(7)));
+            assert!(m.remove(id(7)));
+            assert!(!m.remove(id(7)));
+            assert!(!m.contains(id(7)));
+            assert_eq!((m.len(), m.gallery().nrows()), (199, 199));
+            assert!(m.verify(id(7), &probe, &policy).is_none());
+            assert_in_sync(&m);
+        }
     }
 
     #[test]
     fn two_templates_of_near_twins_are_ambiguous() {
-        let mut m = Gallery::new();
-        let face = random_face(1);
-        m.upsert(id(1), &noisy(&face, 2, 0.05));
-        m.upsert(id(2), &noisy(&face, 3, 0.05));
-        assert!(matches!(
-            m.identify(&face, &MatchPolicy::default()),
-            Identification::Ambiguous { .. }
-        ));
+        for precision in PRECISIONS {
+            let mut m = Gallery::with_precision(precision);
+            let face = random_face(1);
+            m.upsert(id(1), &noisy(&face, 2, 0.05));
+            m.upsert(id(2), &noisy(&face, 3, 0.05));
+            assert!(matches!(
+                m.identify(&face, &MatchPolicy::default()),
+                Identification::Ambiguous { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn empty_gallery_and_k_zero() {
+        for precision in PRECISIONS {
+            let mut m = Gallery::with_precision(precision);
+            assert!(m.top_k(&random_face(1), 3).is_empty());
+            m.upsert(id(1), &random_face(1));
+            assert!(m.top_k(&random_face(1), 0).is_empty());
+            assert_eq!(m.top_k(&random_face(1), 5).len(), 1);
+            assert!(m.remove(id(1)) && m.is_empty());
+            assert_in_sync(&m);
+        }
+    }
+
+    #[test]
+    fn compact_rankings_equal_the_exact_f32_ranking() {
+        // Identities, genuine probes at ArcFace-like distances 0.2–0.6, and strangers
+        // (whose best candidates are crowded near distance 0.85).
+        let galleries = PRECISIONS.map(|p| {
+            let mut g = Gallery::with_precision(p);
+            for n in 0..3_000u64 {
+                g.upsert(id(u128::from(n)), &random_face(n));
+            }
+            g
+        });
+        for s in 0..60u64 {
+            let genuine = at_distance(
+                &random_face(s * 37),
+                1_000_000 + s,
+                0.2 + 0.4 * s as f64 / 60.0,
+            );
+            for probe in [genuine, random_face(2_000_000 + s)] {
+                let exact = galleries[0].top_k(&probe, 5);
+                for g in &galleries[1..] {
+                    assert_eq!(bits(&g.top_k(&probe, 5)), bits(&exact), "{g:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_rerank_resolves_near_ties_the_compact_scan_cannot() {
+        // Ten templates within 2·10⁻⁵ of each other in distance, far below the int8
+        // error, among 500 others; the exact best is template 1 000 + 0.
+        let mut wrong_without_rerank = 0;
+        for s in 0..40u64 {
+            let probe = random_face(10_000_000 + s);
+            let mut galleries = PRECISIONS.map(Gallery::with_precision);
+            let mut raw = Gallery::with_precision(Precision::Int8).with_rerank(0);
+            for n in 0..500u64 {
+                let face = random_face(s * 1_000 + n);
+                for g in galleries.iter_mut().chain([&mut raw]) {
+                    g.upsert(id(u128::from(n)), &face);
+                }
+            }
+            for j in [7u64, 2, 9, 0, 4, 1, 8, 5, 3, 6] {
+                let face = at_distance(&probe, 9_000 + 10 * s + j, 0.3 + 2e-5 * j as f64);
+                for g in galleries.iter_mut().chain([&mut raw]) {
+                    g.upsert(id(u128::from(1_000 + j)), &face);
+                }
+            }
+            let exact = galleries[0].top_k(&probe, 3);
+            assert_eq!(exact[0].client_id, id(1_000));
+            for g in &galleries[1..] {
+                assert_eq!(bits(&g.top_k(&probe, 3)), bits(&exact), "{g:?}");
+            }
+            if raw.top_k(&probe, 1)[0].client_id != id(1_000) {
+                wrong_without_rerank += 1;
+            }
+        }
+        // Without the re-rank the int8 scan alone picks a wrong twin most of the time.
+        assert!(wrong_without_rerank > 10, "{wrong_without_rerank}");
+    }
+
+    #[test]
+    fn split_scans_equal_one_scan_ties_included() {
+        for precision in PRECISIONS {
+            let mut one = Gallery::with_precision(precision).with_scan_threads(1);
+            let mut three = Gallery::with_precision(precision).with_scan_threads(3);
+            for n in 0..1_000u64 {
+                // Every template twice, so equal distances must keep row order.
+                let face = random_face(n / 2);
+                one.upsert(id(u128::from(n)), &face);
+                three.upsert(id(u128::from(n)), &face);
+            }
+            for s in 0..20 {
+                let probe = noisy(&random_face(s * 17), 77 + s, 0.5);
+                assert_eq!(bits(&three.top_k(&probe, 7)), bits(&one.top_k(&probe, 7)));
+            }
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Upsert(u8, u64),
+        Remove(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0u8..24, 0u64..1_000).prop_map(|(c, s)| Op::Upsert(c, s)),
+            (0u8..24).prop_map(Op::Remove),
+        ]
     }
 
     proptest! {
@@ -216,6 +739,26 @@ mod tests {
             prop_assert_eq!(got.len(), k.min(seeds.len()));
             for (g, w) in got.iter().zip(&all) {
                 prop_assert!((g - w).abs() < 1e-4);
+            }
+        }
+
+        #[test]
+        fn upserts_and_removes_keep_every_representation_in_step(ops in proptest::collection::vec(op(), 0..80), probe in 0u64..1_000) {
+            let mut galleries = PRECISIONS.map(|p| Gallery::with_precision(p).with_scan_threads(2));
+            for op in &ops {
+                for g in &mut galleries {
+                    match *op {
+                        Op::Upsert(c, s) => g.upsert(id(u128::from(c)), &random_face(s)),
+                        Op::Remove(c) => { g.remove(id(u128::from(c))); }
+                    }
+                }
+            }
+            let p = random_face(probe);
+            let exact = bits(&galleries[0].top_k(&p, 4));
+            for g in &galleries {
+                assert_in_sync(g);
+                prop_assert_eq!(g.ids.clone(), galleries[0].ids.clone());
+                prop_assert_eq!(bits(&g.top_k(&p, 4)), exact.clone());
             }
         }
     }

@@ -21,6 +21,6 @@ pub use matcher::{
     FaceMatcher, FaceSearch, FaceTemplate, Identification, MatchPolicy, ScoredCandidate,
     Unidentified, Verification,
 };
-pub use memory::Gallery;
+pub use memory::{DEFAULT_RERANK, Gallery, Precision};
 pub use pgvector::PgVectorMatcher;
 pub use thumbnail::{LEGACY_PBKDF2_ITERATIONS, ThumbnailKey, open_legacy_thumbnail};
