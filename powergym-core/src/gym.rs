@@ -21,6 +21,7 @@ use crate::store::{ActiveFilter, Store, StoreTransaction};
 
 mod checkin;
 mod face;
+mod face_cache;
 mod inventory;
 mod payments;
 mod plans;
@@ -142,6 +143,8 @@ pub struct Gym {
     clock: SharedClock,
     rewards: crate::domain::reward::RewardConfig,
     face: FaceOptions,
+    /// The in-process search cache, shared by clones (see `enable_face_cache`).
+    face_cache: Arc<std::sync::RwLock<Option<Arc<face_cache::FaceCache>>>>,
 }
 
 impl Gym {
@@ -188,6 +191,7 @@ impl Gym {
     pub fn from_pool(pool: PgPool, options: GymOptions) -> Self {
         Self {
             face: options.face,
+            face_cache: Arc::default(),
             migrations: Migrations::new(pool.clone()),
             store: Arc::new(PgStore::new(pool)),
             calendar: options.calendar,
@@ -237,6 +241,7 @@ impl Gym {
 
     /// Closes the pool; calls made afterwards fail with [`Error::ConnectionFailed`].
     pub async fn close(&self) {
+        self.disable_face_cache();
         self.store.close().await;
     }
 

@@ -661,3 +661,91 @@ async fn bad_inputs_change_nothing() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_face_cache_follows_every_process_and_never_admits_on_a_stale_entry() {
+    use powergym_core::face::Precision;
+    use std::time::Duration;
+
+    let w = world().await;
+    let ana = enrolled(&w, "10203040", 1).await;
+    let monthly = plan(&w, "monthly", "100000", DurationUnit::Month, 1).await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+    w.gym
+        .record_payment(&w.desk, pay(sub.id, "100000"))
+        .await
+        .unwrap();
+    assert_eq!(
+        w.gym
+            .enable_face_cache(&w.desk, Precision::Int8)
+            .await
+            .unwrap(),
+        1
+    );
+    let who = |probe| {
+        let gym = w.gym.clone();
+        let desk = w.desk.clone();
+        async move {
+            match gym.identify_face(&desk, &probe).await.unwrap() {
+                Identification::Match(c) => Some(c.client_id),
+                _ => None,
+            }
+        }
+    };
+    // This process's own enrolment is in the cache at once.
+    let bea = enrolled(&w, "20304050", 2).await;
+    assert_eq!(who(near(&face(2), 3, 0.3)).await, Some(bea));
+
+    // Another process enrols and erases; the cache hears of both through the database.
+    let other = w.db.gym_at(NOW).await;
+    let other_desk = other.acting_as("desk").await.unwrap();
+    let cris = client(&w, "30405060").await;
+    other
+        .record_biometric_consent(&other_desk, cris, consent())
+        .await
+        .unwrap();
+    other
+        .enroll_face(&other_desk, cris, &face(3), None)
+        .await
+        .unwrap();
+    other.remove_face(&other_desk, bea).await.unwrap();
+    let mut seen = false;
+    for _ in 0..100 {
+        if who(near(&face(3), 4, 0.3)).await == Some(cris)
+            && who(near(&face(2), 3, 0.3)).await.is_none()
+        {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen, "the cache did not follow the other process's changes");
+
+    // Ana's template changes behind the cache's back (no notification): the cache still
+    // proposes Ana for her old face, and the check-in re-reads the template and refuses.
+    let mut conn = w.db.conn().await;
+    sqlx::query("alter table biometrics disable trigger biometrics_notify")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("update biometrics set embedding = $1 where client_id = $2")
+        .bind(pgvector::Vector::from(face(50).as_slice().to_vec()))
+        .bind(ana.as_uuid())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let old_face = near(&face(1), 5, 0.2);
+    assert_eq!(who(old_face.clone()).await, Some(ana), "the cache is stale");
+    assert_eq!(
+        w.gym.check_in_by_face(&w.desk, &old_face).await.unwrap(),
+        FaceCheckIn::NoMatch
+    );
+    // Back to the index: it knows the truth.
+    w.gym.disable_face_cache();
+    assert_eq!(who(old_face).await, None);
+    other.close().await;
+}

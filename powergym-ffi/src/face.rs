@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use powergym_core as core;
-use powergym_core::face::FaceEmbedding;
+use powergym_core::face::{FaceEmbedding, Precision};
 use powergym_core::{ClientId, DenialReason, DocumentType};
 use uuid::Uuid;
 
@@ -39,6 +39,15 @@ impl ThumbnailKey {
     pub fn generate() -> Arc<Self> {
         Arc::new(Self(core::face::ThumbnailKey::generate()))
     }
+}
+
+/// How the in-process cache stores templates: exact `F32`, or compact `F16` / `Int8` with
+/// an exact re-rank of the best candidates.
+#[uniffi::remote(Enum)]
+pub enum Precision {
+    F32,
+    F16,
+    Int8,
 }
 
 fn embedding(bytes: &[u8]) -> Result<FaceEmbedding> {
@@ -290,6 +299,17 @@ impl Gym {
         } else {
             FaceMatch::NoMatch
         })
+    }
+
+    /// Loads every template into an exact in-process search cache kept in step with the
+    /// database; returns how many.
+    pub async fn enable_face_cache(&self, actor: Arc<Actor>, precision: Precision) -> Result<u64> {
+        Ok(self.0.enable_face_cache(&actor.0, precision).await? as u64)
+    }
+
+    /// Stops using the in-process cache.
+    pub fn disable_face_cache(&self) {
+        self.0.disable_face_cache();
     }
 
     /// Checks in whoever this face belongs to; every outcome is returned, not thrown.

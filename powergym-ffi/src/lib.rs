@@ -477,7 +477,7 @@ pub struct ConnectOptions {
     #[uniffi(default = 0.05)]
     /// How much farther the runner-up must be for a face match to count.
     pub face_ambiguity_margin: f32,
-    #[uniffi(default = 100)]
+    #[uniffi(default = 400)]
     /// HNSW candidates visited per face search (1 to 1000); 0 scans every template.
     pub face_ef_search: u32,
     #[uniffi(default = None)]

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::errors::to_py;
 use crate::face::{BiometricConsent, FaceCheckIn, FaceMatch, FaceTemplate, embedding};
-use crate::thumbnail::ThumbnailKey;
 use crate::runtime::runtime;
+use crate::thumbnail::ThumbnailKey;
 use crate::types::{
     Actor, CheckIn, Client, ClientPage, MigrationRecord, PaymentReceipt, Plan, Product, Reward,
     Staff, StockChange, Subscription,
@@ -49,12 +49,12 @@ impl Gym {
         url, *, max_connections = 30, min_connections = 0, acquire_timeout = 30.0,
         max_lifetime = Some(3600.0), idle_timeout = Some(600.0), test_before_acquire = true,
         time_zone = "America/Bogota", max_face_distance = 0.4, face_ambiguity_margin = 0.05,
-        face_search = "hnsw", ef_search = 100, thumbnail_key = None
+        face_search = "hnsw", ef_search = 400, thumbnail_key = None
     ))]
     #[pyo3(text_signature = "(url, *, max_connections=30, min_connections=0, \
         acquire_timeout=30.0, max_lifetime=3600.0, idle_timeout=600.0, \
         test_before_acquire=True, time_zone='America/Bogota', max_face_distance=0.4, \
-        face_ambiguity_margin=0.05, face_search='hnsw', ef_search=100, thumbnail_key=None)")]
+        face_ambiguity_margin=0.05, face_search='hnsw', ef_search=400, thumbnail_key=None)")]
     #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
@@ -394,7 +394,11 @@ impl Gym {
         guardian_document_number: Option<String>,
     ) -> PyResult<BiometricConsent> {
         use core::domain::consent::{ConsentInput, Guardian};
-        let guardian = match (guardian_name, guardian_document_type, guardian_document_number) {
+        let guardian = match (
+            guardian_name,
+            guardian_document_type,
+            guardian_document_number,
+        ) {
             (None, None, None) => None,
             (Some(name), Some(doc_type), Some(number)) => Some(Guardian {
                 name,
@@ -499,7 +503,11 @@ impl Gym {
         embedding: &Bound<'_, PyAny>,
     ) -> PyResult<FaceMatch> {
         let face = self::embedding(embedding)?;
-        wait(py, async move { self.0.identify_face(&actor.0, &face).await }).map(Into::into)
+        wait(
+            py,
+            async move { self.0.identify_face(&actor.0, &face).await },
+        )
+        .map(Into::into)
     }
 
     /// Whether this face is this member (1:1).
@@ -512,7 +520,34 @@ impl Gym {
     ) -> PyResult<FaceMatch> {
         let face = self::embedding(embedding)?;
         let id = core::ClientId::from_uuid(client_id);
-        wait(py, async move { self.0.verify_face(&actor.0, id, &face).await }).map(Into::into)
+        wait(
+            py,
+            async move { self.0.verify_face(&actor.0, id, &face).await },
+        )
+        .map(Into::into)
+    }
+
+    /// Loads every template into an exact in-process search cache (`precision` is
+    /// `f32`, `f16` or `int8`) kept in step with the database; returns how many.
+    #[pyo3(signature = (actor, precision = "f32"))]
+    fn enable_face_cache(&self, py: Python<'_>, actor: &Actor, precision: &str) -> PyResult<usize> {
+        let precision = match precision {
+            "f32" => core::face::Precision::F32,
+            "f16" => core::face::Precision::F16,
+            "int8" => core::face::Precision::Int8,
+            _ => {
+                return Err(to_py(core::Error::validation(
+                    "precision",
+                    "expected 'f32', 'f16' or 'int8'",
+                )));
+            }
+        };
+        wait(py, self.0.enable_face_cache(&actor.0, precision))
+    }
+
+    /// Stops using the in-process cache; faces are searched in the database again.
+    fn disable_face_cache(&self) {
+        self.0.disable_face_cache();
     }
 
     /// Checks in whoever this face belongs to; every outcome is returned, not raised.
@@ -523,7 +558,11 @@ impl Gym {
         embedding: &Bound<'_, PyAny>,
     ) -> PyResult<FaceCheckIn> {
         let face = self::embedding(embedding)?;
-        wait(py, async move { self.0.check_in_by_face(&actor.0, &face).await }).map(Into::into)
+        wait(
+            py,
+            async move { self.0.check_in_by_face(&actor.0, &face).await },
+        )
+        .map(Into::into)
     }
 
     /// Checks in the client holding this document; a refusal is returned, not raised.

@@ -142,3 +142,21 @@ def test_face_options_are_checked(db_url):
         powergym.Gym.connect(db_url, face_search="fuzzy")
     with pytest.raises(ValidationError):
         powergym.Gym.connect(db_url, ef_search=0)
+
+
+def test_face_cache(gym, desk):
+    ana = member(gym, desk, "10203040")
+    gym.record_biometric_consent(desk, ana.id, purpose="face check-in")
+    face = random_face()
+    gym.enroll_face(desk, ana.id, face)
+    assert gym.enable_face_cache(desk, "int8") == 1
+    assert gym.identify_face(desk, photo_of(face, 0.3)).client_id == ana.id
+    bea = member(gym, desk, "20304050")
+    gym.record_biometric_consent(desk, bea.id, purpose="face check-in")
+    other = random_face()
+    gym.enroll_face(desk, bea.id, other)
+    assert gym.identify_face(desk, photo_of(other, 0.3)).client_id == bea.id
+    gym.disable_face_cache()
+    assert gym.identify_face(desk, photo_of(other, 0.3)).client_id == bea.id
+    with pytest.raises(ValidationError):
+        gym.enable_face_cache(desk, "int4")

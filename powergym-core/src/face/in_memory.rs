@@ -67,6 +67,16 @@ impl InMemoryMatcher {
         Ok(Self::with_gallery(gallery, policy))
     }
 
+    /// Takes over `other`'s gallery in one step: searches see the old gallery or the new
+    /// one, never a mix.
+    pub fn replace_with(&self, other: InMemoryMatcher) {
+        let fresh = other
+            .gallery
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        *self.write() = fresh;
+    }
+
     /// Templates held.
     pub fn len(&self) -> usize {
         self.read().len()

@@ -5,13 +5,14 @@ use crate::domain::consent::{BiometricConsent, ConsentInput, NewConsent};
 use crate::domain::ids::ClientId;
 use crate::domain::staff::{Action, Actor};
 use crate::error::{DenialReason, Error, Result};
+use crate::face::FaceMatcher;
 use crate::face::{
     FaceEmbedding, FaceSearch, FaceTemplate, Identification, InMemoryMatcher, MatchPolicy,
     ScoredCandidate, ThumbnailKey, Unidentified, Verification,
 };
 use crate::gym::checkin::admit;
 use crate::gym::{Gym, retrying};
-use crate::store::NewFaceTemplate;
+use crate::store::{NewFaceTemplate, StoreTransaction};
 
 /// Largest thumbnail accepted, before encryption. The original's thumbnails are 150×150
 /// JPEGs of a few kilobytes; a megabyte is a photo sent by mistake.
@@ -89,6 +90,7 @@ impl Gym {
                 entity: "biometric consent",
             })?;
         tx.commit().await?;
+        self.cache_changed(client, None).await?;
         tracing::info!(client_id = %client, "biometric consent withdrawn, templates erased");
         Ok(withdrawn)
     }
@@ -137,6 +139,7 @@ impl Gym {
         let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
         let stored = crate::face::enroll_in(tx.as_mut(), &template, &self.face.policy).await?;
         tx.commit().await?;
+        self.cache_changed(client, Some(embedding)).await?;
         tracing::info!(client_id = %client, "face enrolled");
         Ok(stored)
     }
@@ -149,6 +152,7 @@ impl Gym {
         tx.lock_client(client).await?;
         let removed = tx.delete_face_templates(client).await?;
         tx.commit().await?;
+        self.cache_changed(client, None).await?;
         if removed > 0 {
             tracing::info!(client_id = %client, "face template erased");
         }
@@ -183,7 +187,7 @@ impl Gym {
         probe: &FaceEmbedding,
     ) -> Result<Identification> {
         let mut tx = self.begin_as(actor, Action::CheckIn).await?;
-        let ranked = tx.nearest_faces(probe, 2, None, self.face.search).await?;
+        let ranked = self.nearest_two(tx.as_mut(), probe).await?;
         Ok(self.face.policy.decide(&ranked))
     }
 
@@ -221,7 +225,7 @@ impl Gym {
         let outcome = retrying(|| async {
             let (now, today) = self.now();
             let mut tx = self.begin_as(actor, Action::CheckIn).await?;
-            let ranked = tx.nearest_faces(probe, 2, None, self.face.search).await?;
+            let ranked = self.nearest_two(tx.as_mut(), probe).await?;
             let refusal = match self.face.policy.decide(&ranked) {
                 Identification::Match(candidate) => {
                     let member = tx.lock_client(candidate.client_id).await?;
@@ -282,6 +286,33 @@ impl Gym {
     ) -> Result<InMemoryMatcher> {
         drop(self.begin_as(actor, Action::ManageFaces).await?);
         InMemoryMatcher::load(self.store.as_ref(), gallery, self.face.policy).await
+    }
+
+    /// The two templates nearest to `probe`: from the in-process cache when enabled,
+    /// else from the vector index.
+    async fn nearest_two(
+        &self,
+        tx: &mut dyn StoreTransaction,
+        probe: &FaceEmbedding,
+    ) -> Result<Vec<ScoredCandidate>> {
+        match self.cached_matcher() {
+            Some(cache) => cache.top_k(probe, 2).await,
+            None => tx.nearest_faces(probe, 2, None, self.face.search).await,
+        }
+    }
+
+    /// Brings this process's cache up to date at once after a committed change (other
+    /// processes hear of it through the database).
+    async fn cache_changed(&self, client: ClientId, now: Option<&FaceEmbedding>) -> Result<()> {
+        if let Some(cache) = self.cached_matcher() {
+            match now {
+                Some(e) => cache.enroll(client, e).await?,
+                None => {
+                    cache.remove(client).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn thumbnail_key(&self) -> Result<&ThumbnailKey> {

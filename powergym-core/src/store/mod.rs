@@ -28,6 +28,29 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Closes every connection; later calls fail.
     async fn close(&self);
+
+    /// True once [`Store::close`] ran.
+    fn is_closed(&self) -> bool;
+
+    /// Starts following face-template changes made by any process, from now on.
+    async fn biometric_changes(&self) -> Result<Box<dyn BiometricChanges>>;
+}
+
+/// One event of a [`BiometricChanges`] feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BiometricChange {
+    /// This member's template was enrolled, replaced or erased.
+    Member(ClientId),
+    /// Changes may have been missed (the connection was lost and re-established):
+    /// reload everything.
+    Resync,
+}
+
+/// Face-template changes as they commit, from every process sharing the store.
+#[async_trait]
+pub trait BiometricChanges: Send {
+    /// Waits for the next change.
+    async fn next(&mut self) -> Result<BiometricChange>;
 }
 
 /// A unit of work: all repositories, one atomic commit.

@@ -7,8 +7,10 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::Postgres;
 
+use crate::domain::ids::ClientId;
 use crate::error::Result;
-use crate::store::{Store, StoreTransaction};
+use crate::store::{BiometricChange, BiometricChanges, Store, StoreTransaction};
+use sqlx::postgres::PgListener;
 
 mod attendance;
 mod biometrics;
@@ -81,6 +83,47 @@ impl Store for PgStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
+    async fn biometric_changes(&self) -> Result<Box<dyn BiometricChanges>> {
+        let mut listener = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(errors::map)?;
+        listener
+            .listen(BIOMETRICS_CHANNEL)
+            .await
+            .map_err(errors::map)?;
+        Ok(Box::new(PgBiometricChanges { listener }))
+    }
+}
+
+/// The channel migration 0009's trigger announces template changes on.
+const BIOMETRICS_CHANNEL: &str = "powergym_biometrics";
+
+/// LISTEN on the biometrics channel through a dedicated connection.
+struct PgBiometricChanges {
+    listener: PgListener,
+}
+
+#[async_trait]
+impl BiometricChanges for PgBiometricChanges {
+    async fn next(&mut self) -> Result<BiometricChange> {
+        loop {
+            // `try_recv` reports a lost connection as `None` (notifications sent while
+            // it was down are gone), where `recv` would reconnect silently.
+            match self.listener.try_recv().await.map_err(errors::map)? {
+                None => return Ok(BiometricChange::Resync),
+                Some(n) => match uuid::Uuid::parse_str(n.payload()) {
+                    Ok(id) => return Ok(BiometricChange::Member(ClientId::from_uuid(id))),
+                    // Not ours (someone else notifying on the channel): ignore it.
+                    Err(_) => continue,
+                },
+            }
+        }
     }
 }
 

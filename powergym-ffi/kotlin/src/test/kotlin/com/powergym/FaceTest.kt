@@ -107,6 +107,10 @@ class FaceTest {
             gym.checkInByFace(desk, photoOf(face, 0.25).bytes()),
         )
         assertEquals(FaceCheckInOutcome.NoMatch, gym.checkInByFace(desk, randomFace().bytes()))
+        assertEquals(1uL, gym.enableFaceCache(desk, Precision.INT8))
+        val cached = gym.identifyFace(desk, photoOf(face, 0.2).bytes())
+        assertTrue(cached is FaceMatch.Match && cached.clientId == ana.id)
+        gym.disableFaceCache()
 
         val bad = assertThrows<PowergymException.Validation> {
             runBlocking { gym.identifyFace(desk, ByteArray(100)) }
