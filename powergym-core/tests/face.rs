@@ -327,15 +327,7 @@ async fn check_in_by_face_has_four_outcomes_all_recorded() {
     let w = world().await;
     let ana = enrolled(&w, "10203040", 1).await;
     let monthly = plan(&w, "monthly", "100000", DurationUnit::Month, 1).await;
-    let sub = w
-        .gym
-        .create_subscription(&w.desk, sale(ana, &monthly, None))
-        .await
-        .unwrap();
-    w.gym
-        .record_payment(&w.desk, pay(sub.id, "100000"))
-        .await
-        .unwrap();
+    sold_and_paid(&w, ana, &monthly, None).await;
     let bea = enrolled(&w, "20304050", 2).await;
 
     let photo = near(&face(1), 7, 0.25);
@@ -670,15 +662,7 @@ async fn the_face_cache_follows_every_process_and_never_admits_on_a_stale_entry(
     let w = world().await;
     let ana = enrolled(&w, "10203040", 1).await;
     let monthly = plan(&w, "monthly", "100000", DurationUnit::Month, 1).await;
-    let sub = w
-        .gym
-        .create_subscription(&w.desk, sale(ana, &monthly, None))
-        .await
-        .unwrap();
-    w.gym
-        .record_payment(&w.desk, pay(sub.id, "100000"))
-        .await
-        .unwrap();
+    sold_and_paid(&w, ana, &monthly, None).await;
     assert_eq!(
         w.gym
             .enable_face_cache(&w.desk, Precision::Int8)

@@ -470,15 +470,7 @@ async fn daily_jobs_follow_the_state_machine_and_are_idempotent() {
         .create_subscription(&w.desk, sale(b, &monthly, Some("2025-07-01")))
         .await
         .unwrap();
-    let sc = w
-        .gym
-        .create_subscription(&w.desk, sale(c, &monthly, None))
-        .await
-        .unwrap();
-    w.gym
-        .record_payment(&w.desk, pay(sc.id, "50000"))
-        .await
-        .unwrap();
+    let sc = sold_and_paid(&w, c, &monthly, None).await;
     let se = w
         .gym
         .create_subscription(&w.desk, sale(e, &monthly, None))
@@ -987,15 +979,7 @@ async fn earned_reward(
 ) -> (ClientId, powergym_core::Subscription, powergym_core::Reward) {
     let monthly = plan(w, "monthly", "50000", DurationUnit::Month, 1).await;
     let ana = client(w, "5151").await;
-    let sub = w
-        .gym
-        .create_subscription(&w.desk, sale(ana, &monthly, Some("2025-06-01")))
-        .await
-        .unwrap();
-    w.gym
-        .record_payment(&w.desk, pay(sub.id, "50000"))
-        .await
-        .unwrap();
+    let sub = sold_and_paid(w, ana, &monthly, Some("2025-06-01")).await;
     let days: Vec<String> = (1..=14).map(|n| format!("2025-06-{n:02}")).collect();
     let days: Vec<&str> = days.iter().map(String::as_str).collect();
     attend(&w.db, ana, sub.id, &days).await;
@@ -1097,15 +1081,7 @@ async fn too_few_days_earn_nothing() {
     let w = reward_world().await;
     let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
     let ana = client(&w, "5353").await;
-    let sub = w
-        .gym
-        .create_subscription(&w.desk, sale(ana, &monthly, Some("2025-06-01")))
-        .await
-        .unwrap();
-    w.gym
-        .record_payment(&w.desk, pay(sub.id, "50000"))
-        .await
-        .unwrap();
+    let sub = sold_and_paid(&w, ana, &monthly, Some("2025-06-01")).await;
     attend(&w.db, ana, sub.id, &["2025-06-02", "2025-06-03"]).await;
     let eval = w.gym.evaluate_reward(&w.desk, sub.id).await.unwrap();
     assert_eq!((eval.attendance_count, eval.reward), (2, None));

@@ -132,3 +132,23 @@ pub async fn scalar(db: &TestDb, sql: &'static str) -> i64 {
         .await
         .unwrap()
 }
+
+/// Sells `plan` to `client` (from today, or `start`) and pays its whole final price.
+pub async fn sold_and_paid(
+    w: &World,
+    client: ClientId,
+    plan: &Plan,
+    start: Option<&str>,
+) -> powergym_core::Subscription {
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(client, plan, start))
+        .await
+        .unwrap();
+    let price = sub.price.final_price().amount().to_string();
+    w.gym
+        .record_payment(&w.desk, pay(sub.id, &price))
+        .await
+        .unwrap();
+    sub
+}

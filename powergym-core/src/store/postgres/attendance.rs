@@ -90,20 +90,7 @@ impl AttendanceRepository for PgTransaction {
         day: NaiveDate,
         by: &str,
     ) -> Result<()> {
-        sqlx::query(
-            "insert into access_denials (client_id, reason, method, occurred_at, business_date, recorded_by) \
-             values ($1, $2, $3::check_in_method_enum, $4, $5, $6)",
-        )
-        .bind(client.map(|c| c.as_uuid()))
-        .bind(reason.code())
-        .bind(method.as_str())
-        .bind(at)
-        .bind(day)
-        .bind(by)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(errors::map)?;
-        Ok(())
+        insert_denial_row(self, client, reason.code(), method, at, day, by).await
     }
 
     async fn attendances(
@@ -163,4 +150,31 @@ impl AttendanceRepository for PgTransaction {
             })
             .collect())
     }
+}
+
+/// One refused check-in, by reason code: the access decision's reasons, and face
+/// check-ins that identified nobody (no client).
+pub(super) async fn insert_denial_row(
+    tx: &mut PgTransaction,
+    client: Option<ClientId>,
+    code: &str,
+    method: CheckInMethod,
+    at: DateTime<Utc>,
+    day: NaiveDate,
+    by: &str,
+) -> Result<()> {
+    sqlx::query(
+        "insert into access_denials (client_id, reason, method, occurred_at, business_date, recorded_by) \
+         values ($1, $2, $3::check_in_method_enum, $4, $5, $6)",
+    )
+    .bind(client.map(|c| c.as_uuid()))
+    .bind(code)
+    .bind(method.as_str())
+    .bind(at)
+    .bind(day)
+    .bind(by)
+    .execute(&mut *tx.tx)
+    .await
+    .map_err(errors::map)?;
+    Ok(())
 }

@@ -320,17 +320,15 @@ impl BiometricRepository for PgTransaction {
         day: NaiveDate,
         by: &str,
     ) -> Result<()> {
-        sqlx::query(
-            "insert into access_denials (client_id, reason, method, occurred_at, business_date, recorded_by) \
-             values (null, $1, 'face', $2, $3, $4)",
+        super::attendance::insert_denial_row(
+            self,
+            None,
+            refusal.code(),
+            crate::domain::access::CheckInMethod::Face,
+            at,
+            day,
+            by,
         )
-        .bind(refusal.code())
-        .bind(at)
-        .bind(day)
-        .bind(by)
-        .execute(&mut *self.tx)
         .await
-        .map_err(errors::map)?;
-        Ok(())
     }
 }

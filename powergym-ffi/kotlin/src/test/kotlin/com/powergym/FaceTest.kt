@@ -1,20 +1,17 @@
 package com.powergym
 
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import java.math.BigDecimal
 import java.nio.ByteBuffer
 import java.nio.ByteOrder
 import java.time.LocalDate
-import java.util.UUID
 import kotlin.math.sqrt
 import kotlin.random.Random
 
@@ -26,11 +23,9 @@ fun FloatArray.toEmbeddingBytes(): ByteArray {
 }
 
 /** Face check-in through the Kotlin bindings: consent, enrolment, identification, check-in, erasure. */
-class FaceTest {
-    private lateinit var dbName: String
-    private lateinit var gym: Gym
-    private lateinit var admin: Actor
-    private lateinit var desk: Actor
+class FaceTest : StaffedGymTest() {
+    override fun connectOptions() = ConnectOptions(maxConnections = 5u, thumbnailKey = ThumbnailKey.generate())
+
     private val random = Random(2026)
 
     private fun unit(v: DoubleArray): DoubleArray {
@@ -51,28 +46,6 @@ class FaceTest {
     }
 
     private fun DoubleArray.bytes(): ByteArray = FloatArray(size) { this[it].toFloat() }.toEmbeddingBytes()
-
-    @BeforeEach
-    fun setUp() = runBlocking {
-        dbName = "powergym_kt_" + UUID.randomUUID().toString().replace("-", "").take(12)
-        TestDatabase.psql("create database \"$dbName\"")
-        gym = Gym.connect(
-            TestDatabase.urlFor(dbName),
-            ConnectOptions(maxConnections = 5u, thumbnailKey = ThumbnailKey.generate()),
-        )
-        gym.migrate()
-        gym.bootstrapAdmin("admin", "admin-password")
-        admin = gym.authenticate("admin", "admin-password")
-        gym.createStaff(admin, "desk", "desk-password", Role.EMPLOYEE)
-        desk = gym.authenticate("desk", "desk-password")
-    }
-
-    @AfterEach
-    fun tearDown() = runBlocking {
-        gym.disconnect()
-        gym.close()
-        TestDatabase.psql("drop database if exists \"$dbName\" with (force)")
-    }
 
     @Test
     fun consentEnrolCheckInAndErase() = runBlocking {

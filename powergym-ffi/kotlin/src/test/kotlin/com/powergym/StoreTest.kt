@@ -1,42 +1,15 @@
 package com.powergym
 
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import java.math.BigDecimal
 import java.time.LocalDate
-import java.util.UUID
 
 /** A representative use case of each area through the Kotlin bindings. */
-class StoreTest {
-    private lateinit var dbName: String
-    private lateinit var gym: Gym
-    private lateinit var admin: Actor
-    private lateinit var desk: Actor
-
-    @BeforeEach
-    fun setUp() = runBlocking {
-        dbName = "powergym_kt_" + UUID.randomUUID().toString().replace("-", "").take(12)
-        TestDatabase.psql("create database \"$dbName\"")
-        gym = Gym.connect(TestDatabase.urlFor(dbName), ConnectOptions(maxConnections = 5u))
-        gym.migrate()
-        gym.bootstrapAdmin("admin", "admin-password")
-        admin = gym.authenticate("admin", "admin-password")
-        gym.createStaff(admin, "desk", "desk-password", Role.EMPLOYEE)
-        desk = gym.authenticate("desk", "desk-password")
-    }
-
-    @AfterEach
-    fun tearDown() = runBlocking {
-        gym.disconnect()
-        gym.close()
-        TestDatabase.psql("drop database if exists \"$dbName\" with (force)")
-    }
-
+class StoreTest : StaffedGymTest() {
     @Test
     fun sellPayAndCheckIn() = runBlocking {
         val plan = gym.createPlan(admin, PlanInput("Mensual", BigDecimal("50000"), DurationUnit.MONTH, 1u, slug = "monthly"))
