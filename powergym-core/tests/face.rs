@@ -709,27 +709,141 @@ async fn the_face_cache_follows_every_process_and_never_admits_on_a_stale_entry(
     }
     assert!(seen, "the cache did not follow the other process's changes");
 
-    // Ana's template changes behind the cache's back (no notification): the cache still
-    // proposes Ana for her old face, and the check-in re-reads the template and refuses.
+    // Changes the cache never hears of (notifications off) still count: each search asks
+    // the database what changed since the load. Dan's photo is 0.35 from Ana's template
+    // and 0.2 from Dan's, which only the other process enrolled.
     let mut conn = w.db.conn().await;
     sqlx::query("alter table biometrics disable trigger biometrics_notify")
         .execute(&mut conn)
         .await
         .unwrap();
-    sqlx::query("update biometrics set embedding = $1 where client_id = $2")
-        .bind(pgvector::Vector::from(face(50).as_slice().to_vec()))
+    let photo = near(&face(1), 60, 0.25);
+    let ana_now = near(&photo, 61, 0.35);
+    let dan_face = near(&photo, 62, 0.2);
+    w.gym
+        .enroll_face(&w.desk, ana, &ana_now, None)
+        .await
+        .unwrap();
+    let dan = client(&w, "40506070").await;
+    other
+        .record_biometric_consent(&other_desk, dan, consent())
+        .await
+        .unwrap();
+    other
+        .enroll_face(&other_desk, dan, &dan_face, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.gym.check_in_by_face(&w.desk, &photo).await.unwrap(),
+        FaceCheckIn::Denied { candidate, reason: DenialReason::NoSubscription } if candidate.client_id == dan
+    ));
+    // A template deleted behind the cache's back: the cache still proposes Ana, the
+    // database no longer has her face, and the database search decides.
+    sqlx::query("delete from biometrics where client_id = $1")
         .bind(ana.as_uuid())
         .execute(&mut conn)
         .await
         .unwrap();
-    let old_face = near(&face(1), 5, 0.2);
-    assert_eq!(who(old_face.clone()).await, Some(ana), "the cache is stale");
+    assert_eq!(who(ana_now.clone()).await, None);
     assert_eq!(
-        w.gym.check_in_by_face(&w.desk, &old_face).await.unwrap(),
+        w.gym.check_in_by_face(&w.desk, &ana_now).await.unwrap(),
         FaceCheckIn::NoMatch
     );
-    // Back to the index: it knows the truth.
     w.gym.disable_face_cache();
-    assert_eq!(who(old_face).await, None);
+    assert_eq!(who(dan_face).await, Some(dan));
     other.close().await;
+}
+
+#[tokio::test]
+async fn the_database_closes_every_consent_gap() {
+    use sqlx::Connection;
+    let w = world().await;
+    let ana = client(&w, "10203040").await;
+    let mut conn = w.db.conn().await;
+    let vector = |seed| pgvector::Vector::from(face(seed).as_slice().to_vec());
+
+    // No consent: not even an inactive template may be stored.
+    let err = sqlx::query(
+        "insert into biometrics (client_id, embedding, is_active) values ($1, $2, false)",
+    )
+    .bind(ana.as_uuid())
+    .bind(vector(1))
+    .execute(&mut conn)
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("consent"), "{err}");
+
+    // A withdrawal that takes no client lock still waits for an enrolment in flight
+    // (the trigger holds the consent row FOR SHARE), then erases what it stored.
+    w.gym
+        .record_biometric_consent(&w.desk, ana, consent())
+        .await
+        .unwrap();
+    let mut enrolling = sqlx::PgConnection::connect(&w.db.url).await.unwrap();
+    let mut tx = enrolling.begin().await.unwrap();
+    sqlx::query("insert into biometrics (client_id, embedding) values ($1, $2)")
+        .bind(ana.as_uuid())
+        .bind(vector(1))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let url = w.db.url.clone();
+    let withdrawal = tokio::spawn(async move {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query("update biometric_consents set withdrawn_at = now() where client_id = $1")
+            .bind(ana.as_uuid())
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !withdrawal.is_finished(),
+        "the withdrawal must wait for the enrolment"
+    );
+    tx.commit().await.unwrap();
+    withdrawal.await.unwrap();
+    assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
+
+    // A consent cannot lose its guardian, and a member whose document becomes a minor's
+    // loses a guardian-less consent and the face with it.
+    let bea = enrolled(&w, "20304050", 2).await;
+    sqlx::query("update clients set dni_type = 'TI' where id = $1")
+        .bind(bea.as_uuid())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
+    assert_eq!(
+        count(
+            &w,
+            "select count(*) from biometric_consents where withdrawn_at is null"
+        )
+        .await,
+        0
+    );
+    w.gym
+        .record_biometric_consent(
+            &w.desk,
+            bea,
+            ConsentInput {
+                guardian: Some(Guardian {
+                    name: "Marta Gómez".into(),
+                    document_type: DocumentType::Cc,
+                    document_number: "52123456".into(),
+                }),
+                ..consent()
+            },
+        )
+        .await
+        .unwrap();
+    let err = sqlx::query(
+        "update biometric_consents set guardian_name = null, guardian_document_type = null, \
+         guardian_document_number = null where client_id = $1 and withdrawn_at is null",
+    )
+    .bind(bea.as_uuid())
+    .execute(&mut conn)
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("guardian"), "{err}");
 }

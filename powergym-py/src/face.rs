@@ -22,7 +22,21 @@ pub(crate) fn embedding(obj: &Bound<'_, PyAny>) -> PyResult<face::FaceEmbedding>
     } else if let Ok(b) = obj.cast::<PyByteArray>() {
         face::FaceEmbedding::from_le_bytes(&b.to_vec())
     } else if obj.hasattr("__array_interface__")? {
-        // numpy does the dtype conversion and the copy into one contiguous buffer.
+        let kind: String = obj.getattr("dtype")?.getattr("kind")?.extract()?;
+        if !matches!(kind.as_str(), "f" | "i" | "u") {
+            return Err(PyTypeError::new_err(
+                "embedding must be a real-valued numpy array (float or integer dtype)",
+            ));
+        }
+        let ndim: usize = obj.getattr("ndim")?.extract()?;
+        if ndim != 1 {
+            return Err(to_py(core::Error::validation(
+                "embedding",
+                format!("must be a one-dimensional array of 512 values, got {ndim} dimensions"),
+            )));
+        }
+        // numpy does the dtype and byte-order conversion and the copy into one
+        // contiguous buffer.
         let raw = obj
             .call_method1("astype", ("<f4",))?
             .call_method0("tobytes")?;

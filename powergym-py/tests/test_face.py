@@ -71,7 +71,9 @@ def test_enrol_identify_check_in_and_erase(gym, admin, desk):
     assert gym.face_template(desk, ana.id) == template
 
     # The same embedding as raw little-endian bytes, or float64, is the same face.
-    for probe in (photo_of(face, 0.3), photo_of(face, 0.3).astype("<f4").tobytes(), photo_of(face, 0.3).astype(np.float64)):
+    strided = np.repeat(photo_of(face, 0.3), 2)[::2]
+    for probe in (photo_of(face, 0.3), photo_of(face, 0.3).astype("<f4").tobytes(), photo_of(face, 0.3).astype(np.float64),
+                  photo_of(face, 0.3).astype(">f4"), strided):
         m = gym.identify_face(desk, probe)
         assert (m.outcome, m.client_id) == ("match", ana.id)
         assert m.distance == pytest.approx(0.3, abs=1e-3)
@@ -132,6 +134,10 @@ def test_minors_duplicates_and_bad_embeddings(gym, desk):
         assert info.value.field == "embedding" and reason in str(info.value)
     with pytest.raises(TypeError):
         gym.enroll_face(desk, ana.id, [0.1] * 512)
+    with pytest.raises(TypeError):
+        gym.enroll_face(desk, ana.id, random_face().astype(np.complex64))
+    with pytest.raises(ValidationError):
+        gym.enroll_face(desk, ana.id, random_face().reshape(2, 256))
     assert gym.face_template(desk, ana.id) is None
 
 
@@ -145,6 +151,7 @@ def test_face_options_are_checked(db_url):
 
 
 def test_face_cache(gym, desk):
+    assert gym.enable_face_cache(desk) == 0
     ana = member(gym, desk, "10203040")
     gym.record_biometric_consent(desk, ana.id, purpose="face check-in")
     face = random_face()

@@ -187,8 +187,7 @@ impl Gym {
         probe: &FaceEmbedding,
     ) -> Result<Identification> {
         let mut tx = self.begin_as(actor, Action::CheckIn).await?;
-        let ranked = self.nearest_two(tx.as_mut(), probe).await?;
-        Ok(self.face.policy.decide(&ranked))
+        self.identify_in(tx.as_mut(), probe).await
     }
 
     /// Whether this face is this member (1:1); `NotFound` when they have no template.
@@ -225,8 +224,7 @@ impl Gym {
         let outcome = retrying(|| async {
             let (now, today) = self.now();
             let mut tx = self.begin_as(actor, Action::CheckIn).await?;
-            let ranked = self.nearest_two(tx.as_mut(), probe).await?;
-            let refusal = match self.face.policy.decide(&ranked) {
+            let refusal = match self.identify_in(tx.as_mut(), probe).await? {
                 Identification::Match(candidate) => {
                     let member = tx.lock_client(candidate.client_id).await?;
                     let current = tx.face_template(candidate.client_id).await?;
@@ -288,27 +286,40 @@ impl Gym {
         InMemoryMatcher::load(self.store.as_ref(), gallery, self.face.policy).await
     }
 
-    /// The two templates nearest to `probe`: from the in-process cache when enabled,
-    /// else from the vector index.
-    async fn nearest_two(
+    /// Who `probe` is: through the in-process cache when enabled, else the vector
+    /// index. A match the cache proposes is re-read from the database; if that template
+    /// is gone or no longer matches, the database search decides instead.
+    async fn identify_in(
         &self,
         tx: &mut dyn StoreTransaction,
         probe: &FaceEmbedding,
-    ) -> Result<Vec<ScoredCandidate>> {
-        match self.cached_matcher() {
-            Some(cache) => cache.top_k(probe, 2).await,
-            None => tx.nearest_faces(probe, 2, None, self.face.search).await,
+    ) -> Result<Identification> {
+        if let Some(cache) = self.cache() {
+            let decision = self
+                .face
+                .policy
+                .decide(&cache.nearest_two(tx, probe).await?);
+            let Identification::Match(c) = decision else {
+                return Ok(decision);
+            };
+            if let Some((_, t)) = tx.face_template(c.client_id).await?
+                && self.face.policy.verifies(t.distance(probe))
+            {
+                return Ok(decision);
+            }
         }
+        let ranked = tx.nearest_faces(probe, 2, None, self.face.search).await?;
+        Ok(self.face.policy.decide(&ranked))
     }
 
     /// Brings this process's cache up to date at once after a committed change (other
     /// processes hear of it through the database).
     async fn cache_changed(&self, client: ClientId, now: Option<&FaceEmbedding>) -> Result<()> {
-        if let Some(cache) = self.cached_matcher() {
+        if let Some(cache) = self.cache() {
             match now {
-                Some(e) => cache.enroll(client, e).await?,
+                Some(e) => cache.matcher.enroll(client, e).await?,
                 None => {
-                    cache.remove(client).await?;
+                    cache.matcher.remove(client).await?;
                 }
             }
         }

@@ -624,6 +624,16 @@ pub trait BiometricRepository {
         after: Option<ClientId>,
         limit: u32,
     ) -> Result<Vec<(ClientId, crate::face::FaceEmbedding)>>;
+    /// The newest template change committed so far (see migration 0011's
+    /// `change_seq`); 0 when there is none.
+    async fn face_change_mark(&mut self) -> Result<i64>;
+    /// Active templates inserted or updated after `mark`, and how many there are.
+    async fn face_templates_changed_since(
+        &mut self,
+        mark: i64,
+    ) -> Result<Vec<(ClientId, crate::face::FaceEmbedding)>>;
+    /// How many templates changed after `mark`.
+    async fn count_face_changes_since(&mut self, mark: i64) -> Result<u64>;
     /// Records a face check-in that identified nobody.
     async fn insert_face_refusal(
         &mut self,

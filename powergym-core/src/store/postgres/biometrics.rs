@@ -247,6 +247,7 @@ impl BiometricRepository for PgTransaction {
         }
         // Settings are transaction-local (`set_config(.., true)` is `SET LOCAL`): they
         // end with this unit of work and never leak into a pooled connection.
+        let mut restore_indexscan = None;
         match search.validate()? {
             FaceSearch::Hnsw { ef_search } => {
                 sqlx::query(
@@ -259,10 +260,13 @@ impl BiometricRepository for PgTransaction {
                 .map_err(errors::map)?;
             }
             FaceSearch::Exact => {
-                sqlx::query("select set_config('enable_indexscan', 'off', true)")
-                    .execute(&mut *self.tx)
-                    .await
-                    .map_err(errors::map)?;
+                let previous: String = sqlx::query_scalar(
+                    "select current_setting('enable_indexscan') from set_config('enable_indexscan', 'off', true)",
+                )
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(errors::map)?;
+                restore_indexscan = Some(previous);
             }
         }
         // The nearest neighbours first (materialised, so the planner cannot push the
@@ -281,8 +285,9 @@ impl BiometricRepository for PgTransaction {
         .fetch_all(&mut *self.tx)
         .await
         .map_err(errors::map)?;
-        if matches!(search, FaceSearch::Exact) {
-            sqlx::query("select set_config('enable_indexscan', 'on', true)")
+        if let Some(previous) = restore_indexscan {
+            sqlx::query("select set_config('enable_indexscan', $1, true)")
+                .bind(previous)
                 .execute(&mut *self.tx)
                 .await
                 .map_err(errors::map)?;
@@ -311,6 +316,39 @@ impl BiometricRepository for PgTransaction {
         rows.into_iter()
             .map(|(id, v)| Ok((ClientId::from_uuid(id), embedding(v)?)))
             .collect()
+    }
+
+    async fn face_change_mark(&mut self) -> Result<i64> {
+        sqlx::query_scalar("select coalesce(max(change_seq), 0) from biometrics")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(errors::map)
+    }
+
+    async fn face_templates_changed_since(
+        &mut self,
+        mark: i64,
+    ) -> Result<Vec<(ClientId, FaceEmbedding)>> {
+        let rows: Vec<(Uuid, Vector)> = sqlx::query_as(
+            "select client_id, embedding from biometrics \
+             where change_seq > $1 and is_active and type = 'FACE'",
+        )
+        .bind(mark)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        rows.into_iter()
+            .map(|(id, v)| Ok((ClientId::from_uuid(id), embedding(v)?)))
+            .collect()
+    }
+
+    async fn count_face_changes_since(&mut self, mark: i64) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("select count(*) from biometrics where change_seq > $1")
+            .bind(mark)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        Ok(n.max(0) as u64)
     }
 
     async fn insert_face_refusal(
