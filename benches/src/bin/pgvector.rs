@@ -831,11 +831,11 @@ async fn run(args: &Args, n: usize) -> BoxResult<Value> {
         r.sql(config, "floor", &none, Vec::new(), FLOOR, 2).await?;
     }
 
-    // (a) The library's HNSW index as the migration builds it (m 16, ef_construction 64),
+    // (a) HNSW at pgvector's defaults (m 16, ef_construction 64: migration 0002's index),
     // and (c) the exact scan with that index in place, as in production.
     let migration = IndexSpec {
         name: "idx_biometrics_embedding",
-        label: "HNSW m=16 ef_construction=64 (migration 0002)".into(),
+        label: "HNSW m=16 ef_construction=64 (migration 0002; 0010 replaces it)".into(),
         ddl: "create index idx_biometrics_embedding on biometrics \
               using hnsw (embedding vector_cosine_ops) where is_active"
             .into(),
