@@ -240,12 +240,14 @@ fn aad(biometric_id: Uuid, client_id: ClientId) -> [u8; AAD_LEN] {
 /// contain the key or the data.
 pub fn open_legacy_thumbnail(stored: &str, legacy_key_base64: &str) -> Result<Vec<u8>> {
     let password = legacy_password(legacy_key_base64)?;
-    let blob = STANDARD.decode(stored.trim()).map_err(|_| {
-        Error::validation(
-            "legacy_thumbnail",
-            "must be the base64 text the original stored (salt, nonce, ciphertext)",
-        )
-    })?;
+    let blob = PYTHON_LENIENT_BASE64
+        .decode(python_b64_alphabet(stored))
+        .map_err(|_| {
+            Error::validation(
+                "legacy_thumbnail",
+                "must be the base64 text the original stored (salt, nonce, ciphertext)",
+            )
+        })?;
     let Some((salt, nonce, ciphertext, tag)) = blob
         .split_first_chunk::<LEGACY_SALT_LEN>()
         .and_then(|(salt, rest)| split_nonce_body_tag(rest).map(|(n, c, t)| (salt, n, c, t)))
@@ -283,11 +285,20 @@ pub fn open_legacy_thumbnail(stored: &str, legacy_key_base64: &str) -> Result<Ve
 
 /// The original's key handling: base64-decode, require at least 32 bytes, keep the first
 /// 32. Kept in a `ThumbnailKey` only so the bytes are wiped on drop.
+/// What Python's `base64.b64decode` (non-validating, as the original called it) reads:
+/// characters outside the base64 alphabet, such as a line break inside a key, are
+/// dropped before decoding.
+fn python_b64_alphabet(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+        .collect()
+}
+
 fn legacy_password(legacy_key_base64: &str) -> Result<ThumbnailKey> {
     const HELP: &str = "must be the original's BIOMETRIC_ENCRYPTION_KEY as configured: \
          base64 text that decodes to at least 32 bytes";
     let mut decoded = PYTHON_LENIENT_BASE64
-        .decode(legacy_key_base64.trim())
+        .decode(python_b64_alphabet(legacy_key_base64))
         .map_err(|_| Error::validation("legacy_key", format!("{HELP}; it is not base64")))?;
     let result = match decoded.get(..KEY_LEN) {
         Some(first) => {
@@ -482,6 +493,31 @@ mod tests {
         let err = open_legacy_thumbnail(&STANDARD.encode([0u8; 44]), &good_key).unwrap_err();
         assert_eq!(field_of(&err), "legacy_thumbnail");
         assert!(err.to_string().contains("cannot be decrypted"), "{err}");
+    }
+
+    #[test]
+    fn legacy_text_is_read_as_leniently_as_python_read_it() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../../conformance/thumbnails/legacy.json"))
+                .unwrap();
+        let case = doc["legacy"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| !c["error"].as_bool().unwrap_or(false))
+            .unwrap();
+        let key = case["key_base64"].as_str().unwrap();
+        let stored = case["stored"].as_str().unwrap();
+        // A key pasted with a line break, a value wrapped at 76 columns.
+        let key = format!("{}\n{}", &key[..10], &key[10..]);
+        let stored: String = stored
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let want = hex::decode(case["plaintext_hex"].as_str().unwrap()).unwrap();
+        assert_eq!(open_legacy_thumbnail(&stored, &key).unwrap(), want);
     }
 
     /// Vectors written by `scripts/make-thumbnail-vectors.py` with Python's
