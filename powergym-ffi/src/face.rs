@@ -123,6 +123,8 @@ pub enum FaceMatch {
         client_id: ClientId,
         /// Cosine distance (0 = identical).
         distance: f32,
+        /// Cosine similarity (1 − distance).
+        similarity: f32,
     },
     /// Nobody within the threshold.
     NoMatch,
@@ -136,6 +138,7 @@ impl From<core::face::Identification> for FaceMatch {
             core::face::Identification::Match(c) => Self::Match {
                 client_id: c.client_id,
                 distance: c.distance,
+                similarity: c.similarity,
             },
             core::face::Identification::NoMatch => Self::NoMatch,
             core::face::Identification::Ambiguous { .. } => Self::Ambiguous,
@@ -156,6 +159,8 @@ pub enum FaceCheckInOutcome {
         business_date: NaiveDate,
         /// Cosine distance of the match.
         distance: f32,
+        /// Cosine similarity of the match (1 − distance).
+        similarity: f32,
     },
     /// Identified but refused.
     Denied {
@@ -163,6 +168,8 @@ pub enum FaceCheckInOutcome {
         client_id: ClientId,
         /// Why not.
         reason: DenialReason,
+        /// Cosine distance of the match.
+        distance: f32,
     },
     /// Nobody within the threshold.
     NoMatch,
@@ -181,10 +188,12 @@ impl From<core::FaceCheckIn> for FaceCheckInOutcome {
                 attendance_id: attendance.id,
                 business_date: attendance.business_date,
                 distance: candidate.distance,
+                similarity: candidate.similarity,
             },
             core::FaceCheckIn::Denied { candidate, reason } => Self::Denied {
                 client_id: candidate.client_id,
                 reason,
+                distance: candidate.distance,
             },
             core::FaceCheckIn::NoMatch => Self::NoMatch,
             core::FaceCheckIn::Ambiguous => Self::Ambiguous,
@@ -295,6 +304,7 @@ impl Gym {
             FaceMatch::Match {
                 client_id,
                 distance: v.candidate.distance,
+                similarity: v.candidate.similarity,
             }
         } else {
             FaceMatch::NoMatch

@@ -67,6 +67,7 @@ class FaceTest : StaffedGymTest() {
         val match = gym.identifyFace(desk, photoOf(face, 0.3).bytes())
         assertTrue(match is FaceMatch.Match && match.clientId == ana.id)
         assertEquals(0.3f, (match as FaceMatch.Match).distance, 1e-3f)
+        assertEquals(0.7f, match.similarity, 1e-3f)
         assertEquals(FaceMatch.NoMatch, gym.identifyFace(desk, randomFace().bytes()))
         assertEquals(FaceMatch.NoMatch, gym.verifyFace(desk, ana.id, photoOf(face, 0.45).bytes()))
 
@@ -75,10 +76,9 @@ class FaceTest : StaffedGymTest() {
         gym.recordPayment(desk, PaymentInput(sub.id, BigDecimal("50000"), PaymentMethod.CASH))
         val granted = gym.checkInByFace(desk, photoOf(face, 0.25).bytes())
         assertTrue(granted is FaceCheckInOutcome.Granted && granted.clientId == ana.id)
-        assertEquals(
-            FaceCheckInOutcome.Denied(ana.id, DenialReason.ALREADY_CHECKED_IN),
-            gym.checkInByFace(desk, photoOf(face, 0.25).bytes()),
-        )
+        val again = gym.checkInByFace(desk, photoOf(face, 0.25).bytes())
+        assertTrue(again is FaceCheckInOutcome.Denied && again.clientId == ana.id && again.reason == DenialReason.ALREADY_CHECKED_IN)
+        assertEquals(0.25f, (again as FaceCheckInOutcome.Denied).distance, 1e-3f)
         assertEquals(FaceCheckInOutcome.NoMatch, gym.checkInByFace(desk, randomFace().bytes()))
         assertEquals(1uL, gym.enableFaceCache(desk, Precision.INT8))
         val cached = gym.identifyFace(desk, photoOf(face, 0.2).bytes())
