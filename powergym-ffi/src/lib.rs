@@ -280,8 +280,10 @@ impl From<core::Error> for PowergymError {
 
 pub(crate) type Result<T> = std::result::Result<T, PowergymError>;
 
-/// A registered gym member.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+/// A registered gym member. Printed (Kotlin `toString`, Swift `debugDescription`), it
+/// shows its id and document type only: a logged member leaks no personal data.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
 pub struct Client {
     /// Identifier.
     pub id: ClientId,
@@ -319,6 +321,16 @@ pub struct Client {
     pub updated_at: Timestamp,
 }
 
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id.to_string())
+            .field("document_type", &self.document_type)
+            .field("is_active", &self.is_active)
+            .finish_non_exhaustive()
+    }
+}
+
 impl From<core::Client> for Client {
     fn from(c: core::Client) -> Self {
         Self {
@@ -343,8 +355,10 @@ impl From<core::Client> for Client {
     }
 }
 
-/// A client registration as typed at the front desk.
-#[derive(Debug, Clone, uniffi::Record)]
+/// A client registration as typed at the front desk. Printed, it shows the document type
+/// only.
+#[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug)]
 pub struct ClientInput {
     /// Document type.
     pub document_type: DocumentType,
@@ -375,6 +389,14 @@ pub struct ClientInput {
     #[uniffi(default = None)]
     /// Postal address.
     pub address: Option<String>,
+}
+
+impl std::fmt::Debug for ClientInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientInput")
+            .field("document_type", &self.document_type)
+            .finish_non_exhaustive()
+    }
 }
 
 impl From<ClientInput> for core::ClientInput {

@@ -2,6 +2,7 @@ package com.powergym
 
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
@@ -13,10 +14,15 @@ class StoreTest : StaffedGymTest() {
     @Test
     fun sellPayAndCheckIn() = runBlocking {
         val plan = gym.createPlan(admin, PlanInput("Mensual", BigDecimal("50000"), DurationUnit.MONTH, 1u, slug = "monthly"))
-        val ana = gym.registerClient(
-            desk,
-            ClientInput(DocumentType.CC, "10203040", "Ana", lastName = "Gómez", phone = "3001234567", birthDate = LocalDate.of(1990, 1, 1), gender = Gender.FEMALE),
-        )
+        val input = ClientInput(DocumentType.CC, "10203040", "Ana", lastName = "Gómez", phone = "3001234567", birthDate = LocalDate.of(1990, 1, 1), gender = Gender.FEMALE)
+        val ana = gym.registerClient(desk, input)
+        // A logged member or registration shows no personal data.
+        for (printed in listOf(ana.toString(), input.toString(), gym.listClients(desk, 10u, 0uL).toString())) {
+            for (secret in listOf("Ana", "Gómez", "10203040", "3001234567")) {
+                assertFalse(printed.contains(secret), printed)
+            }
+        }
+        assertTrue(ana.toString().contains(ana.id.toString()))
         val sub = gym.createSubscription(desk, ana.id, plan.id, null, BigDecimal("10"))
         assertEquals(SubscriptionStatus.PENDING_PAYMENT, sub.status)
         assertEquals(0, BigDecimal("45000").compareTo(sub.finalPrice))
