@@ -45,8 +45,10 @@ impl Actor {
     }
 }
 
-/// A staff account.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+/// A staff account. Printed, it shows the username, role and state, never the e-mail or
+/// name.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
 pub struct Staff {
     /// Login name.
     pub username: String,
@@ -60,6 +62,16 @@ pub struct Staff {
     pub disabled: bool,
     /// When it was created.
     pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for Staff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Staff")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
 }
 
 impl From<core::Staff> for Staff {
@@ -652,5 +664,28 @@ impl Gym {
             .sell_product(&actor.0, product_id, quantity, None)
             .await?
             .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_records_hold_no_personal_data() {
+        let staff = Staff {
+            username: "desk".into(),
+            email: Some("ana@example.com".into()),
+            full_name: Some("Ana Gómez".into()),
+            role: Role::Employee,
+            disabled: false,
+            created_at: chrono::Utc::now(),
+        };
+        let printed = format!("{staff:?}");
+        assert!(printed.contains("desk"), "{printed}");
+        assert!(
+            !printed.contains("ana@") && !printed.contains("Gómez"),
+            "{printed}"
+        );
     }
 }
