@@ -284,7 +284,7 @@ async fn run() -> powergym_core::Result<()> {
         }
     }
 
-    println!("\nface check-in (embeddings from a simulated camera):");
+    println!("\nface check-in (a simulated camera stands in for the face model):");
     let ana = gym
         .client_by_document(&desk, MEMBERS[0].document_type, MEMBERS[0].number)
         .await?;
