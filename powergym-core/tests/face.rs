@@ -477,6 +477,7 @@ async fn both_matchers_agree_behind_the_trait() {
         let probe = near(&face(seed), seed + 1000, 0.35);
         let mut answers = Vec::new();
         for m in matchers {
+            assert_eq!(m.top_k(&probe, usize::MAX).await.unwrap().len(), 300);
             let top = m.top_k(&probe, 5).await.unwrap();
             assert_eq!(top.len(), 5);
             assert_eq!(top[0].client_id, ids[seed as usize]);

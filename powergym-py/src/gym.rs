@@ -531,17 +531,7 @@ impl Gym {
     /// `f32`, `f16` or `int8`) kept in step with the database; returns how many.
     #[pyo3(signature = (actor, precision = "f32"))]
     fn enable_face_cache(&self, py: Python<'_>, actor: &Actor, precision: &str) -> PyResult<usize> {
-        let precision = match precision {
-            "f32" => core::face::Precision::F32,
-            "f16" => core::face::Precision::F16,
-            "int8" => core::face::Precision::Int8,
-            _ => {
-                return Err(to_py(core::Error::validation(
-                    "precision",
-                    "expected 'f32', 'f16' or 'int8'",
-                )));
-            }
-        };
+        let precision: core::face::Precision = precision.parse().map_err(to_py)?;
         wait(py, self.0.enable_face_cache(&actor.0, precision))
     }
 

@@ -63,6 +63,23 @@ pub enum Precision {
     Int8,
 }
 
+impl std::str::FromStr for Precision {
+    type Err = crate::Error;
+
+    /// `f32`, `f16` or `int8`, the names the bindings take.
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "f32" => Ok(Self::F32),
+            "f16" => Ok(Self::F16),
+            "int8" => Ok(Self::Int8),
+            _ => Err(crate::Error::validation(
+                "precision",
+                "expected 'f32', 'f16' or 'int8'",
+            )),
+        }
+    }
+}
+
 impl Precision {
     /// Bytes the scan reads per template.
     fn scanned_bytes(self) -> usize {
@@ -381,6 +398,9 @@ impl Gallery {
         if k == 0 || self.is_empty() {
             return Vec::new();
         }
+        // Asking for more than the gallery holds means all of it (and a huge `k` must not
+        // size a buffer).
+        let k = k.min(self.len());
         let p = probe.as_slice();
         let ranked = match &self.compact {
             Compact::None => self.scan(
@@ -577,6 +597,7 @@ mod tests {
             }
             let policy = MatchPolicy::default();
             let probe = noisy(&random_face(42), 10_000, 0.3);
+            assert_eq!(m.top_k(&probe, usize::MAX).len(), 200, "{precision:?}");
             match m.identify(&probe, &policy) {
                 Identification::Match(c) => assert_eq!(c.client_id, id(42)),
                 other => panic!("{precision:?}: {other:?}"),

@@ -281,7 +281,7 @@ impl BiometricRepository for PgTransaction {
         )
         .bind(vector(probe))
         .bind(exclude.map(|c| c.as_uuid()))
-        .bind(k as i64)
+        .bind(i64::try_from(k).unwrap_or(i64::MAX))
         .fetch_all(&mut *self.tx)
         .await
         .map_err(errors::map)?;
