@@ -160,6 +160,15 @@ pub enum Error {
         /// What failed and what to check.
         reason: String,
     },
+    /// The server ran out of something it needs: disk space, connection slots or memory.
+    /// Retrying does not help until an operator frees the resource; `hint` says how.
+    #[error("the database server is out of {resource}: {hint}")]
+    ResourceExhausted {
+        /// What ran out: `disk space`, `connections` or `memory`.
+        resource: &'static str,
+        /// What an operator can do about it.
+        hint: String,
+    },
     /// Any other database failure.
     #[error("database error{}: {message}", code.as_deref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default())]
     Database {
@@ -172,7 +181,7 @@ pub enum Error {
 
 fn schema_advice(database: i64, library: i64) -> &'static str {
     if database < library {
-        "run the migrations (Gym::migrate) to bring the database up to date"
+        "run the migrations (`powergym db upgrade`, or migrate() from a program) to bring the database up to date"
     } else {
         "the database was migrated by a newer PowerGym; upgrade this program or revert the database with an operator tool"
     }
@@ -204,6 +213,7 @@ impl Error {
             Self::ExtensionMissing { .. } => "extension_missing",
             Self::InvalidDatabaseUrl { .. } => "invalid_database_url",
             Self::ConnectionFailed { .. } => "connection_failed",
+            Self::ResourceExhausted { .. } => "resource_exhausted",
             Self::Database { .. } => "database",
         }
     }

@@ -139,6 +139,7 @@ impl Default for GymOptions {
 pub struct Gym {
     store: Arc<dyn Store>,
     migrations: Migrations,
+    operations: crate::ops::Operations,
     calendar: BusinessCalendar,
     clock: SharedClock,
     rewards: crate::domain::reward::RewardConfig,
@@ -193,6 +194,7 @@ impl Gym {
             face: options.face,
             face_cache: Arc::default(),
             migrations: Migrations::new(pool.clone()),
+            operations: crate::ops::Operations::new(pool.clone()),
             store: Arc::new(PgStore::new(pool)),
             calendar: options.calendar,
             clock: options.clock,
@@ -203,6 +205,11 @@ impl Gym {
     /// Schema migration operations.
     pub fn migrations(&self) -> &Migrations {
         &self.migrations
+    }
+
+    /// Operator tasks: the health report, vacuum/analyze, rebuilding the face index.
+    pub fn operations(&self) -> &crate::ops::Operations {
+        &self.operations
     }
 
     /// The gym's business calendar.

@@ -8,6 +8,7 @@ mod error;
 pub mod face;
 mod gym;
 pub mod migrate;
+pub mod ops;
 pub mod store;
 
 pub use domain::access::{Attendance, CheckInMethod, CheckInOutcome};
@@ -37,5 +38,6 @@ pub use gym::{
     RewardEvaluation, StaffInput, StockChange, SubscriptionInput,
 };
 pub use migrate::{MigrationRecord, Migrations};
+pub use ops::{HealthReport, Operations, Verdict};
 pub use store::ActiveFilter;
 pub use store::DailyJobCounts;

@@ -204,6 +204,16 @@ pub enum PowergymError {
         /// The full message: what went wrong and what to do. Holds no personal data.
         detail: String,
     },
+    /// The server ran out of disk space, connection slots or memory.
+    #[error("{detail}")]
+    ResourceExhausted {
+        /// What ran out: `disk space`, `connections`, `memory`.
+        resource: String,
+        /// What an operator can do about it.
+        hint: String,
+        /// The full message: what went wrong and what to do. Holds no personal data.
+        detail: String,
+    },
     /// Any other database failure.
     #[error("{detail}")]
     Database {
@@ -270,6 +280,11 @@ impl From<core::Error> for PowergymError {
             },
             E::InvalidDatabaseUrl { reason } => Self::InvalidDatabaseUrl { reason, detail },
             E::ConnectionFailed { reason } => Self::ConnectionFailed { reason, detail },
+            E::ResourceExhausted { resource, hint } => Self::ResourceExhausted {
+                resource: resource.into(),
+                hint,
+                detail,
+            },
             E::Database { code, message: _ } => Self::Database {
                 sqlstate: code,
                 detail,

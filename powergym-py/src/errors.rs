@@ -100,6 +100,12 @@ create_exception!(
 );
 create_exception!(
     powergym.exceptions,
+    ResourceExhaustedError,
+    PowergymError,
+    "The database server ran out of disk space, connection slots or memory."
+);
+create_exception!(
+    powergym.exceptions,
     DatabaseError,
     PowergymError,
     "Any other database failure."
@@ -180,6 +186,10 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         Error::ConnectionFailed { reason } => (
             ConnectionFailedError::new_err(message),
             vec![("reason", reason.into())],
+        ),
+        Error::ResourceExhausted { resource, hint } => (
+            ResourceExhaustedError::new_err(message),
+            vec![("resource", resource.into()), ("hint", hint.into())],
         ),
         Error::Database { code, message: _ } => (
             DatabaseError::new_err(message),
@@ -266,6 +276,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add(
         "ConnectionFailedError",
         py.get_type::<ConnectionFailedError>(),
+    )?;
+    m.add(
+        "ResourceExhaustedError",
+        py.get_type::<ResourceExhaustedError>(),
     )?;
     m.add("DatabaseError", py.get_type::<DatabaseError>())?;
     Ok(())

@@ -81,6 +81,18 @@ impl std::str::FromStr for Precision {
 }
 
 impl Precision {
+    /// Memory a gallery of this precision holds per template: the table above, plus the
+    /// client id and its index entry. What `powergym health` multiplies by the number
+    /// of templates to say whether a cache fits.
+    pub fn held_bytes_per_template(self) -> usize {
+        let rows = match self {
+            Self::F32 => D * 4,
+            Self::F16 => D * 4 + D * 2,
+            Self::Int8 => D * 4 + D + 4,
+        };
+        rows + 50
+    }
+
     /// Bytes the scan reads per template.
     fn scanned_bytes(self) -> usize {
         match self {

@@ -20,6 +20,7 @@ from powergym._powergym import (
     PaymentExceedsBalanceError,
     PermissionDeniedError,
     PowergymError,
+    ResourceExhaustedError,
     SchemaOutOfDateError,
     ValidationError,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "PaymentExceedsBalanceError",
     "PermissionDeniedError",
     "PowergymError",
+    "ResourceExhaustedError",
     "SchemaOutOfDateError",
     "ValidationError",
 ]

@@ -171,6 +171,33 @@ fn map_database(db: &dyn DatabaseError) -> Error {
                 reason: "the server is shutting down or not accepting connections".into(),
             }
         }
+        // Class 53: the server's own resources, the guide's "No space left on device" and
+        // "too many connections" among them. Each says what an operator does about it.
+        Some("53100") => Error::ResourceExhausted {
+            resource: "disk space",
+            hint: "free space on the server's data volume (old backups, logs), then run \
+                   `powergym maintain` to reclaim dead rows; check usage with `df -h`"
+                .into(),
+        },
+        Some("53300") => Error::ResourceExhausted {
+            resource: "connections",
+            hint: "every connection slot is taken: lower max_connections in the programs \
+                   that share this server, close idle ones (`powergym health` lists them), \
+                   or raise max_connections in postgresql.conf and restart"
+                .into(),
+        },
+        Some("53200") => Error::ResourceExhausted {
+            resource: "memory",
+            hint: "the server could not allocate memory: lower work_mem or \
+                   maintenance_work_mem, or give the server more memory"
+                .into(),
+        },
+        Some(c) if c.starts_with("53") => Error::ResourceExhausted {
+            resource: "a configured limit",
+            hint: "a server limit was reached (for example max_locks_per_transaction); \
+                   raise it in postgresql.conf"
+                .into(),
+        },
         Some("23505") => Error::AlreadyExists {
             entity: "record",
             field: "unique key",

@@ -17,6 +17,7 @@ mod biometrics;
 mod clients;
 pub(crate) mod errors;
 mod inventory;
+pub(crate) mod ops;
 mod payments;
 mod plans;
 mod reports;

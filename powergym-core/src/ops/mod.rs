@@ -1,0 +1,95 @@
+//! Operating a gym's database: the health report, vacuum/analyze and rebuilding the face
+//! index without blocking check-ins. What the original's operators did with the guide's
+//! monitoring SQL and cron lines, as calls (and as the `powergym` command line).
+//!
+//! Like [`crate::migrate::Migrations`], these act on the database as a whole and take no
+//! staff member: whoever holds the database URL is the operator.
+
+pub mod health;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::error::Result;
+use crate::store::postgres::ops as pg;
+
+pub use health::{HealthReport, HealthThresholds, Verdict};
+
+/// How far a long operation has come: `done` of `total` units of `phase` (`total` is 0
+/// when it is not known yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// What is being done now (`vacuum analyze clients`, `building index: loading tuples`).
+    pub phase: String,
+    /// Units done.
+    pub done: u64,
+    /// Units in all, 0 when unknown.
+    pub total: u64,
+}
+
+/// What rebuilding the face index did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexRebuild {
+    /// The index rebuilt.
+    pub index: String,
+    /// Its size before.
+    pub bytes_before: u64,
+    /// Its size after.
+    pub bytes_after: u64,
+    /// Invalid leftovers of an earlier, interrupted rebuild that were dropped first.
+    pub dropped_leftovers: Vec<String>,
+    /// How long the rebuild took.
+    pub elapsed: Duration,
+}
+
+/// Operations on one PostgreSQL database; from [`crate::Gym::operations`].
+#[derive(Debug, Clone)]
+pub struct Operations {
+    pool: PgPool,
+}
+
+impl Operations {
+    /// Operations on the database behind `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The health report with the default thresholds. Records the sizes it read, so the
+    /// next report can say how much the database grew (when this role may write; a
+    /// read-only role still gets its report).
+    pub async fn health_report(&self) -> Result<HealthReport> {
+        self.health_report_with(&HealthThresholds::default()).await
+    }
+
+    /// The health report with the given thresholds.
+    pub async fn health_report_with(&self, thresholds: &HealthThresholds) -> Result<HealthReport> {
+        let mut report = pg::gather_health(&self.pool).await?;
+        // An index is "unused" only on a table that is read: on a new database every
+        // index has zero scans and none is worth reporting.
+        report
+            .unused_indexes
+            .retain(|u| u.table_scans >= thresholds.unused_index_min_table_scans);
+        report.checks = health::judge(&report, thresholds);
+        Ok(report)
+    }
+
+    /// `VACUUM (ANALYZE)` on every table of the schema, one at a time, reporting each.
+    /// Takes no lock that blocks reads or writes. Returns the tables done.
+    pub async fn vacuum_analyze(
+        &self,
+        progress: &mut (dyn FnMut(&Progress) + Send),
+    ) -> Result<Vec<String>> {
+        pg::vacuum_analyze(&self.pool, progress).await
+    }
+
+    /// Rebuilds the face search index with `REINDEX INDEX CONCURRENTLY`, so check-ins
+    /// and enrolments go on meanwhile, reporting the server's build progress about
+    /// twice a second. Invalid leftovers of an interrupted rebuild are dropped first.
+    pub async fn rebuild_face_index(
+        &self,
+        progress: &mut (dyn FnMut(&Progress) + Send),
+    ) -> Result<IndexRebuild> {
+        pg::rebuild_face_index(&self.pool, progress).await
+    }
+}

@@ -1,0 +1,601 @@
+//! The catalog and statistics queries behind [`crate::ops`]: the guide's monitoring SQL,
+//! vacuum/analyze and the concurrent face-index rebuild.
+//!
+//! Nothing here reads a row of a member's data: only the server's statistics views,
+//! the catalog and sizes. Lock waits are reported without `pg_stat_activity.query`,
+//! whose text could hold a member's values.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use sqlx::{AssertSqlSafe, PgPool};
+
+use crate::error::{Error, Result};
+use crate::face::Precision;
+use crate::migrate::Migrations;
+use crate::ops::health::{
+    ConnectionStats, DatabaseSize, DuplicateIndexes, FaceIndexStats, HealthReport, LockWait,
+    SchemaState, SessionInfo, SlowQueries, SlowQuery, TableStats, UnusedIndex, available_memory,
+};
+use crate::ops::{IndexRebuild, Progress};
+use crate::store::postgres::errors;
+
+/// The HNSW index migration 0010 builds over active templates.
+pub(crate) const FACE_INDEX: &str = "idx_biometrics_embedding";
+
+/// Snapshots older than this are deleted when a new one is written.
+const SIZE_HISTORY_DAYS: i32 = 400;
+
+fn unsigned(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// Reads every fact of the report; the verdicts are left to [`crate::ops::health::judge`].
+pub(crate) async fn gather_health(pool: &PgPool) -> Result<HealthReport> {
+    let schema = schema_state(pool).await?;
+    let (name, bytes): (String, i64) =
+        sqlx::query_as("select current_database()::text, pg_database_size(current_database())")
+            .fetch_one(pool)
+            .await
+            .map_err(errors::map)?;
+    let previous = previous_sizes(pool).await?;
+    let mut tables = table_stats(pool).await?;
+    if let Some((_, _, by_table)) = &previous {
+        for t in &mut tables {
+            t.previous_bytes = by_table.get(&t.name).copied();
+        }
+    }
+    let report = HealthReport {
+        generated_at: Utc::now(),
+        checks: Vec::new(),
+        schema,
+        database: DatabaseSize {
+            name,
+            bytes: unsigned(bytes),
+            previous_bytes: previous.as_ref().map(|p| p.1),
+            previous_at: previous.as_ref().map(|p| p.0),
+        },
+        connections: connection_stats(pool).await?,
+        slow_queries: slow_queries(pool).await?,
+        unused_indexes: unused_indexes(pool).await?,
+        duplicate_indexes: duplicate_indexes(pool).await?,
+        invalid_indexes: invalid_indexes(pool).await?,
+        lock_waits: lock_waits(pool).await?,
+        face: face_stats(pool).await?,
+        tables,
+    };
+    record_sizes(pool, &report).await;
+    Ok(report)
+}
+
+async fn schema_state(pool: &PgPool) -> Result<SchemaState> {
+    let history = Migrations::new(pool.clone()).history().await?;
+    let count = |f: &dyn Fn(&crate::migrate::MigrationRecord) -> bool| {
+        u32::try_from(history.iter().filter(|r| f(r)).count()).unwrap_or(u32::MAX)
+    };
+    Ok(SchemaState {
+        database_version: history
+            .iter()
+            .filter(|r| r.is_applied())
+            .map(|r| r.version)
+            .max()
+            .unwrap_or(0),
+        library_version: crate::migrate::latest_version(),
+        pending: count(&|r| !r.is_applied()),
+        unknown: count(&|r| r.is_applied() && r.checksum.is_empty()),
+        edited: count(&|r| r.checksum_mismatch),
+    })
+}
+
+type PreviousSizes = (DateTime<Utc>, u64, BTreeMap<String, u64>);
+
+#[derive(sqlx::FromRow)]
+struct SizesRow {
+    taken_at: DateTime<Utc>,
+    database_bytes: i64,
+    table_bytes: sqlx::types::Json<BTreeMap<String, i64>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StatementRow {
+    queryid: i64,
+    calls: i64,
+    mean_exec_time: f64,
+    total_exec_time: f64,
+    query: String,
+}
+
+async fn previous_sizes(pool: &PgPool) -> Result<Option<PreviousSizes>> {
+    let exists: bool =
+        sqlx::query_scalar("select to_regclass('powergym_size_history') is not null")
+            .fetch_one(pool)
+            .await
+            .map_err(errors::map)?;
+    if !exists {
+        return Ok(None);
+    }
+    let row: Option<SizesRow> = sqlx::query_as(
+        "select taken_at, database_bytes, table_bytes from powergym_size_history \
+         order by id desc limit 1",
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(errors::map)?;
+    Ok(row.map(|r| {
+        let tables = r
+            .table_bytes
+            .0
+            .into_iter()
+            .map(|(k, v)| (k, unsigned(v)))
+            .collect();
+        (r.taken_at, unsigned(r.database_bytes), tables)
+    }))
+}
+
+/// Best effort: a role that may not write still gets its report, without growth next
+/// time.
+async fn record_sizes(pool: &PgPool, report: &HealthReport) {
+    let tables: BTreeMap<&str, u64> = report
+        .tables
+        .iter()
+        .map(|t| (t.name.as_str(), t.total_bytes))
+        .collect();
+    let result = sqlx::query(
+        "with pruned as (delete from powergym_size_history \
+             where taken_at < now() - make_interval(days => $3)) \
+         insert into powergym_size_history (database_bytes, table_bytes) values ($1, $2)",
+    )
+    .bind(i64::try_from(report.database.bytes).unwrap_or(i64::MAX))
+    .bind(sqlx::types::Json(tables))
+    .bind(SIZE_HISTORY_DAYS)
+    .execute(pool)
+    .await;
+    if let Err(e) = result {
+        tracing::debug!(error = %errors::map(e), "sizes of this health report not recorded");
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TableRow {
+    name: String,
+    total_bytes: i64,
+    live_rows: i64,
+    dead_rows: i64,
+    last_vacuum: Option<DateTime<Utc>>,
+    last_analyze: Option<DateTime<Utc>>,
+}
+
+async fn table_stats(pool: &PgPool) -> Result<Vec<TableStats>> {
+    let rows: Vec<TableRow> = sqlx::query_as(
+        "select case when schemaname = 'public' then relname::text \
+                     else schemaname || '.' || relname end as name, \
+                pg_total_relation_size(relid) as total_bytes, \
+                n_live_tup as live_rows, n_dead_tup as dead_rows, \
+                greatest(last_vacuum, last_autovacuum) as last_vacuum, \
+                greatest(last_analyze, last_autoanalyze) as last_analyze \
+         from pg_stat_user_tables order by total_bytes desc, name",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(errors::map)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TableStats {
+            name: r.name,
+            total_bytes: unsigned(r.total_bytes),
+            previous_bytes: None,
+            live_rows: unsigned(r.live_rows),
+            dead_rows: unsigned(r.dead_rows),
+            last_vacuum: r.last_vacuum,
+            last_analyze: r.last_analyze,
+        })
+        .collect())
+}
+
+async fn connection_stats(pool: &PgPool) -> Result<ConnectionStats> {
+    let (in_use, usable, this_database, active, idle_in_transaction): (i64, i64, i64, i64, i64) =
+        sqlx::query_as(
+            "select count(*) filter (where backend_type = 'client backend'), \
+                    current_setting('max_connections')::int8 \
+                      - current_setting('superuser_reserved_connections')::int8, \
+                    count(*) filter (where backend_type = 'client backend' \
+                                     and datname = current_database()), \
+                    count(*) filter (where backend_type = 'client backend' \
+                                     and datname = current_database() and state = 'active'), \
+                    count(*) filter (where backend_type = 'client backend' \
+                                     and datname = current_database() \
+                                     and state like 'idle in transaction%') \
+             from pg_stat_activity",
+        )
+        .fetch_one(pool)
+        .await
+        .map_err(errors::map)?;
+    let small = |v: i64| u32::try_from(v).unwrap_or(0);
+    Ok(ConnectionStats {
+        in_use: small(in_use),
+        usable: small(usable),
+        this_database: small(this_database),
+        active: small(active),
+        idle_in_transaction: small(idle_in_transaction),
+    })
+}
+
+const NOT_INSTALLED: &str = "pg_stat_statements is not installed in this database: add \
+    `shared_preload_libraries = 'pg_stat_statements'` to postgresql.conf, restart the \
+    server, then run `CREATE EXTENSION pg_stat_statements;`";
+
+const NOT_LOADED: &str = "pg_stat_statements is installed but not loaded: add \
+    `shared_preload_libraries = 'pg_stat_statements'` to postgresql.conf and restart the \
+    server";
+
+async fn slow_queries(pool: &PgPool) -> Result<SlowQueries> {
+    let installed: bool = sqlx::query_scalar(
+        "select exists (select 1 from pg_extension where extname = 'pg_stat_statements')",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(errors::map)?;
+    let unavailable = |note: &str| SlowQueries {
+        available: false,
+        note: Some(note.to_owned()),
+        queries: Vec::new(),
+    };
+    if !installed {
+        return Ok(unavailable(NOT_INSTALLED));
+    }
+    // Only statements pg_stat_statements normalises (constants become $n): a utility
+    // statement's text is kept verbatim and could carry a password or a name.
+    let rows: std::result::Result<Vec<StatementRow>, sqlx::Error> = sqlx::query_as(
+        "select queryid, calls, mean_exec_time, total_exec_time, \
+                    left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query \
+             from pg_stat_statements \
+             where dbid = (select oid from pg_database where datname = current_database()) \
+               and queryid is not null \
+               and query ~* '^\\s*(select|insert|update|delete|with)\\M' \
+             order by mean_exec_time desc limit 5",
+    )
+    .fetch_all(pool)
+    .await;
+    match rows {
+        Ok(rows) => Ok(SlowQueries {
+            available: true,
+            note: None,
+            queries: rows
+                .into_iter()
+                .map(|r| SlowQuery {
+                    query_id: r.queryid,
+                    calls: unsigned(r.calls),
+                    mean_ms: r.mean_exec_time,
+                    total_ms: r.total_exec_time,
+                    query: r.query,
+                })
+                .collect(),
+        }),
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("55000") => {
+            Ok(unavailable(NOT_LOADED))
+        }
+        Err(e) => Err(errors::map(e)),
+    }
+}
+
+async fn unused_indexes(pool: &PgPool) -> Result<Vec<UnusedIndex>> {
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "select t.relname::text, s.indexrelname::text, pg_relation_size(s.indexrelid), \
+                coalesce(t.seq_scan, 0) + coalesce(t.idx_scan, 0) \
+         from pg_stat_user_indexes s \
+         join pg_index i on i.indexrelid = s.indexrelid \
+         join pg_stat_user_tables t on t.relid = s.relid \
+         where s.idx_scan = 0 and i.indisvalid and not i.indisunique and not i.indisprimary \
+           and not exists (select 1 from pg_constraint c where c.conindid = s.indexrelid) \
+         order by 3 desc, 2",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(errors::map)?;
+    Ok(rows
+        .into_iter()
+        .map(|(table, index, bytes, scans)| UnusedIndex {
+            table,
+            index,
+            bytes: unsigned(bytes),
+            table_scans: unsigned(scans),
+        })
+        .collect())
+}
+
+async fn duplicate_indexes(pool: &PgPool) -> Result<Vec<DuplicateIndexes>> {
+    let rows: Vec<(String, Vec<String>, i64)> = sqlx::query_as(
+        "select c.relname::text, array_agg(ic.relname::text order by ic.relname), \
+                (sum(pg_relation_size(i.indexrelid)) - min(pg_relation_size(i.indexrelid)))::int8 \
+         from pg_index i \
+         join pg_class c on c.oid = i.indrelid \
+         join pg_class ic on ic.oid = i.indexrelid \
+         join pg_namespace n on n.oid = c.relnamespace \
+         where n.nspname not in ('pg_catalog', 'information_schema') \
+           and n.nspname not like 'pg_toast%' \
+         group by c.relname, i.indrelid, i.indkey::text, i.indclass::text, \
+                  i.indcollation::text, i.indoption::text, ic.relam, \
+                  coalesce(pg_get_expr(i.indexprs, i.indrelid), ''), \
+                  coalesce(pg_get_expr(i.indpred, i.indrelid), '') \
+         having count(*) > 1 order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(errors::map)?;
+    Ok(rows
+        .into_iter()
+        .map(|(table, indexes, wasted)| DuplicateIndexes {
+            table,
+            indexes,
+            wasted_bytes: unsigned(wasted),
+        })
+        .collect())
+}
+
+async fn invalid_indexes(pool: &PgPool) -> Result<Vec<String>> {
+    sqlx::query_scalar(
+        "select ic.relname::text from pg_index i \
+         join pg_class ic on ic.oid = i.indexrelid \
+         join pg_namespace n on n.oid = ic.relnamespace \
+         where not i.indisvalid and n.nspname not in ('pg_catalog', 'information_schema') \
+         order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(errors::map)
+}
+
+#[derive(sqlx::FromRow)]
+struct WaitRow {
+    pid: i32,
+    role: Option<String>,
+    application: Option<String>,
+    state: Option<String>,
+    transaction_seconds: Option<f64>,
+    waiting_seconds: Option<f64>,
+    lock_type: String,
+    mode: String,
+    relation: Option<String>,
+    blocked_by: Vec<i32>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    pid: i32,
+    role: Option<String>,
+    application: Option<String>,
+    state: Option<String>,
+    transaction_seconds: Option<f64>,
+}
+
+impl From<SessionRow> for SessionInfo {
+    fn from(r: SessionRow) -> Self {
+        Self {
+            pid: r.pid,
+            role: r.role,
+            application: r.application,
+            state: r.state,
+            transaction_seconds: r.transaction_seconds,
+        }
+    }
+}
+
+async fn lock_waits(pool: &PgPool) -> Result<Vec<LockWait>> {
+    // Never `query`: its text could hold a member's name or document.
+    let waits: Vec<WaitRow> = sqlx::query_as(
+        "select a.pid, a.usename::text as role, nullif(a.application_name, '') as application, \
+                a.state, extract(epoch from now() - a.xact_start)::float8 as transaction_seconds, \
+                extract(epoch from now() - coalesce(l.waitstart, a.state_change))::float8 \
+                    as waiting_seconds, \
+                l.locktype as lock_type, l.mode, \
+                case when l.relation is not null then l.relation::regclass::text end as relation, \
+                pg_blocking_pids(a.pid) as blocked_by \
+         from pg_locks l join pg_stat_activity a on a.pid = l.pid \
+         where not l.granted and a.datname = current_database() \
+         order by waiting_seconds desc nulls last",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(errors::map)?;
+    let blockers: Vec<i32> = waits.iter().flat_map(|w| w.blocked_by.clone()).collect();
+    let sessions: BTreeMap<i32, SessionInfo> = sqlx::query_as::<_, SessionRow>(
+        "select pid, usename::text as role, nullif(application_name, '') as application, state, \
+                extract(epoch from now() - xact_start)::float8 as transaction_seconds \
+         from pg_stat_activity where pid = any($1)",
+    )
+    .bind(&blockers)
+    .fetch_all(pool)
+    .await
+    .map_err(errors::map)?
+    .into_iter()
+    .map(|r| (r.pid, SessionInfo::from(r)))
+    .collect();
+    Ok(waits
+        .into_iter()
+        .map(|w| LockWait {
+            blocked_by: w
+                .blocked_by
+                .iter()
+                .map(|pid| {
+                    sessions.get(pid).cloned().unwrap_or(SessionInfo {
+                        pid: *pid,
+                        role: None,
+                        application: None,
+                        state: None,
+                        transaction_seconds: None,
+                    })
+                })
+                .collect(),
+            waiting: SessionInfo {
+                pid: w.pid,
+                role: w.role,
+                application: w.application,
+                state: w.state,
+                transaction_seconds: w.transaction_seconds,
+            },
+            waiting_seconds: w.waiting_seconds.unwrap_or(0.0).max(0.0),
+            lock_type: w.lock_type,
+            mode: w.mode,
+            relation: w.relation,
+        })
+        .collect())
+}
+
+async fn face_stats(pool: &PgPool) -> Result<FaceIndexStats> {
+    let has_table: bool = sqlx::query_scalar("select to_regclass('biometrics') is not null")
+        .fetch_one(pool)
+        .await
+        .map_err(errors::map)?;
+    let templates: i64 = if has_table {
+        sqlx::query_scalar("select count(*) from biometrics where is_active")
+            .fetch_one(pool)
+            .await
+            .map_err(errors::map)?
+    } else {
+        0
+    };
+    let index: Option<(i64, bool)> = sqlx::query_as(
+        "select pg_relation_size(indexrelid), indisvalid from pg_index \
+         where indexrelid = to_regclass($1)",
+    )
+    .bind(FACE_INDEX)
+    .fetch_optional(pool)
+    .await
+    .map_err(errors::map)?;
+    let templates = unsigned(templates);
+    Ok(FaceIndexStats {
+        templates,
+        index_bytes: index.map(|(b, _)| unsigned(b)),
+        index_valid: index.is_some_and(|(_, valid)| valid),
+        cache_bytes: templates * Precision::Int8.held_bytes_per_template() as u64,
+        available_memory: available_memory(),
+    })
+}
+
+/// `VACUUM (ANALYZE)` one table at a time, so progress can be told and no single
+/// statement runs for long.
+pub(crate) async fn vacuum_analyze(
+    pool: &PgPool,
+    progress: &mut (dyn FnMut(&Progress) + Send),
+) -> Result<Vec<String>> {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "select quote_ident(schemaname) || '.' || quote_ident(relname), relname::text \
+         from pg_stat_user_tables order by schemaname, relname",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(errors::map)?;
+    let total = tables.len() as u64;
+    let mut done = Vec::with_capacity(tables.len());
+    for (i, (qualified, name)) in tables.into_iter().enumerate() {
+        progress(&Progress {
+            phase: format!("vacuum analyze {name}"),
+            done: i as u64,
+            total,
+        });
+        // The name was quoted by the server (quote_ident), and VACUUM takes no
+        // parameters; it must also run outside a transaction block, hence raw_sql.
+        sqlx::raw_sql(AssertSqlSafe(format!("vacuum (analyze) {qualified}")))
+            .execute(pool)
+            .await
+            .map_err(errors::map)?;
+        done.push(name);
+    }
+    progress(&Progress {
+        phase: "vacuum analyze done".into(),
+        done: total,
+        total,
+    });
+    Ok(done)
+}
+
+async fn index_bytes(pool: &PgPool) -> Result<Option<i64>> {
+    sqlx::query_scalar("select pg_relation_size(to_regclass($1))")
+        .bind(FACE_INDEX)
+        .fetch_one(pool)
+        .await
+        .map_err(errors::map)
+}
+
+pub(crate) async fn rebuild_face_index(
+    pool: &PgPool,
+    progress: &mut (dyn FnMut(&Progress) + Send),
+) -> Result<IndexRebuild> {
+    let Some(before) = index_bytes(pool).await? else {
+        return Err(Error::NotFound {
+            entity: "face index (run the migrations first)",
+        });
+    };
+    let started = Instant::now();
+    // An interrupted REINDEX CONCURRENTLY leaves an invalid `<name>_ccnew` copy that
+    // every write still maintains; it cannot be rebuilt, only dropped.
+    let leftovers: Vec<String> = sqlx::query_scalar(
+        "select quote_ident(ic.relname) from pg_index i \
+         join pg_class ic on ic.oid = i.indexrelid \
+         where not i.indisvalid and ic.relname like $1 || '\\_ccnew%'",
+    )
+    .bind(FACE_INDEX)
+    .fetch_all(pool)
+    .await
+    .map_err(errors::map)?;
+    for name in &leftovers {
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "drop index concurrently if exists {name}"
+        )))
+        .execute(pool)
+        .await
+        .map_err(errors::map)?;
+    }
+    let mut conn = pool.acquire().await.map_err(errors::map)?;
+    let pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(errors::map)?;
+    let reindex = sqlx::raw_sql(AssertSqlSafe(format!(
+        "reindex index concurrently {FACE_INDEX}"
+    )))
+    .execute(&mut *conn);
+    tokio::pin!(reindex);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            result = &mut reindex => {
+                result.map_err(errors::map)?;
+                break;
+            }
+            _ = tick.tick() => {
+                let row: Option<(String, i64, i64, i64, i64)> = sqlx::query_as(
+                    "select phase, blocks_done, blocks_total, tuples_done, tuples_total \
+                     from pg_stat_progress_create_index where pid = $1",
+                )
+                .bind(pid)
+                .fetch_optional(pool)
+                .await
+                .map_err(errors::map)?;
+                if let Some((phase, blocks_done, blocks_total, tuples_done, tuples_total)) = row {
+                    let (done, total) = if blocks_total > 0 {
+                        (blocks_done, blocks_total)
+                    } else {
+                        (tuples_done, tuples_total)
+                    };
+                    progress(&Progress { phase, done: unsigned(done), total: unsigned(total) });
+                }
+            }
+        }
+    }
+    let after = index_bytes(pool).await?.unwrap_or(0);
+    progress(&Progress {
+        phase: "index rebuilt".into(),
+        done: 1,
+        total: 1,
+    });
+    Ok(IndexRebuild {
+        index: FACE_INDEX.to_owned(),
+        bytes_before: unsigned(before),
+        bytes_after: unsigned(after),
+        dropped_leftovers: leftovers,
+        elapsed: started.elapsed(),
+    })
+}
