@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
 use crate::error::{Error, Result};
 use crate::face::Precision;
@@ -34,13 +34,22 @@ fn unsigned(v: i64) -> u64 {
 /// Reads every fact of the report; the verdicts are left to [`crate::ops::health::judge`].
 pub(crate) async fn gather_health(pool: &PgPool) -> Result<HealthReport> {
     let schema = schema_state(pool).await?;
+    // A report must come back even while someone holds a table exclusively (a
+    // migration, a LOCK TABLE): sizes of such tables are read from the catalog
+    // instead, and every other lock wait is bounded.
+    let mut tx = pool.begin().await.map_err(errors::map)?;
+    sqlx::query("set local lock_timeout = '2s'")
+        .execute(&mut *tx)
+        .await
+        .map_err(errors::map)?;
+    let conn: &mut PgConnection = &mut tx;
     let (name, bytes): (String, i64) =
         sqlx::query_as("select current_database()::text, pg_database_size(current_database())")
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(errors::map)?;
-    let previous = previous_sizes(pool).await?;
-    let mut tables = table_stats(pool).await?;
+    let previous = previous_sizes(conn).await?;
+    let mut tables = table_stats(conn).await?;
     if let Some((_, _, by_table)) = &previous {
         for t in &mut tables {
             t.previous_bytes = by_table.get(&t.name).copied();
@@ -56,18 +65,26 @@ pub(crate) async fn gather_health(pool: &PgPool) -> Result<HealthReport> {
             previous_bytes: previous.as_ref().map(|p| p.1),
             previous_at: previous.as_ref().map(|p| p.0),
         },
-        connections: connection_stats(pool).await?,
-        slow_queries: slow_queries(pool).await?,
-        unused_indexes: unused_indexes(pool).await?,
-        duplicate_indexes: duplicate_indexes(pool).await?,
-        invalid_indexes: invalid_indexes(pool).await?,
-        lock_waits: lock_waits(pool).await?,
-        face: face_stats(pool).await?,
+        connections: connection_stats(conn).await?,
+        slow_queries: slow_queries(conn).await?,
+        unused_indexes: unused_indexes(conn).await?,
+        duplicate_indexes: duplicate_indexes(conn).await?,
+        invalid_indexes: invalid_indexes(conn).await?,
+        lock_waits: lock_waits(conn).await?,
+        face: face_stats(conn).await?,
         tables,
     };
-    record_sizes(pool, &report).await;
+    record_sizes(conn, &report).await;
+    tx.commit().await.map_err(errors::map)?;
     Ok(report)
 }
+
+/// Relations someone holds (or waits for) in ACCESS EXCLUSIVE mode: reading their
+/// size would wait behind that lock, so their size comes from the catalog's page
+/// counts (as of the last vacuum or analyze).
+const LOCKED: &str = "(select l.relation from pg_locks l \
+     where l.locktype = 'relation' and l.mode = 'AccessExclusiveLock' \
+       and l.database = (select oid from pg_database where datname = current_database()))";
 
 async fn schema_state(pool: &PgPool) -> Result<SchemaState> {
     let history = Migrations::new(pool.clone()).history().await?;
@@ -106,10 +123,10 @@ struct StatementRow {
     query: String,
 }
 
-async fn previous_sizes(pool: &PgPool) -> Result<Option<PreviousSizes>> {
+async fn previous_sizes(conn: &mut PgConnection) -> Result<Option<PreviousSizes>> {
     let exists: bool =
         sqlx::query_scalar("select to_regclass('powergym_size_history') is not null")
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(errors::map)?;
     if !exists {
@@ -119,7 +136,7 @@ async fn previous_sizes(pool: &PgPool) -> Result<Option<PreviousSizes>> {
         "select taken_at, database_bytes, table_bytes from powergym_size_history \
          order by id desc limit 1",
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(errors::map)?;
     Ok(row.map(|r| {
@@ -135,7 +152,7 @@ async fn previous_sizes(pool: &PgPool) -> Result<Option<PreviousSizes>> {
 
 /// Best effort: a role that may not write still gets its report, without growth next
 /// time.
-async fn record_sizes(pool: &PgPool, report: &HealthReport) {
+async fn record_sizes(conn: &mut PgConnection, report: &HealthReport) {
     let tables: BTreeMap<&str, u64> = report
         .tables
         .iter()
@@ -149,7 +166,7 @@ async fn record_sizes(pool: &PgPool, report: &HealthReport) {
     .bind(i64::try_from(report.database.bytes).unwrap_or(i64::MAX))
     .bind(sqlx::types::Json(tables))
     .bind(SIZE_HISTORY_DAYS)
-    .execute(pool)
+    .execute(&mut *conn)
     .await;
     if let Err(e) = result {
         tracing::debug!(error = %errors::map(e), "sizes of this health report not recorded");
@@ -166,17 +183,22 @@ struct TableRow {
     last_analyze: Option<DateTime<Utc>>,
 }
 
-async fn table_stats(pool: &PgPool) -> Result<Vec<TableStats>> {
-    let rows: Vec<TableRow> = sqlx::query_as(
+async fn table_stats(conn: &mut PgConnection) -> Result<Vec<TableStats>> {
+    let rows: Vec<TableRow> = sqlx::query_as(AssertSqlSafe(format!(
         "select case when schemaname = 'public' then relname::text \
                      else schemaname || '.' || relname end as name, \
-                pg_total_relation_size(relid) as total_bytes, \
+                case when relid in {LOCKED} \
+                     then (select sum(c.relpages)::int8 * current_setting('block_size')::int8 \
+                           from pg_class c where c.oid = relid \
+                              or c.oid = (select reltoastrelid from pg_class where oid = relid) \
+                              or c.oid in (select indexrelid from pg_index where indrelid = relid)) \
+                     else pg_total_relation_size(relid) end as total_bytes, \
                 n_live_tup as live_rows, n_dead_tup as dead_rows, \
                 greatest(last_vacuum, last_autovacuum) as last_vacuum, \
                 greatest(last_analyze, last_autoanalyze) as last_analyze \
-         from pg_stat_user_tables order by total_bytes desc, name",
-    )
-    .fetch_all(pool)
+         from pg_stat_user_tables order by total_bytes desc, name"
+    )))
+    .fetch_all(&mut *conn)
     .await
     .map_err(errors::map)?;
     Ok(rows
@@ -193,7 +215,7 @@ async fn table_stats(pool: &PgPool) -> Result<Vec<TableStats>> {
         .collect())
 }
 
-async fn connection_stats(pool: &PgPool) -> Result<ConnectionStats> {
+async fn connection_stats(conn: &mut PgConnection) -> Result<ConnectionStats> {
     let (in_use, usable, this_database, active, idle_in_transaction): (i64, i64, i64, i64, i64) =
         sqlx::query_as(
             "select count(*) filter (where backend_type = 'client backend'), \
@@ -208,7 +230,7 @@ async fn connection_stats(pool: &PgPool) -> Result<ConnectionStats> {
                                      and state like 'idle in transaction%') \
              from pg_stat_activity",
         )
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(errors::map)?;
     let small = |v: i64| u32::try_from(v).unwrap_or(0);
@@ -229,11 +251,11 @@ const NOT_LOADED: &str = "pg_stat_statements is installed but not loaded: add \
     `shared_preload_libraries = 'pg_stat_statements'` to postgresql.conf and restart the \
     server";
 
-async fn slow_queries(pool: &PgPool) -> Result<SlowQueries> {
+async fn slow_queries(conn: &mut PgConnection) -> Result<SlowQueries> {
     let installed: bool = sqlx::query_scalar(
         "select exists (select 1 from pg_extension where extname = 'pg_stat_statements')",
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await
     .map_err(errors::map)?;
     let unavailable = |note: &str| SlowQueries {
@@ -255,7 +277,7 @@ async fn slow_queries(pool: &PgPool) -> Result<SlowQueries> {
                and query ~* '^\\s*(select|insert|update|delete|with)\\M' \
              order by mean_exec_time desc limit 5",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await;
     match rows {
         Ok(rows) => Ok(SlowQueries {
@@ -279,18 +301,22 @@ async fn slow_queries(pool: &PgPool) -> Result<SlowQueries> {
     }
 }
 
-async fn unused_indexes(pool: &PgPool) -> Result<Vec<UnusedIndex>> {
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "select t.relname::text, s.indexrelname::text, pg_relation_size(s.indexrelid), \
+async fn unused_indexes(conn: &mut PgConnection) -> Result<Vec<UnusedIndex>> {
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+        "select t.relname::text, s.indexrelname::text, \
+                case when s.relid in {LOCKED} \
+                     then (select relpages::int8 * current_setting('block_size')::int8 \
+                           from pg_class where oid = s.indexrelid) \
+                     else pg_relation_size(s.indexrelid) end, \
                 coalesce(t.seq_scan, 0) + coalesce(t.idx_scan, 0) \
          from pg_stat_user_indexes s \
          join pg_index i on i.indexrelid = s.indexrelid \
          join pg_stat_user_tables t on t.relid = s.relid \
          where s.idx_scan = 0 and i.indisvalid and not i.indisunique and not i.indisprimary \
            and not exists (select 1 from pg_constraint c where c.conindid = s.indexrelid) \
-         order by 3 desc, 2",
-    )
-    .fetch_all(pool)
+         order by 3 desc, 2"
+    )))
+    .fetch_all(&mut *conn)
     .await
     .map_err(errors::map)?;
     Ok(rows
@@ -304,11 +330,15 @@ async fn unused_indexes(pool: &PgPool) -> Result<Vec<UnusedIndex>> {
         .collect())
 }
 
-async fn duplicate_indexes(pool: &PgPool) -> Result<Vec<DuplicateIndexes>> {
-    let rows: Vec<(String, Vec<String>, i64)> = sqlx::query_as(
+async fn duplicate_indexes(conn: &mut PgConnection) -> Result<Vec<DuplicateIndexes>> {
+    let rows: Vec<(String, Vec<String>, i64)> = sqlx::query_as(AssertSqlSafe(format!(
         "select c.relname::text, array_agg(ic.relname::text order by ic.relname), \
-                (sum(pg_relation_size(i.indexrelid)) - min(pg_relation_size(i.indexrelid)))::int8 \
+                (sum(sized.bytes) - min(sized.bytes))::int8 \
          from pg_index i \
+         cross join lateral (select case when i.indrelid in {LOCKED} \
+                 then ic2.relpages::int8 * current_setting('block_size')::int8 \
+                 else pg_relation_size(i.indexrelid) end as bytes \
+             from pg_class ic2 where ic2.oid = i.indexrelid) sized \
          join pg_class c on c.oid = i.indrelid \
          join pg_class ic on ic.oid = i.indexrelid \
          join pg_namespace n on n.oid = c.relnamespace \
@@ -318,9 +348,9 @@ async fn duplicate_indexes(pool: &PgPool) -> Result<Vec<DuplicateIndexes>> {
                   i.indcollation::text, i.indoption::text, ic.relam, \
                   coalesce(pg_get_expr(i.indexprs, i.indrelid), ''), \
                   coalesce(pg_get_expr(i.indpred, i.indrelid), '') \
-         having count(*) > 1 order by 1",
-    )
-    .fetch_all(pool)
+         having count(*) > 1 order by 1"
+    )))
+    .fetch_all(&mut *conn)
     .await
     .map_err(errors::map)?;
     Ok(rows
@@ -333,7 +363,7 @@ async fn duplicate_indexes(pool: &PgPool) -> Result<Vec<DuplicateIndexes>> {
         .collect())
 }
 
-async fn invalid_indexes(pool: &PgPool) -> Result<Vec<String>> {
+async fn invalid_indexes(conn: &mut PgConnection) -> Result<Vec<String>> {
     sqlx::query_scalar(
         "select ic.relname::text from pg_index i \
          join pg_class ic on ic.oid = i.indexrelid \
@@ -341,7 +371,7 @@ async fn invalid_indexes(pool: &PgPool) -> Result<Vec<String>> {
          where not i.indisvalid and n.nspname not in ('pg_catalog', 'information_schema') \
          order by 1",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(errors::map)
 }
@@ -381,7 +411,7 @@ impl From<SessionRow> for SessionInfo {
     }
 }
 
-async fn lock_waits(pool: &PgPool) -> Result<Vec<LockWait>> {
+async fn lock_waits(conn: &mut PgConnection) -> Result<Vec<LockWait>> {
     // Never `query`: its text could hold a member's name or document.
     let waits: Vec<WaitRow> = sqlx::query_as(
         "select a.pid, a.usename::text as role, nullif(a.application_name, '') as application, \
@@ -395,7 +425,7 @@ async fn lock_waits(pool: &PgPool) -> Result<Vec<LockWait>> {
          where not l.granted and a.datname = current_database() \
          order by waiting_seconds desc nulls last",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(errors::map)?;
     let blockers: Vec<i32> = waits.iter().flat_map(|w| w.blocked_by.clone()).collect();
@@ -405,7 +435,7 @@ async fn lock_waits(pool: &PgPool) -> Result<Vec<LockWait>> {
          from pg_stat_activity where pid = any($1)",
     )
     .bind(&blockers)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(errors::map)?
     .into_iter()
@@ -442,25 +472,37 @@ async fn lock_waits(pool: &PgPool) -> Result<Vec<LockWait>> {
         .collect())
 }
 
-async fn face_stats(pool: &PgPool) -> Result<FaceIndexStats> {
-    let has_table: bool = sqlx::query_scalar("select to_regclass('biometrics') is not null")
-        .fetch_one(pool)
-        .await
-        .map_err(errors::map)?;
-    let templates: i64 = if has_table {
-        sqlx::query_scalar("select count(*) from biometrics where is_active")
-            .fetch_one(pool)
+async fn face_stats(conn: &mut PgConnection) -> Result<FaceIndexStats> {
+    let (has_table, locked): (bool, bool) = sqlx::query_as(AssertSqlSafe(format!(
+        "select to_regclass('biometrics') is not null, \
+                coalesce(to_regclass('biometrics') in {LOCKED}, false)"
+    )))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(errors::map)?;
+    let templates: i64 = match (has_table, locked) {
+        (false, _) => 0,
+        (true, false) => sqlx::query_scalar("select count(*) from biometrics where is_active")
+            .fetch_one(&mut *conn)
             .await
-            .map_err(errors::map)?
-    } else {
-        0
+            .map_err(errors::map)?,
+        // Counting would wait behind the lock: the planner's estimate will do.
+        (true, true) => sqlx::query_scalar(
+            "select greatest(reltuples, 0)::int8 from pg_class where oid = 'biometrics'::regclass",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(errors::map)?,
     };
-    let index: Option<(i64, bool)> = sqlx::query_as(
-        "select pg_relation_size(indexrelid), indisvalid from pg_index \
-         where indexrelid = to_regclass($1)",
-    )
+    let index: Option<(i64, bool)> = sqlx::query_as(AssertSqlSafe(format!(
+        "select case when indrelid in {LOCKED} \
+                     then (select relpages::int8 * current_setting('block_size')::int8 \
+                           from pg_class where oid = indexrelid) \
+                     else pg_relation_size(indexrelid) end, indisvalid \
+         from pg_index where indexrelid = to_regclass($1)"
+    )))
     .bind(FACE_INDEX)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(errors::map)?;
     let templates = unsigned(templates);
