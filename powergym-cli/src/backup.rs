@@ -492,7 +492,7 @@ pub(crate) async fn restore(target: &Target, req: &RestoreRequest<'_>) -> Result
         }
         let tables = data_tables(&mut conn).await?;
         let safety = dump(target, &tools, req.safety_dir, &tables, SAFETY).await?;
-        eprintln!(
+        note!(
             "restore: safety backup of the current contents: {}",
             safety.display()
         );

@@ -44,7 +44,7 @@ async fn open(url: &str, calendar: Option<BusinessCalendar>) -> Result<Gym> {
 fn print_json(value: &impl Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::Invalid(format!("cannot write JSON: {e}")))?;
-    println!("{text}");
+    say!("{text}");
     Ok(())
 }
 
@@ -69,14 +69,14 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
             if cli.json {
                 print_json(&outcome)?;
             } else {
-                println!(
+                say!(
                     "backup written: {} ({}, {} tables verified)",
                     outcome.file.display(),
                     human_bytes(outcome.bytes),
                     outcome.tables_verified
                 );
                 for p in &outcome.pruned {
-                    println!("pruned: {}", p.display());
+                    say!("pruned: {}", p.display());
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -86,10 +86,10 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
             if cli.json {
                 print_json(&files)?;
             } else if files.is_empty() {
-                println!("no PowerGym backups in {}", dir.display());
+                say!("no PowerGym backups in {}", dir.display());
             } else {
                 for f in &files {
-                    println!(
+                    say!(
                         "{}  {:>10}  {}{}",
                         f.taken_at.format("%Y-%m-%d %H:%M:%S UTC"),
                         human_bytes(f.bytes),
@@ -131,7 +131,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
                     library_version: latest_version(),
                 })?;
             } else {
-                println!(
+                say!(
                     "restored {} ({} tables); schema at version {version}",
                     outcome.file.display(),
                     outcome.tables
@@ -203,10 +203,14 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
                     expired_rewards: c.expired_rewards,
                 })?;
             } else {
-                println!(
+                say!(
                     "daily jobs for {today}: {} activated, {} awaiting payment, {} expired, \
                      {} expired unpaid, {} rewards expired",
-                    c.activated, c.awaiting_payment, c.expired, c.expired_unpaid, c.expired_rewards
+                    c.activated,
+                    c.awaiting_payment,
+                    c.expired,
+                    c.expired_unpaid,
+                    c.expired_rewards
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -220,7 +224,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
             let result = gym.bootstrap_admin(username, &password).await;
             gym.close().await;
             let staff = result?;
-            println!("admin account {} created", staff.username);
+            say!("admin account {} created", staff.username);
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -268,7 +272,7 @@ async fn maintain(gym: &Gym, no_vacuum: bool, reindex_face: bool) -> Result<()> 
             .rebuild_face_index(&mut |p: &Progress| reporter.update(p))
             .await?;
         for name in &done.dropped_leftovers {
-            eprintln!("reindex: dropped the invalid leftover {name}");
+            note!("reindex: dropped the invalid leftover {name}");
         }
         reporter.finish(&format!(
             "{} rebuilt in {:.1} s ({} -> {})",
@@ -340,19 +344,19 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
             if pending.is_empty() {
                 // Still a call: it refuses a database ahead of this program.
                 m.run_to(target.max(1)).await?;
-                println!("already at version {}", m.current_version().await?);
+                say!("already at version {}", m.current_version().await?);
             }
             let total = pending.len();
             for (i, r) in pending.iter().enumerate() {
                 let started = Instant::now();
-                eprintln!(
+                note!(
                     "upgrade: [{}/{total}] {:04} {} ...",
                     i + 1,
                     r.version,
                     r.description
                 );
                 m.run_to(r.version).await?;
-                eprintln!(
+                note!(
                     "upgrade: [{}/{total}] {:04} done in {:.2} s",
                     i + 1,
                     r.version,
@@ -360,7 +364,7 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
                 );
             }
             if total > 0 {
-                println!("upgraded to version {}", m.current_version().await?);
+                say!("upgraded to version {}", m.current_version().await?);
             }
         }
         DbCommand::Downgrade { target, yes } => {
@@ -392,14 +396,14 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
                     .filter(|p| p < v)
                     .max()
                     .unwrap_or(0);
-                eprintln!(
+                note!(
                     "downgrade: [{}/{}] reverting {v:04} ...",
                     i + 1,
                     steps.len()
                 );
                 m.revert_to(previous).await?;
             }
-            println!("at version {}", m.current_version().await?);
+            say!("at version {}", m.current_version().await?);
         }
         DbCommand::Current => {
             let current = m.current_version().await?;
@@ -417,11 +421,11 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
                     head: current == latest,
                 })?;
             } else if current == latest {
-                println!("{current} (head)");
+                say!("{current} (head)");
             } else if current < latest {
-                println!("{current} (head is {latest}: run `powergym db upgrade`)");
+                say!("{current} (head is {latest}: run `powergym db upgrade`)");
             } else {
-                println!("{current} (ahead of this program's {latest})");
+                say!("{current} (ahead of this program's {latest})");
             }
         }
         DbCommand::History => {
@@ -440,7 +444,7 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
                     } else {
                         ""
                     };
-                    println!("{:04}  {:<32} {state}{edited}", r.version, r.description);
+                    say!("{:04}  {:<32} {state}{edited}", r.version, r.description);
                 }
             }
         }
@@ -455,29 +459,35 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
                 )));
             }
             m.stamp(goal).await?;
-            println!("stamped at version {goal}");
+            say!("stamped at version {goal}");
         }
         DbCommand::Check => {
             m.check().await?;
-            println!("database is at version {}, up to date", latest_version());
+            say!("database is at version {}, up to date", latest_version());
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn print_health(r: &HealthReport) {
-    println!(
+    say!(
         "PowerGym health of database {}, {}",
         r.database.name,
         r.generated_at.format("%Y-%m-%d %H:%M:%S UTC")
     );
     for c in &r.checks {
-        println!("  {:<9} {:<18} {}", c.verdict.as_str(), c.name, c.summary);
+        say!("  {:<9} {:<18} {}", c.verdict.as_str(), c.name, c.summary);
     }
-    println!("\ntables (largest first):");
-    println!(
+    say!("\ntables (largest first):");
+    say!(
         "  {:<28} {:>10} {:>9} {:>10} {:>8}  {:<16} {:<16}",
-        "table", "size", "growth", "live", "dead", "last vacuum", "last analyze"
+        "table",
+        "size",
+        "growth",
+        "live",
+        "dead",
+        "last vacuum",
+        "last analyze"
     );
     let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or("never".to_owned(), |t| {
@@ -494,7 +504,7 @@ fn print_health(r: &HealthReport) {
             }
             _ => "-".into(),
         };
-        println!(
+        say!(
             "  {:<28} {:>10} {:>9} {:>10} {:>8}  {:<16} {:<16}",
             t.name,
             human_bytes(t.total_bytes),
@@ -506,7 +516,7 @@ fn print_health(r: &HealthReport) {
         );
     }
     if !r.lock_waits.is_empty() {
-        println!("\nlock waits (who waits on whom):");
+        say!("\nlock waits (who waits on whom):");
         for w in &r.lock_waits {
             let by: Vec<String> = w
                 .blocked_by
@@ -521,7 +531,7 @@ fn print_health(r: &HealthReport) {
                     )
                 })
                 .collect();
-            println!(
+            say!(
                 "  pid {} ({}) waits {:.1} s for {} {} on {} <- {}",
                 w.waiting.pid,
                 w.waiting.role.as_deref().unwrap_or("?"),
@@ -534,10 +544,10 @@ fn print_health(r: &HealthReport) {
         }
     }
     if !r.slow_queries.queries.is_empty() {
-        println!("\nslowest statements (mean):");
+        say!("\nslowest statements (mean):");
         for q in &r.slow_queries.queries {
-            println!("  {:>9.1} ms  {:>8} calls  {}", q.mean_ms, q.calls, q.query);
+            say!("  {:>9.1} ms  {:>8} calls  {}", q.mean_ms, q.calls, q.query);
         }
     }
-    println!("\nverdict: {}", r.verdict());
+    say!("\nverdict: {}", r.verdict());
 }

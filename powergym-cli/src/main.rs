@@ -6,6 +6,25 @@
 //! commands take `--json`. Errors are one line on standard error (no backtrace) and a
 //! documented exit code (see `error.rs` and the README).
 
+/// `println!` that stops quietly when standard output is closed (`powergym health |
+/// head`), where `println!` would panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::output_closed(e)
+        }
+    }};
+}
+
+/// `eprintln!` that never panics: a closed standard error loses the line, nothing more.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod backup;
 mod commands;
 mod error;
@@ -169,6 +188,15 @@ enum StaffCommand {
     },
 }
 
+/// Standard output went away: a reader that stopped early (`| head`) is not a failure.
+fn output_closed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    note!("error: cannot write the output: {e}");
+    std::process::exit(1);
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -178,14 +206,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            note!("error: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             e.exit()
         }
     }

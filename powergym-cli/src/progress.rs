@@ -48,9 +48,9 @@ impl Reporter {
         let due = self.last_line.is_none_or(|t| t.elapsed() >= LINE_EVERY);
         if p.phase != self.last_phase || due {
             if p.total > 0 {
-                eprintln!("{}: {} ({}/{})", self.label, p.phase, p.done, p.total);
+                note!("{}: {} ({}/{})", self.label, p.phase, p.done, p.total);
             } else {
-                eprintln!("{}: {}", self.label, p.phase);
+                note!("{}: {}", self.label, p.phase);
             }
             self.last_phase.clone_from(&p.phase);
             self.last_line = Some(Instant::now());
@@ -61,6 +61,6 @@ impl Reporter {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }
-        eprintln!("{}: {message}", self.label);
+        note!("{}: {message}", self.label);
     }
 }

@@ -809,3 +809,21 @@ async fn daily_jobs_and_the_first_admin_from_the_command_line() {
     let out = db.run(&["jobs", "daily", "--as", "nobody"]);
     expect_code(&out, 18);
 }
+
+#[tokio::test]
+async fn a_closed_output_ends_the_command_quietly() {
+    // `powergym health | head -1`: the reader goes away before the report is written.
+    let db = TestDb::new().await;
+    expect_code(&db.run(&["db", "upgrade"]), 0);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("powergym"))
+        .env("DATABASE_URL", &db.url)
+        .args(["health"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
