@@ -14,8 +14,10 @@ use powergym_core::{ClientId, DocumentType, Gender, SubscriptionEvent, Subscript
 uniffi::setup_scaffolding!();
 
 mod face;
+mod operations;
 mod rules;
 mod store;
+pub use operations::*;
 pub use rules::*;
 pub use store::*;
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::errors::to_py;
 use crate::face::{BiometricConsent, FaceCheckIn, FaceMatch, FaceTemplate, embedding};
+use crate::health::{HealthReport, IndexRebuild};
 use crate::runtime::runtime;
 use crate::thumbnail::ThumbnailKey;
 use crate::types::{
@@ -151,6 +152,31 @@ impl Gym {
     /// Raises SchemaOutOfDateError unless the database is at this library's version.
     fn check_schema(&self, py: Python<'_>) -> PyResult<()> {
         wait(py, self.0.migrations().check())
+    }
+
+    /// The database's health report: one line per check with its verdict, and the facts
+    /// behind them. Records the sizes it read, so the next report tells the growth.
+    fn health_report(&self, py: Python<'_>) -> PyResult<HealthReport> {
+        wait(py, self.0.operations().health_report()).map(HealthReport)
+    }
+
+    /// `VACUUM (ANALYZE)` on every table, one at a time, blocking no reads or writes;
+    /// returns the tables done.
+    fn vacuum_analyze(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        wait(py, async move {
+            let mut ignore = |_: &core::ops::Progress| {};
+            self.0.operations().vacuum_analyze(&mut ignore).await
+        })
+    }
+
+    /// Rebuilds the face search index concurrently (check-ins go on meanwhile), first
+    /// dropping invalid leftovers of an interrupted rebuild.
+    fn rebuild_face_index(&self, py: Python<'_>) -> PyResult<IndexRebuild> {
+        wait(py, async move {
+            let mut ignore = |_: &core::ops::Progress| {};
+            self.0.operations().rebuild_face_index(&mut ignore).await
+        })
+        .map(Into::into)
     }
 
     /// Today's business date in the gym's time zone.

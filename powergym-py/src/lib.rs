@@ -6,6 +6,7 @@
 mod errors;
 mod face;
 mod gym;
+mod health;
 mod rules;
 mod runtime;
 mod thumbnail;
@@ -75,6 +76,7 @@ fn _powergym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rules::register(m)?;
     thumbnail::register(m)?;
     face::register(m)?;
+    health::register(m)?;
     errors::register(m)?;
     Ok(())
 }

@@ -4,6 +4,8 @@ rules, the GIL and fork safety."""
 import datetime
 import os
 import threading
+import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -82,6 +84,25 @@ def test_missing_extension(db_url):
         psql(f"revoke all on schema public from {role}", db_url)
         psql(f'revoke all on database "{database}" from {role}')
         psql(f"drop role {role}")
+
+
+def test_a_role_out_of_connection_slots_is_resource_exhausted():
+    # The server answers SQLSTATE 53300 (too many connections for role), as it does when
+    # every slot of the server is taken.
+    role = f"powergym_pytest_noslots_{uuid.uuid4().hex[:8]}"
+    psql(f"create role {role} login password 'x' connection limit 0")
+    try:
+        parts = urlsplit(admin_url())
+        host = parts.netloc.rpartition("@")[2]
+        limited = urlunsplit(parts._replace(netloc=f"{role}:x@{host}"))
+        with pytest.raises(exc.ResourceExhaustedError) as info:
+            powergym.Gym.connect(limited)
+        assert info.value.kind == "resource_exhausted"
+        assert info.value.resource == "connections"
+        assert "max_connections" in info.value.hint
+        assert role not in str(info.value)
+    finally:
+        psql(f"drop role if exists {role}")
 
 
 def test_state_machine_rules():

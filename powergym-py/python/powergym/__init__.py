@@ -29,6 +29,20 @@ from powergym._powergym import (
     Subscription,
     Client,
     ClientPage,
+    ConnectionStats,
+    DatabaseSize,
+    DuplicateIndexes,
+    FaceIndexStats,
+    HealthCheck,
+    HealthReport,
+    IndexRebuild,
+    LockWait,
+    SchemaState,
+    SessionInfo,
+    SlowQueries,
+    SlowQuery,
+    TableStats,
+    UnusedIndex,
     Gym,
     MigrationRecord,
     PaymentOutcome,
@@ -98,6 +112,15 @@ class SubscriptionEvent(str, Enum):
     CANCEL = "cancel"
 
 
+class Verdict(str, Enum):
+    """How a line of the health report stands, from best to worst; compares equal to the
+    label ``HealthReport.verdict`` and ``HealthCheck.verdict`` return."""
+
+    OK = "ok"
+    WARN = "warn"
+    CRITICAL = "critical"
+
+
 __all__ = [
     "AccessDecision",
     "Actor",
@@ -138,6 +161,21 @@ __all__ = [
     "stock_status",
     "Client",
     "ClientPage",
+    "ConnectionStats",
+    "DatabaseSize",
+    "DuplicateIndexes",
+    "FaceIndexStats",
+    "HealthCheck",
+    "HealthReport",
+    "IndexRebuild",
+    "LockWait",
+    "SchemaState",
+    "SessionInfo",
+    "SlowQueries",
+    "SlowQuery",
+    "TableStats",
+    "UnusedIndex",
+    "Verdict",
     "DocumentType",
     "Gender",
     "Gym",

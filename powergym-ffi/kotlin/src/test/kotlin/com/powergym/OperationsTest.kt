@@ -1,0 +1,103 @@
+package com.powergym
+
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import java.time.Duration
+import java.time.Instant
+import java.util.UUID
+
+/** Operating the database through the Kotlin bindings: the health report, vacuum, the face-index rebuild. */
+class OperationsTest : StaffedGymTest() {
+    private val lines = listOf(
+        "schema",
+        "database_size",
+        "connections",
+        "slow_queries",
+        "unused_indexes",
+        "duplicate_indexes",
+        "invalid_indexes",
+        "dead_rows",
+        "lock_waits",
+        "face_index",
+        "face_cache_memory",
+    )
+
+    @Test
+    fun aMigratedDatabaseReportsEveryLineInOrder() = runBlocking {
+        val report = gym.healthReport()
+        assertEquals(lines, report.checks.map { it.name })
+        assertTrue(report.checks.all { it.summary.isNotEmpty() })
+        assertTrue(report.verdict in report.checks.map { it.verdict })
+
+        val schema = report.checks.first { it.name == "schema" }
+        assertEquals(Verdict.OK, schema.verdict)
+        assertEquals(latestSchemaVersion(), report.schema.databaseVersion)
+        assertEquals(latestSchemaVersion(), report.schema.libraryVersion)
+        assertEquals(0u, report.schema.pending)
+
+        assertTrue(Duration.between(report.generatedAt, Instant.now()).abs() < Duration.ofMinutes(5))
+        assertTrue(report.database.bytes > 0uL)
+        assertNull(report.database.previousBytes)
+        assertTrue(report.tables.any { it.name == "clients" })
+        assertTrue(report.connections.thisDatabase >= 1u)
+        assertTrue(report.slowQueries.available || report.slowQueries.note != null)
+        assertEquals(emptyList<String>(), report.invalidIndexes)
+        assertEquals(emptyList<LockWait>(), report.lockWaits)
+        assertEquals(0uL, report.face.templates)
+        assertTrue(report.face.indexValid)
+        assertNotNull(report.face.indexBytes)
+        assertEquals(Verdict.OK, report.checks.first { it.name == "face_index" }.verdict)
+    }
+
+    @Test
+    fun aSecondReportKnowsThePreviousSize() = runBlocking {
+        val first = gym.healthReport()
+        val second = gym.healthReport()
+        assertEquals(first.database.bytes, second.database.previousBytes)
+        assertNotNull(second.database.previousAt)
+        assertNotNull(second.tables.first { it.name == "clients" }.previousBytes)
+    }
+
+    @Test
+    fun vacuumAnalyzeReturnsTheTablesDone() = runBlocking {
+        val tables = gym.vacuumAnalyze()
+        assertTrue("clients" in tables, tables.toString())
+        assertTrue("biometrics" in tables, tables.toString())
+    }
+
+    @Test
+    fun rebuildFaceIndex() = runBlocking {
+        val rebuilt = gym.rebuildFaceIndex()
+        assertEquals("idx_biometrics_embedding", rebuilt.index)
+        assertTrue(rebuilt.bytesBefore > 0uL && rebuilt.bytesAfter > 0uL)
+        assertEquals(emptyList<String>(), rebuilt.droppedLeftovers)
+        assertTrue(rebuilt.elapsedSeconds >= 0.0)
+        assertTrue(gym.healthReport().face.indexValid)
+    }
+
+    @Test
+    fun aRoleOutOfConnectionSlotsIsResourceExhausted() {
+        // The server answers SQLSTATE 53300 (too many connections for role), as it does
+        // when every slot of the server is taken.
+        val role = "powergym_kt_noslots_" + UUID.randomUUID().toString().replace("-", "").take(8)
+        TestDatabase.psql("create role $role login password 'x' connection limit 0")
+        try {
+            val hostAndDb = TestDatabase.adminUrl.substringAfterLast('@')
+            val scheme = TestDatabase.adminUrl.substringBefore("://")
+            val exhausted = assertThrows<PowergymException.ResourceExhausted> {
+                runBlocking { Gym.connect("$scheme://$role:x@$hostAndDb", ConnectOptions()) }
+            }
+            assertEquals("connections", exhausted.resource)
+            assertTrue(exhausted.hint.contains("max_connections"))
+            assertFalse(exhausted.detail.contains(role))
+        } finally {
+            TestDatabase.psql("drop role if exists $role")
+        }
+    }
+}
