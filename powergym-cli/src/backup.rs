@@ -440,6 +440,34 @@ async fn dump(
     Ok(file)
 }
 
+/// Copies the database at `source` into the empty database at `target` through a
+/// verified dump in `dir` (deleted afterwards): `powergym adopt --into`.
+pub(crate) async fn copy(
+    source: &Target,
+    target: &Target,
+    dir: &Path,
+    pg_bin: Option<&Path>,
+) -> Result<()> {
+    let mut conn = source.connect().await?;
+    let tools = find_tools(pg_bin, server_major(&mut conn).await?).await?;
+    let tables = data_tables(&mut conn).await?;
+    let _ = conn.close().await;
+    let file = dump(source, &tools, dir, &tables, "-adoption-copy").await?;
+    let result = restore(
+        target,
+        &RestoreRequest {
+            file: &file,
+            require_powergym: false,
+            force: false,
+            safety_dir: dir,
+            pg_bin,
+        },
+    )
+    .await;
+    let _ = std::fs::remove_file(&file);
+    result.map(|_| ())
+}
+
 /// What `powergym restore` did.
 #[derive(Debug, Serialize)]
 pub(crate) struct RestoreOutcome {
@@ -451,6 +479,9 @@ pub(crate) struct RestoreOutcome {
 
 pub(crate) struct RestoreRequest<'a> {
     pub(crate) file: &'a Path,
+    /// Refuse a file that is not a PowerGym backup (false when copying an original
+    /// database for adoption).
+    pub(crate) require_powergym: bool,
     pub(crate) force: bool,
     pub(crate) safety_dir: &'a Path,
     pub(crate) pg_bin: Option<&'a Path>,
@@ -466,7 +497,7 @@ pub(crate) async fn restore(target: &Target, req: &RestoreRequest<'_>) -> Result
     let mut conn = target.connect().await?;
     let tools = find_tools(req.pg_bin, server_major(&mut conn).await?).await?;
     let toc = table_of_contents(&tools, req.file).await?;
-    if !has_data_for(&toc, "public powergym_schema_migrations") {
+    if req.require_powergym && !has_data_for(&toc, "public powergym_schema_migrations") {
         return Err(CliError::BadBackup(format!(
             "{} is not a PowerGym backup: it holds no powergym_schema_migrations table",
             req.file.display()

@@ -14,7 +14,7 @@ use crate::backup::{self, BackupRequest, RestoreRequest, Target};
 use crate::error::{CliError, Result};
 use crate::progress::Reporter;
 use crate::retention::Policy;
-use crate::{Cli, Command, DbCommand, JobsCommand, StaffCommand};
+use crate::{AdoptArgs, Cli, Command, DbCommand, JobsCommand, StaffCommand};
 
 fn database_url(cli: &Cli) -> Result<String> {
     cli.database_url.clone().ok_or_else(|| {
@@ -107,6 +107,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
                 &target,
                 &RestoreRequest {
                     file: &args.file,
+                    require_powergym: true,
                     force: args.force,
                     safety_dir: &args.dir,
                     pg_bin: args.pg_bin.as_deref(),
@@ -215,6 +216,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Adopt(args) => adopt(&cli, args).await,
         Command::Staff(StaffCommand::BootstrapAdmin {
             username,
             password_stdin,
@@ -550,4 +552,133 @@ fn print_health(r: &HealthReport) {
         }
     }
     say!("\nverdict: {}", r.verdict());
+}
+
+async fn adopt(cli: &Cli, args: &AdoptArgs) -> Result<ExitCode> {
+    use powergym_core::{AdoptionOptions, AdoptionReport};
+    let source = database_url(cli)?;
+    let options = AdoptionOptions {
+        calendar: BusinessCalendar::new(&args.time_zone)?,
+    };
+    if args.dry_run {
+        let report = Gym::adoption_plan(&source, &options).await?;
+        print_adoption(cli, &report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let url = match &args.into {
+        Some(into) => {
+            // The original stays as it is; its copy is adopted.
+            let target = Target::parse(into)?;
+            backup::copy(
+                &Target::parse(&source)?,
+                &target,
+                &args.dir,
+                args.pg_bin.as_deref(),
+            )
+            .await?;
+            into.clone()
+        }
+        None => source,
+    };
+    let report: AdoptionReport = Gym::adopt(&url, &options).await?;
+    print_adoption(cli, &report)?;
+    // The face index is built after the data, without blocking check-ins.
+    let gym = open(&url, None).await?;
+    let mut reporter = Reporter::new("face index");
+    let rebuilt = gym
+        .operations()
+        .rebuild_face_index(&mut |p: &Progress| reporter.update(p))
+        .await;
+    gym.close().await;
+    let rebuilt = rebuilt?;
+    reporter.finish(&format!(
+        "{} built in {:.1} s",
+        rebuilt.index,
+        rebuilt.elapsed.as_secs_f64()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Rows listed per reason in the human report; `--json` lists them all.
+const LISTED: usize = 20;
+
+fn print_adoption(cli: &Cli, r: &powergym_core::AdoptionReport) -> Result<()> {
+    if cli.json {
+        return print_json(r);
+    }
+    say!(
+        "Adoption of the original PowerGym database (Alembic {}): {}",
+        r.revision,
+        if r.applied {
+            format!("done, schema at version {}", r.schema_version)
+        } else {
+            "dry run, nothing was changed".into()
+        }
+    );
+    say!(
+        "\n  {:<22} {:>8} {:>8} {:>10}",
+        "table",
+        "before",
+        "adopted",
+        "set aside"
+    );
+    for t in &r.tables {
+        say!(
+            "  {:<22} {:>8} {:>8} {:>10}",
+            t.table,
+            t.before,
+            t.adopted,
+            t.set_aside
+        );
+    }
+    say!(
+        "\npayments: {} before = {} adopted + {} set aside (to refund or credit by hand)",
+        r.payments_before,
+        r.payments_adopted,
+        r.payments_set_aside
+    );
+    say!(
+        "face templates set aside for want of recorded consent: {} (these members enrol \
+         again, under consent; the rows stay in powergym_original)",
+        r.templates_set_aside
+    );
+    let mut reasons: Vec<&str> = r.set_aside.iter().map(|s| s.reason).collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    if !reasons.is_empty() {
+        say!("\nset aside, by reason:");
+    }
+    for reason in reasons {
+        let rows: Vec<_> = r.set_aside.iter().filter(|s| s.reason == reason).collect();
+        say!("  {reason} ({}):", rows.len());
+        for s in rows.iter().take(LISTED) {
+            say!("    {} {}: {}", s.table, s.id, s.detail);
+        }
+        if rows.len() > LISTED {
+            say!(
+                "    ... and {} more (--json lists every row)",
+                rows.len() - LISTED
+            );
+        }
+    }
+    let mut kinds: Vec<&str> = r.changes.iter().map(|c| c.kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if !kinds.is_empty() {
+        say!("\nadopted with a change, by kind:");
+    }
+    for kind in kinds {
+        let rows: Vec<_> = r.changes.iter().filter(|c| c.kind == kind).collect();
+        say!("  {kind} ({}):", rows.len());
+        for c in rows.iter().take(LISTED) {
+            say!("    {} {}: {}", c.table, c.id, c.detail);
+        }
+        if rows.len() > LISTED {
+            say!(
+                "    ... and {} more (--json lists every row)",
+                rows.len() - LISTED
+            );
+        }
+    }
+    Ok(())
 }

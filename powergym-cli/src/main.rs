@@ -77,6 +77,10 @@ enum Command {
     /// Scheduled jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Moves a database of the original PowerGym backend (Alembic head 5ca3a67ca896) over
+    /// to this library: in place, or into a new database with --into; --dry-run reports
+    /// what would be adopted and what set aside, changing nothing.
+    Adopt(AdoptArgs),
     /// Staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
@@ -159,6 +163,25 @@ struct MaintainArgs {
     /// Skip VACUUM ANALYZE.
     #[arg(long)]
     no_vacuum: bool,
+}
+
+#[derive(Debug, Args)]
+struct AdoptArgs {
+    /// Report only: rows per table, every row set aside with its reason; changes nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Adopt a copy in this (empty) database instead, leaving the original untouched.
+    #[arg(long, value_name = "URL")]
+    into: Option<String>,
+    /// The gym's IANA time zone: attendances get their business date in it.
+    #[arg(long, env = "POWERGYM_TIME_ZONE", default_value = "America/Bogota")]
+    time_zone: String,
+    /// Where the copy for --into is staged (deleted afterwards).
+    #[arg(long, default_value = "backups")]
+    dir: PathBuf,
+    /// Directory of pg_dump/pg_restore (for --into).
+    #[arg(long, env = "POWERGYM_PG_BIN")]
+    pg_bin: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

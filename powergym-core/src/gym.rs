@@ -392,7 +392,7 @@ impl Gym {
 }
 
 /// Checks a PostgreSQL URL without ever repeating it (it may hold a password).
-fn parse_url(url: &str) -> Result<PgConnectOptions> {
+pub(crate) fn parse_url(url: &str) -> Result<PgConnectOptions> {
     let url = url.trim();
     let scheme = url.split_once("://").map(|(s, _)| s);
     match scheme {

@@ -2,6 +2,7 @@
 // `deny`, not `forbid`: face::kernel alone opts back in, for SIMD intrinsics.
 #![deny(unsafe_code)]
 
+pub mod adopt;
 mod auth;
 pub mod domain;
 mod error;
@@ -11,6 +12,7 @@ pub mod migrate;
 pub mod ops;
 pub mod store;
 
+pub use adopt::{AdoptionOptions, AdoptionReport};
 pub use domain::access::{Attendance, CheckInMethod, CheckInOutcome};
 pub use domain::calendar::{BusinessCalendar, Clock, FixedClock, SystemClock};
 pub use domain::client::{

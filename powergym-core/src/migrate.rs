@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
 use crate::error::{Error, Result};
 use crate::store::postgres::errors;
@@ -187,7 +187,9 @@ impl Migrations {
 
     async fn upgrade(&self, target: Option<i64>) -> Result<()> {
         self.refuse_if_ahead().await?;
-        ensure_extensions(&self.pool).await?;
+        let mut conn = self.pool.acquire().await.map_err(errors::map)?;
+        ensure_extensions(&mut conn).await?;
+        drop(conn);
         let m = migrator();
         let result = match target {
             Some(v) => m.run_to(v, &self.pool).await,
@@ -281,6 +283,14 @@ impl Migrations {
     }
 }
 
+/// Applies every migration on `conn`, which may be inside a transaction (each migration
+/// then runs in a savepoint): adoption converts a database and migrates it in one
+/// transaction, so a failure leaves the original exactly as it was.
+pub(crate) async fn run_on(conn: &mut PgConnection) -> Result<()> {
+    ensure_extensions(conn).await?;
+    migrator().run(conn).await.map_err(map_migrate)
+}
+
 fn checksum_conflict(version: i64) -> Error {
     Error::Conflict {
         reason: format!(
@@ -313,13 +323,13 @@ fn map_migrate(err: MigrateError) -> Error {
 
 /// Makes sure `vector` (0.8 or newer) and `btree_gist` exist in the database, creating
 /// them when they are available on the server, and says exactly what to do when not.
-pub(crate) async fn ensure_extensions(pool: &PgPool) -> Result<()> {
+pub(crate) async fn ensure_extensions(conn: &mut PgConnection) -> Result<()> {
     for name in ["vector", "btree_gist"] {
         let row: Option<(String, Option<String>)> = sqlx::query_as(
             "select default_version, installed_version from pg_available_extensions where name = $1",
         )
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(errors::map)?;
         let Some((default_version, installed)) = row else {
@@ -341,7 +351,7 @@ pub(crate) async fn ensure_extensions(pool: &PgPool) -> Result<()> {
         }
         if installed.is_none() {
             let sql = format!("create extension if not exists {name}");
-            if let Err(e) = sqlx::query(AssertSqlSafe(sql)).execute(pool).await {
+            if let Err(e) = sqlx::query(AssertSqlSafe(sql)).execute(&mut *conn).await {
                 return Err(match &e {
                     sqlx::Error::Database(db) if db.code().as_deref() == Some("42501") => {
                         Error::ExtensionMissing {

@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::store::{BiometricChange, BiometricChanges, Store, StoreTransaction};
 use sqlx::postgres::PgListener;
 
+pub(crate) mod adopt;
 mod attendance;
 mod biometrics;
 mod clients;
