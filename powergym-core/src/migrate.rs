@@ -288,7 +288,10 @@ impl Migrations {
 /// transaction, so a failure leaves the original exactly as it was.
 pub(crate) async fn run_on(conn: &mut PgConnection) -> Result<()> {
     ensure_extensions(conn).await?;
-    migrator().run(conn).await.map_err(map_migrate)
+    // `run_direct`: `run` takes an `Acquire`, whose future rustc cannot prove `Send` for
+    // every lifetime of a borrowed connection.
+    let m = migrator();
+    m.run_direct(None, conn, false).await.map_err(map_migrate)
 }
 
 fn checksum_conflict(version: i64) -> Error {

@@ -21,7 +21,7 @@ use powergym_core as core;
 use rust_decimal::Decimal;
 
 /// Runs a core future to completion with the GIL released.
-fn wait<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
+pub(crate) fn wait<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = core::Result<T>> + Send,
     T: Send,

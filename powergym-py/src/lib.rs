@@ -3,6 +3,7 @@
 //! Thin by design: conversions, exceptions and the runtime live here; every rule lives
 //! in powergym-core.
 
+mod adopt;
 mod errors;
 mod face;
 mod gym;
@@ -77,6 +78,7 @@ fn _powergym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     thumbnail::register(m)?;
     face::register(m)?;
     health::register(m)?;
+    adopt::register(m)?;
     errors::register(m)?;
     Ok(())
 }

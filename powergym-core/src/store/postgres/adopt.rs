@@ -375,12 +375,19 @@ fn json_decimal(s: Option<String>) -> Option<Decimal> {
     .map(crate::domain::money::round_cents)
 }
 
+/// Adoption as a boxed `Send` future owning its arguments, which the bindings hand to
+/// their runtimes as it is.
+pub(crate) type Adoption =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<AdoptionReport>> + Send>>;
+
 /// Runs the adoption of the database at `url`; commits only when `apply`.
-pub(crate) async fn run(
-    url: &str,
-    options: &AdoptionOptions,
-    apply: bool,
-) -> Result<AdoptionReport> {
+pub(crate) fn run(url: &str, options: &AdoptionOptions, apply: bool) -> Adoption {
+    let url = url.to_owned();
+    let options = options.clone();
+    Box::pin(async move { run_owned(&url, &options, apply).await })
+}
+
+async fn run_owned(url: &str, options: &AdoptionOptions, apply: bool) -> Result<AdoptionReport> {
     let connect = crate::gym::parse_url(url)?;
     let mut conn = tokio::time::timeout(
         std::time::Duration::from_secs(30),
@@ -676,20 +683,20 @@ async fn adopt_in(
 
     // Write.
     let mut written: BTreeMap<&str, u64> = BTreeMap::new();
-    written.insert("users", write_users(conn, &users).await?);
-    written.insert("clients", write_clients(conn, &clients).await?);
-    written.insert("plans", write_plans(conn, &plans).await?);
-    written.insert("subscriptions", write_subscriptions(conn, &subs).await?);
-    written.insert("payments", write_payments(conn, &kept_payments).await?);
+    written.insert("users", write_users(conn, users.clone()).await?);
+    written.insert("clients", write_clients(conn, clients).await?);
+    written.insert("plans", write_plans(conn, plans).await?);
+    written.insert("subscriptions", write_subscriptions(conn, subs).await?);
+    written.insert("payments", write_payments(conn, kept_payments).await?);
     written.insert(
         "attendances",
         write_attendances(conn, &kept_attendances).await?,
     );
     let (products_written, movements_written) =
-        write_inventory(conn, &products, &kept_movements, &users, &adjustments).await?;
+        write_inventory(conn, products, kept_movements, users, adjustments).await?;
     written.insert("products", products_written);
     written.insert("inventory_movements", movements_written);
-    written.insert("rewards", write_rewards(conn, &kept_rewards).await?);
+    written.insert("rewards", write_rewards(conn, kept_rewards).await?);
     written.insert("client_biometrics", 0);
 
     // Every row is adopted or listed: check it, so a bug cannot drop one silently.
@@ -793,11 +800,11 @@ async fn move_original(conn: &mut PgConnection) -> Result<()> {
 
 async fn write_users(
     conn: &mut PgConnection,
-    users: &BTreeMap<String, (String, Option<String>)>,
+    users: BTreeMap<String, (String, Option<String>)>,
 ) -> Result<u64> {
-    let orig: Vec<&str> = users.keys().map(String::as_str).collect();
-    let names: Vec<&str> = users.values().map(|(n, _)| n.as_str()).collect();
-    let emails: Vec<Option<&str>> = users.values().map(|(_, e)| e.as_deref()).collect();
+    let orig: Vec<String> = users.keys().cloned().collect();
+    let names: Vec<String> = users.values().map(|(n, _)| n.clone()).collect();
+    let emails: Vec<Option<String>> = users.values().map(|(_, e)| e.clone()).collect();
     let done = sqlx::query(
         "insert into public.users (username, email, full_name, hashed_password, role, disabled, \
                                    created_at, updated_at) \
@@ -817,11 +824,48 @@ async fn write_users(
 
 async fn write_clients(
     conn: &mut PgConnection,
-    clients: &BTreeMap<Uuid, crate::domain::client::NewClient>,
+    clients: BTreeMap<Uuid, crate::domain::client::NewClient>,
 ) -> Result<u64> {
-    use crate::domain::client::{PersonName, Phone};
     let ids: Vec<Uuid> = clients.keys().copied().collect();
     let c: Vec<&crate::domain::client::NewClient> = clients.values().collect();
+    let arg1 = c
+        .iter()
+        .map(|c| c.document_type.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg2 = c
+        .iter()
+        .map(|c| c.document_number.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg3 = c
+        .iter()
+        .map(|c| c.first_name.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg4 = c
+        .iter()
+        .map(|c| c.middle_name.as_ref().map(|n| n.as_str().to_owned()))
+        .collect::<Vec<_>>();
+    let arg5 = c
+        .iter()
+        .map(|c| c.last_name.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg6 = c
+        .iter()
+        .map(|c| c.second_last_name.as_ref().map(|n| n.as_str().to_owned()))
+        .collect::<Vec<_>>();
+    let arg7 = c
+        .iter()
+        .map(|c| c.phone.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg8 = c
+        .iter()
+        .map(|c| c.alternative_phone.as_ref().map(|n| n.as_str().to_owned()))
+        .collect::<Vec<_>>();
+    let arg9 = c.iter().map(|c| c.birth_date.date()).collect::<Vec<_>>();
+    let arg10 = c
+        .iter()
+        .map(|c| c.gender.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg11 = c.iter().map(|c| c.address.clone()).collect::<Vec<_>>();
     let done = sqlx::query(AssertSqlSafe(format!(
         "insert into public.clients (id, dni_type, dni_number, first_name, middle_name, \
              last_name, second_last_name, phone, alternative_phone, birth_date, gender, address, \
@@ -837,37 +881,17 @@ async fn write_clients(
          join powergym_original.clients o on o.id = n.id"
     )))
     .bind(ids)
-    .bind(
-        c.iter()
-            .map(|c| c.document_type.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        c.iter()
-            .map(|c| c.document_number.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(c.iter().map(|c| c.first_name.as_str()).collect::<Vec<_>>())
-    .bind(
-        c.iter()
-            .map(|c| c.middle_name.as_ref().map(PersonName::as_str))
-            .collect::<Vec<_>>(),
-    )
-    .bind(c.iter().map(|c| c.last_name.as_str()).collect::<Vec<_>>())
-    .bind(
-        c.iter()
-            .map(|c| c.second_last_name.as_ref().map(PersonName::as_str))
-            .collect::<Vec<_>>(),
-    )
-    .bind(c.iter().map(|c| c.phone.as_str()).collect::<Vec<_>>())
-    .bind(
-        c.iter()
-            .map(|c| c.alternative_phone.as_ref().map(Phone::as_str))
-            .collect::<Vec<_>>(),
-    )
-    .bind(c.iter().map(|c| c.birth_date.date()).collect::<Vec<_>>())
-    .bind(c.iter().map(|c| c.gender.as_str()).collect::<Vec<_>>())
-    .bind(c.iter().map(|c| c.address.as_deref()).collect::<Vec<_>>())
+    .bind(arg1)
+    .bind(arg2)
+    .bind(arg3)
+    .bind(arg4)
+    .bind(arg5)
+    .bind(arg6)
+    .bind(arg7)
+    .bind(arg8)
+    .bind(arg9)
+    .bind(arg10)
+    .bind(arg11)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
@@ -876,10 +900,29 @@ async fn write_clients(
 
 async fn write_plans(
     conn: &mut PgConnection,
-    plans: &BTreeMap<Uuid, crate::domain::plan::NewPlan>,
+    plans: BTreeMap<Uuid, crate::domain::plan::NewPlan>,
 ) -> Result<u64> {
     let ids: Vec<Uuid> = plans.keys().copied().collect();
     let p: Vec<&crate::domain::plan::NewPlan> = plans.values().collect();
+    let arg12 = p
+        .iter()
+        .map(|p| p.name.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg13 = p.iter().map(|p| p.slug.clone()).collect::<Vec<_>>();
+    let arg14 = p.iter().map(|p| p.description.clone()).collect::<Vec<_>>();
+    let arg15 = p.iter().map(|p| p.price.amount()).collect::<Vec<_>>();
+    let arg16 = p
+        .iter()
+        .map(|p| p.currency.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg17 = p
+        .iter()
+        .map(|p| p.duration.unit().as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg18 = p
+        .iter()
+        .map(|p| i32::try_from(p.duration.count()).unwrap_or(i32::MAX))
+        .collect::<Vec<_>>();
     let done = sqlx::query(AssertSqlSafe(format!(
         "insert into public.plans (id, name, slug, description, price, currency, duration_unit, \
              duration_count, is_active, meta_info, created_at, updated_at) \
@@ -892,29 +935,13 @@ async fn write_plans(
          join powergym_original.plans o on o.id = n.id"
     )))
     .bind(ids)
-    .bind(p.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
-    .bind(p.iter().map(|p| p.slug.as_deref()).collect::<Vec<_>>())
-    .bind(
-        p.iter()
-            .map(|p| p.description.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(p.iter().map(|p| p.price.amount()).collect::<Vec<_>>())
-    .bind(
-        p.iter()
-            .map(|p| p.currency.as_str().to_owned())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        p.iter()
-            .map(|p| p.duration.unit().as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        p.iter()
-            .map(|p| i32::try_from(p.duration.count()).unwrap_or(i32::MAX))
-            .collect::<Vec<_>>(),
-    )
+    .bind(arg12)
+    .bind(arg13)
+    .bind(arg14)
+    .bind(arg15)
+    .bind(arg16)
+    .bind(arg17)
+    .bind(arg18)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
@@ -923,10 +950,22 @@ async fn write_plans(
 
 async fn write_subscriptions(
     conn: &mut PgConnection,
-    subs: &BTreeMap<Uuid, rules::AdoptedSubscription>,
+    subs: BTreeMap<Uuid, rules::AdoptedSubscription>,
 ) -> Result<u64> {
     let ids: Vec<Uuid> = subs.keys().copied().collect();
     let s: Vec<&rules::AdoptedSubscription> = subs.values().collect();
+    let arg19 = s
+        .iter()
+        .map(|s| s.status.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg20 = s.iter().map(|s| s.list_price).collect::<Vec<_>>();
+    let arg21 = s.iter().map(|s| s.discount).collect::<Vec<_>>();
+    let arg22 = s.iter().map(|s| s.final_price).collect::<Vec<_>>();
+    let arg23 = s.iter().map(|s| s.cancellation_date).collect::<Vec<_>>();
+    let arg24 = s
+        .iter()
+        .map(|s| s.cancellation_reason.clone())
+        .collect::<Vec<_>>();
     let done = sqlx::query(AssertSqlSafe(format!(
         "insert into public.subscriptions (id, client_id, plan_id, start_date, end_date, status, \
              list_price, discount_percentage, final_price, currency, cancellation_date, \
@@ -942,23 +981,19 @@ async fn write_subscriptions(
          join public.plans p on p.id = o.plan_id"
     )))
     .bind(ids)
-    .bind(s.iter().map(|s| s.status.as_str()).collect::<Vec<_>>())
-    .bind(s.iter().map(|s| s.list_price).collect::<Vec<_>>())
-    .bind(s.iter().map(|s| s.discount).collect::<Vec<_>>())
-    .bind(s.iter().map(|s| s.final_price).collect::<Vec<_>>())
-    .bind(s.iter().map(|s| s.cancellation_date).collect::<Vec<_>>())
-    .bind(
-        s.iter()
-            .map(|s| s.cancellation_reason.as_deref())
-            .collect::<Vec<_>>(),
-    )
+    .bind(arg19)
+    .bind(arg20)
+    .bind(arg21)
+    .bind(arg22)
+    .bind(arg23)
+    .bind(arg24)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
     Ok(done.rows_affected())
 }
 
-async fn write_payments(conn: &mut PgConnection, kept: &BTreeSet<Uuid>) -> Result<u64> {
+async fn write_payments(conn: &mut PgConnection, kept: BTreeSet<Uuid>) -> Result<u64> {
     let ids: Vec<Uuid> = kept.iter().copied().collect();
     let done = sqlx::query(AssertSqlSafe(format!(
         "insert into public.payments (id, subscription_id, amount, payment_method, payment_date, \
@@ -1005,13 +1040,37 @@ async fn write_attendances(
 /// below zero where the original's stock was once set by hand.
 async fn write_inventory(
     conn: &mut PgConnection,
-    products: &BTreeMap<Uuid, crate::domain::inventory::NewProduct>,
-    kept_movements: &[Uuid],
-    users: &BTreeMap<String, (String, Option<String>)>,
-    adjustments: &[(Uuid, Decimal)],
+    products: BTreeMap<Uuid, crate::domain::inventory::NewProduct>,
+    kept_movements: Vec<Uuid>,
+    users: BTreeMap<String, (String, Option<String>)>,
+    adjustments: Vec<(Uuid, Decimal)>,
 ) -> Result<(u64, u64)> {
     let ids: Vec<Uuid> = products.keys().copied().collect();
     let p: Vec<&crate::domain::inventory::NewProduct> = products.values().collect();
+    let arg25 = p
+        .iter()
+        .map(|p| p.name.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg26 = p.iter().map(|p| p.description.clone()).collect::<Vec<_>>();
+    let arg27 = p.iter().map(|p| p.capacity_value).collect::<Vec<_>>();
+    let arg28 = p
+        .iter()
+        .map(|p| p.unit_type.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg29 = p.iter().map(|p| p.price.amount()).collect::<Vec<_>>();
+    let arg30 = p
+        .iter()
+        .map(|p| p.currency.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg31 = p.iter().map(|p| p.photo_url.clone()).collect::<Vec<_>>();
+    let arg32 = p
+        .iter()
+        .map(|p| p.limits.min_stock().value())
+        .collect::<Vec<_>>();
+    let arg33 = p
+        .iter()
+        .map(|p| p.limits.max_stock().map(|q| q.value()))
+        .collect::<Vec<_>>();
     let done = sqlx::query(AssertSqlSafe(format!(
         "insert into public.products (id, name, description, capacity_value, unit_type, price, \
              currency, photo_url, is_active, available_quantity, min_stock, max_stock, meta_info, \
@@ -1025,31 +1084,15 @@ async fn write_inventory(
          join powergym_original.products o on o.id = n.id"
     )))
     .bind(ids)
-    .bind(p.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
-    .bind(
-        p.iter()
-            .map(|p| p.description.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(p.iter().map(|p| p.capacity_value).collect::<Vec<_>>())
-    .bind(p.iter().map(|p| p.unit_type.as_str()).collect::<Vec<_>>())
-    .bind(p.iter().map(|p| p.price.amount()).collect::<Vec<_>>())
-    .bind(
-        p.iter()
-            .map(|p| p.currency.as_str().to_owned())
-            .collect::<Vec<_>>(),
-    )
-    .bind(p.iter().map(|p| p.photo_url.as_deref()).collect::<Vec<_>>())
-    .bind(
-        p.iter()
-            .map(|p| p.limits.min_stock().value())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        p.iter()
-            .map(|p| p.limits.max_stock().map(|q| q.value()))
-            .collect::<Vec<_>>(),
-    )
+    .bind(arg25)
+    .bind(arg26)
+    .bind(arg27)
+    .bind(arg28)
+    .bind(arg29)
+    .bind(arg30)
+    .bind(arg31)
+    .bind(arg32)
+    .bind(arg33)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
@@ -1061,8 +1104,8 @@ async fn write_inventory(
     .execute(&mut *conn)
     .await
     .map_err(db)?;
-    let orig: Vec<&str> = users.keys().map(String::as_str).collect();
-    let names: Vec<&str> = users.values().map(|(n, _)| n.as_str()).collect();
+    let orig: Vec<String> = users.keys().cloned().collect();
+    let names: Vec<String> = users.values().map(|(n, _)| n.clone()).collect();
     let done = sqlx::query(AssertSqlSafe(format!(
         "insert into public.inventory_movements (id, product_id, movement_type, quantity, \
              movement_date, responsible, notes, meta_info, created_at) \
@@ -1113,10 +1156,20 @@ async fn write_inventory(
 
 async fn write_rewards(
     conn: &mut PgConnection,
-    kept: &BTreeMap<Uuid, rules::AdoptedReward>,
+    kept: BTreeMap<Uuid, rules::AdoptedReward>,
 ) -> Result<u64> {
     let ids: Vec<Uuid> = kept.keys().copied().collect();
     let r: Vec<&rules::AdoptedReward> = kept.values().collect();
+    let arg34 = r
+        .iter()
+        .map(|r| r.status.as_str().to_owned())
+        .collect::<Vec<_>>();
+    let arg35 = r.iter().map(|r| r.expires_on).collect::<Vec<_>>();
+    let arg36 = r.iter().map(|r| r.applied_at).collect::<Vec<_>>();
+    let arg37 = r
+        .iter()
+        .map(|r| r.applied_subscription_id)
+        .collect::<Vec<_>>();
     let done = sqlx::query(AssertSqlSafe(format!(
         "insert into public.rewards (id, subscription_id, client_id, attendance_count, \
              discount_percentage, eligible_date, expires_on, status, applied_at, \
@@ -1129,14 +1182,10 @@ async fn write_rewards(
          join powergym_original.rewards o on o.id = n.id"
     )))
     .bind(ids)
-    .bind(r.iter().map(|r| r.status.as_str()).collect::<Vec<_>>())
-    .bind(r.iter().map(|r| r.expires_on).collect::<Vec<_>>())
-    .bind(r.iter().map(|r| r.applied_at).collect::<Vec<_>>())
-    .bind(
-        r.iter()
-            .map(|r| r.applied_subscription_id)
-            .collect::<Vec<_>>(),
-    )
+    .bind(arg34)
+    .bind(arg35)
+    .bind(arg36)
+    .bind(arg37)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
