@@ -827,3 +827,69 @@ async fn a_closed_output_ends_the_command_quietly() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+/// Loads the original backend's schema and a gym's data (the adoption fixture).
+async fn load_original(db: &TestDb) {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../powergym-core/tests/fixtures/original");
+    let mut conn = db.conn().await;
+    for file in ["schema.sql", "data.sql"] {
+        let sql = std::fs::read_to_string(dir.join(file)).unwrap();
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn adopt_reports_then_copies_the_original_into_a_new_database() {
+    let original = TestDb::new().await;
+    load_original(&original).await;
+
+    let out = original.run(&["adopt", "--dry-run", "--json"]);
+    expect_code(&out, 0);
+    let plan = json(&out);
+    assert_eq!(plan["applied"], false);
+    assert_eq!(plan["tables"].as_array().unwrap().len(), 10);
+    let out = original.run(&["adopt", "--dry-run"]);
+    expect_code(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("dry run, nothing was changed"), "{text}");
+    assert!(text.contains("no_biometric_consent"), "{text}");
+
+    // --into: the original stays as it is, its copy is adopted and usable.
+    let target = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = original.run(&[
+        "adopt",
+        "--into",
+        &target.url,
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--json",
+    ]);
+    expect_code(&out, 0);
+    let report = json(&out);
+    assert_eq!(report["applied"], true);
+    assert_eq!(report["tables"], plan["tables"]);
+    assert!(
+        stderr(&out).contains("idx_biometrics_embedding built"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "the staging copy is deleted"
+    );
+    let still_original: bool =
+        sqlx::query_scalar("select to_regclass('public.alembic_version') is not null")
+            .fetch_one(&mut original.conn().await)
+            .await
+            .unwrap();
+    assert!(still_original);
+    expect_code(&target.run(&["db", "check"]), 0);
+    // A second adoption of the copy is refused.
+    expect_code(&target.run(&["adopt"]), 1);
+}
