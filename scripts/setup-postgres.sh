@@ -4,6 +4,9 @@
 # Run as root. Idempotent: a second run only makes sure the cluster is up and exits.
 # Prints the DATABASE_URL to use on its last line of standard output.
 #
+# It also gives the server a certificate from a test CA of its own (for the TLS tests):
+# the CA's certificate is at /etc/postgresql/<version>/main/powergym-tls/root.crt.
+#
 # Why pgvector from source: Debian 12 ships no pgvector package for PostgreSQL 15 that
 # is 0.8 (iterative index scans need 0.8), so we build trixie's source package against
 # bookworm's postgresql-server-dev-15 with PGXS.
@@ -44,7 +47,7 @@ apt_update_once() {
 # 1. Server and build headers from Debian's own packages.
 need_pkgs=()
 for p in "postgresql-$PG_VERSION" "postgresql-server-dev-$PG_VERSION" postgresql-contrib \
-         build-essential dpkg-dev; do
+         build-essential dpkg-dev openssl; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
@@ -102,10 +105,42 @@ shared_buffers = 512MB
 listen_addresses = 'localhost'
 EOF
 fi
+# TLS with a certificate of our own CA, so clients can be tested with sslmode=require,
+# verify-ca and verify-full (the CA's certificate is world-readable at $TLS_DIR/root.crt).
+TLS_DIR=/etc/postgresql/$PG_VERSION/main/powergym-tls
+if [ ! -f "$TLS_DIR/server.crt" ]; then
+  log "creating a test CA and a server certificate for localhost in $TLS_DIR"
+  mkdir -p "$TLS_DIR"
+  openssl req -new -x509 -nodes -days 3650 -subj "/CN=PowerGym test CA" \
+    -keyout "$TLS_DIR/root.key" -out "$TLS_DIR/root.crt" 2>/dev/null
+  openssl req -new -nodes -subj "/CN=localhost" \
+    -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$TLS_DIR/server.ext"
+  openssl x509 -req -days 3650 -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/root.crt" \
+    -CAkey "$TLS_DIR/root.key" -CAcreateserial -extfile "$TLS_DIR/server.ext" \
+    -out "$TLS_DIR/server.crt" 2>/dev/null
+  chown postgres:postgres "$TLS_DIR/server.key" "$TLS_DIR/server.crt"
+  chmod 600 "$TLS_DIR/server.key" "$TLS_DIR/root.key"
+  chmod 644 "$TLS_DIR/root.crt" "$TLS_DIR/server.crt"
+  chmod 755 "$TLS_DIR"
+fi
+if ! grep -q '^# powergym tls' "$conf"; then
+  cat >>"$conf" <<EOF
+# powergym tls
+ssl = on
+ssl_cert_file = '$TLS_DIR/server.crt'
+ssl_key_file = '$TLS_DIR/server.key'
+EOF
+  tls_changed=1
+fi
+
 status=$(pg_lsclusters -h | awk -v v="$PG_VERSION" '$1==v && $2=="main" {print $4}')
 if [ "$status" != "online" ]; then
   log "starting cluster $PG_VERSION/main"
   pg_ctlcluster "$PG_VERSION" main start >&2
+fi
+if [ "${tls_changed:-0}" = 1 ] && [ "$status" = "online" ]; then
+  pg_ctlcluster "$PG_VERSION" main reload >&2
 fi
 port=$(pg_lsclusters -h | awk -v v="$PG_VERSION" '$1==v && $2=="main" {print $3}')
 for _ in $(seq 1 30); do
@@ -124,5 +159,15 @@ if ! psql_admin -tAc "select 1 from pg_database where datname = '$DB_NAME'" | gr
   log "creating database $DB_NAME"
   psql_admin -c "create database \"$DB_NAME\" owner \"$DB_USER\""
 fi
+
+# 5. Least privilege, for production-like use and its tests: a schema owner that runs the
+#    migrations, and an application role that may only read and write rows (granted with
+#    `powergym db grant-app powergym_app`). Neither is a superuser.
+for role in powergym_owner powergym_app; do
+  if ! psql_admin -tAc "select 1 from pg_roles where rolname = '$role'" | grep -q 1; then
+    log "creating role $role"
+    psql_admin -c "create role \"$role\" login nosuperuser nocreatedb nocreaterole password '$role'"
+  fi
+done
 
 echo "postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$port/$DB_NAME"

@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use powergym_core::migrate::{MigrationRecord, latest_version, library_versions};
+use powergym_core::migrate::{DataLoss, MigrationRecord, latest_version, library_versions};
 use powergym_core::ops::Progress;
 use powergym_core::ops::health::human_bytes;
 use powergym_core::{BusinessCalendar, Gym, GymOptions, HealthReport, PoolSettings, Verdict};
@@ -403,7 +403,7 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
                     i + 1,
                     steps.len()
                 );
-                m.revert_to(previous).await?;
+                m.revert_to_confirmed(previous, DataLoss::Accepted).await?;
             }
             say!("at version {}", m.current_version().await?);
         }
@@ -460,8 +460,16 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
                      mean"
                 )));
             }
-            m.stamp(goal).await?;
+            if goal < current {
+                m.stamp_back(goal, DataLoss::Accepted).await?;
+            } else {
+                m.stamp(goal).await?;
+            }
             say!("stamped at version {goal}");
+        }
+        DbCommand::GrantApp { role } => {
+            gym.operations().grant_app_role(role).await?;
+            say!("{role} may now read and write PowerGym's tables (and nothing else)");
         }
         DbCommand::Check => {
             m.check().await?;

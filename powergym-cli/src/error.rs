@@ -16,6 +16,7 @@
 //! | 16 | refused: the operation destroys data and needs `--yes` / `--force` |
 //! | 17 | the backup file is not a usable PowerGym backup |
 //! | 18 | the staff member named may not do this |
+//! | 19 | a wait reached its bound (a lock held by another program, a statement timeout) |
 
 use std::fmt;
 use std::process::ExitCode;
@@ -98,6 +99,7 @@ impl CliError {
                 | CoreError::ConsentRequired { .. }
                 | CoreError::Conflict { .. }
                 | CoreError::Database { .. } => 1,
+                CoreError::Timeout { .. } => 19,
             },
             Self::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => 14,
             Self::Io { .. } => 1,

@@ -119,6 +119,12 @@ enum DbCommand {
     },
     /// Exits 0 when the database is at this program's version, 10 when behind or ahead.
     Check,
+    /// Lets an application's role read and write every PowerGym table and nothing else
+    /// (no DDL); run as the schema owner, after `db upgrade`.
+    GrantApp {
+        /// The application's role (not a superuser).
+        role: String,
+    },
 }
 
 #[derive(Debug, Args)]

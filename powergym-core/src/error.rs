@@ -160,6 +160,15 @@ pub enum Error {
         /// What failed and what to check.
         reason: String,
     },
+    /// A wait reached its bound: a lock held too long by another transaction, a statement
+    /// past the statement timeout, a transaction left idle (nothing was written), or a
+    /// whole call past the call timeout (whether it was written is unknown: retry with
+    /// its idempotency key).
+    #[error("timed out: {reason}")]
+    Timeout {
+        /// What waited too long, and what to do.
+        reason: String,
+    },
     /// The server ran out of something it needs: disk space, connection slots or memory.
     /// Retrying does not help until an operator frees the resource; `hint` says how.
     #[error("the database server is out of {resource}: {hint}")]
@@ -213,6 +222,7 @@ impl Error {
             Self::ExtensionMissing { .. } => "extension_missing",
             Self::InvalidDatabaseUrl { .. } => "invalid_database_url",
             Self::ConnectionFailed { .. } => "connection_failed",
+            Self::Timeout { .. } => "timeout",
             Self::ResourceExhausted { .. } => "resource_exhausted",
             Self::Database { .. } => "database",
         }

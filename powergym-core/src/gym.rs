@@ -79,6 +79,82 @@ pub struct PoolSettings {
     pub idle_timeout: Option<Duration>,
     /// Check each connection with a round trip before handing it out.
     pub test_before_acquire: bool,
+    /// Longest a statement may run before the server cancels it (`statement_timeout`);
+    /// `None` leaves the server's setting. Migrations and maintenance lift it for
+    /// themselves.
+    pub statement_timeout: Option<Duration>,
+    /// Longest a statement waits for a lock another transaction holds (`lock_timeout`):
+    /// a check-in behind a stuck transaction fails with [`Error::Timeout`] instead of
+    /// waiting without end.
+    pub lock_timeout: Option<Duration>,
+    /// Longest a transaction may sit idle before the server ends it
+    /// (`idle_in_transaction_session_timeout`), so a forgotten one cannot hold locks.
+    pub idle_in_transaction_timeout: Option<Duration>,
+}
+
+/// Most connections one pool may open: PostgreSQL's own default `max_connections` is 100
+/// and a front desk needs a handful; a larger number is a typo that would reserve memory
+/// for slots that can never be used.
+pub const MAX_POOL_CONNECTIONS: u32 = 1000;
+
+/// Longest any configured wait may be.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+impl PoolSettings {
+    /// Refuses settings that cannot work, naming the field.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_connections == 0 || self.max_connections > MAX_POOL_CONNECTIONS {
+            return Err(Error::validation(
+                "max_connections",
+                format!("must be between 1 and {MAX_POOL_CONNECTIONS}"),
+            ));
+        }
+        if self.min_connections > self.max_connections {
+            return Err(Error::validation(
+                "min_connections",
+                "must not be more than max_connections",
+            ));
+        }
+        if self.acquire_timeout.is_zero() || self.acquire_timeout > MAX_WAIT {
+            return Err(Error::validation(
+                "acquire_timeout",
+                "must be more than zero and at most 24 hours",
+            ));
+        }
+        for (field, value) in [
+            ("max_lifetime", self.max_lifetime),
+            ("idle_timeout", self.idle_timeout),
+            ("statement_timeout", self.statement_timeout),
+            ("lock_timeout", self.lock_timeout),
+            (
+                "idle_in_transaction_timeout",
+                self.idle_in_transaction_timeout,
+            ),
+        ] {
+            if value.is_some_and(|d| d.is_zero() || d > MAX_WAIT) {
+                return Err(Error::validation(
+                    field,
+                    "must be more than zero and at most 24 hours (or absent)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The session settings these timeouts become, as `(name, milliseconds)`.
+    fn server_settings(&self) -> Vec<(&'static str, String)> {
+        [
+            ("statement_timeout", self.statement_timeout),
+            ("lock_timeout", self.lock_timeout),
+            (
+                "idle_in_transaction_session_timeout",
+                self.idle_in_transaction_timeout,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, d)| d.map(|d| (name, d.as_millis().to_string())))
+        .collect()
+    }
 }
 
 impl Default for PoolSettings {
@@ -90,6 +166,9 @@ impl Default for PoolSettings {
             max_lifetime: Some(Duration::from_secs(3600)),
             idle_timeout: Some(Duration::from_secs(600)),
             test_before_acquire: true,
+            statement_timeout: Some(Duration::from_secs(30)),
+            lock_timeout: Some(Duration::from_secs(5)),
+            idle_in_transaction_timeout: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -107,6 +186,14 @@ pub struct GymOptions {
     pub rewards: crate::domain::reward::RewardConfig,
     /// Face matching: threshold, search and the thumbnail key.
     pub face: FaceOptions,
+    /// How long a migration operation waits for another process's to finish before
+    /// failing with [`Error::Timeout`] naming the holder.
+    pub migration_lock_wait: Duration,
+    /// The longest any use case may take, whatever the server does (a backend that stops
+    /// answering sends no error): past it the call fails with [`Error::Timeout`]. `None`
+    /// for no bound. The server-side timeouts of [`PoolSettings`] fire first in every
+    /// other case.
+    pub call_timeout: Option<Duration>,
 }
 
 impl Default for GymOptions {
@@ -117,6 +204,8 @@ impl Default for GymOptions {
             clock: Arc::new(SystemClock),
             rewards: crate::domain::reward::RewardConfig::default(),
             face: FaceOptions::default(),
+            migration_lock_wait: crate::migrate::LOCK_WAIT,
+            call_timeout: Some(Duration::from_secs(120)),
         }
     }
 }
@@ -144,6 +233,8 @@ pub struct Gym {
     clock: SharedClock,
     rewards: crate::domain::reward::RewardConfig,
     face: FaceOptions,
+    /// The bound of every use case (`GymOptions::call_timeout`).
+    call_timeout: Option<Duration>,
     /// The in-process search cache, shared by clones (see `enable_face_cache`).
     face_cache: Arc<std::sync::RwLock<Option<Arc<face_cache::FaceCache>>>>,
 }
@@ -158,14 +249,9 @@ impl Gym {
     /// that cannot work and [`Error::ConnectionFailed`] when the server cannot be reached
     /// or refuses the credentials: one connection is opened before this returns.
     pub async fn connect_with(url: &str, options: GymOptions) -> Result<Self> {
-        let connect = parse_url(url)?;
         let s = &options.pool;
-        if s.max_connections == 0 || s.min_connections > s.max_connections {
-            return Err(Error::validation(
-                "max_connections",
-                "must be at least 1 and at least min_connections",
-            ));
-        }
+        s.validate()?;
+        let connect = parse_url(url)?.options(s.server_settings());
         // One direct connection first: the pool would retry a refused connection until
         // its acquire timeout, while a program starting up wants to hear at once that the
         // server is down or the password wrong.
@@ -177,23 +263,29 @@ impl Gym {
             })?
             .map_err(errors::map)?;
         let _ = probe.close().await;
+        // The pool waits at most a second per attempt: PgStore::begin asks the server
+        // directly when it does, so a stopped server is reported at once, and keeps
+        // trying a busy pool up to the whole acquire timeout.
         let pool = PgPoolOptions::new()
             .max_connections(s.max_connections)
             .min_connections(s.min_connections)
-            .acquire_timeout(s.acquire_timeout)
+            .acquire_timeout(s.acquire_timeout.min(Duration::from_secs(1)))
             .max_lifetime(s.max_lifetime)
             .idle_timeout(s.idle_timeout)
             .test_before_acquire(s.test_before_acquire)
             .connect_lazy_with(connect);
-        Ok(Self::from_pool(pool, options))
+        let mut gym = Self::from_pool(pool.clone(), options.clone());
+        gym.store = Arc::new(PgStore::with_acquire_timeout(pool, s.acquire_timeout));
+        Ok(gym)
     }
 
     /// Uses a pool the host application already has; `options.pool` is ignored.
     pub fn from_pool(pool: PgPool, options: GymOptions) -> Self {
         Self {
             face: options.face,
+            call_timeout: options.call_timeout,
             face_cache: Arc::default(),
-            migrations: Migrations::new(pool.clone()),
+            migrations: Migrations::new(pool.clone()).with_lock_wait(options.migration_lock_wait),
             operations: crate::ops::Operations::new(pool.clone()),
             store: Arc::new(PgStore::new(pool)),
             calendar: options.calendar,
@@ -220,6 +312,28 @@ impl Gym {
     /// Today's business date.
     pub fn today(&self) -> NaiveDate {
         self.calendar.today(self.clock.as_ref())
+    }
+
+    /// Runs one use case within the call timeout. A call cut short may or may not have
+    /// committed (the server may have done its part and stopped answering after): retry
+    /// with the same idempotency key where the use case takes one.
+    pub(crate) async fn bounded<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let Some(limit) = self.call_timeout else {
+            return call.await;
+        };
+        tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+            Err(Error::Timeout {
+                reason: format!(
+                    "the call did not finish within {} s: the database stopped answering or \
+                     is overloaded; whether it was written is unknown (retry with the same \
+                     idempotency key where the call takes one)",
+                    limit.as_secs_f64()
+                ),
+            })
+        })
     }
 
     /// Starts a unit of work and checks, inside it, that `actor` may perform `action`:
@@ -254,18 +368,24 @@ impl Gym {
 
     /// Registers a client after validating every field.
     pub async fn register_client(&self, actor: &Actor, input: ClientInput) -> Result<Client> {
-        let new = NewClient::parse(input, self.today())?;
-        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
-        let client = tx.insert_client(&new, actor.username()).await?;
-        tx.commit().await?;
-        tracing::info!(client_id = %client.id, "client registered");
-        Ok(client)
+        self.bounded(async move {
+            let new = NewClient::parse(input, self.today())?;
+            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            let client = tx.insert_client(&new, actor.username()).await?;
+            tx.commit().await?;
+            tracing::info!(client_id = %client.id, "client registered");
+            Ok(client)
+        })
+        .await
     }
 
     /// The client with this id.
     pub async fn client(&self, actor: &Actor, id: ClientId) -> Result<Client> {
-        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
-        tx.client_by_id(id).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            tx.client_by_id(id).await
+        })
+        .await
     }
 
     /// The client holding this document. The number is normalised the way registration
@@ -276,19 +396,25 @@ impl Gym {
         document_type: DocumentType,
         number: &str,
     ) -> Result<Client> {
-        let number = DocumentNumber::parse(document_type, number)?;
-        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
-        let client = tx.client_by_document(&number).await?;
-        if client.document_type != document_type {
-            return Err(Error::NotFound { entity: "client" });
-        }
-        Ok(client)
+        self.bounded(async move {
+            let number = DocumentNumber::parse(document_type, number)?;
+            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            let client = tx.client_by_document(&number).await?;
+            if client.document_type != document_type {
+                return Err(Error::NotFound { entity: "client" });
+            }
+            Ok(client)
+        })
+        .await
     }
 
     /// A page of clients, newest first.
     pub async fn list_clients(&self, actor: &Actor, page: PageRequest) -> Result<Page<Client>> {
-        self.list_clients_filtered(actor, ActiveFilter::All, page)
-            .await
+        self.bounded(async move {
+            self.list_clients_filtered(actor, ActiveFilter::All, page)
+                .await
+        })
+        .await
     }
 
     /// A page of clients matching `filter`, newest first.
@@ -298,8 +424,11 @@ impl Gym {
         filter: ActiveFilter,
         page: PageRequest,
     ) -> Result<Page<Client>> {
-        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
-        tx.list_clients(filter, page).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            tx.list_clients(filter, page).await
+        })
+        .await
     }
 
     /// Clients whose names, document or phone contain every word of `text`, ignoring
@@ -310,12 +439,12 @@ impl Gym {
         text: &str,
         page: PageRequest,
     ) -> Result<Page<Client>> {
-        let folded = crate::domain::client::fold_for_search(text.trim());
-        if folded.is_empty() {
-            return Err(Error::validation("text", "must not be blank"));
-        }
-        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
-        tx.search_clients(&folded, page).await
+        self.bounded(async move {
+            let folded = crate::domain::client::search_terms(text)?;
+            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            tx.search_clients(&folded, page).await
+        })
+        .await
     }
 
     /// Changes a client; every value given is validated as on registration (blank names
@@ -326,13 +455,16 @@ impl Gym {
         id: ClientId,
         update: crate::domain::client::ClientUpdate,
     ) -> Result<Client> {
-        let today = self.today();
-        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
-        let current = tx.lock_client(id).await?;
-        let next = update.apply_to(&current, today)?;
-        let client = tx.update_client(id, &next).await?;
-        tx.commit().await?;
-        Ok(client)
+        self.bounded(async move {
+            let today = self.today();
+            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            let current = tx.lock_client(id).await?;
+            let next = update.apply_to(&current, today)?;
+            let client = tx.update_client(id, &next).await?;
+            tx.commit().await?;
+            Ok(client)
+        })
+        .await
     }
 
     /// The client's dashboard: latest subscription and its plan, attendance since it
@@ -342,38 +474,41 @@ impl Gym {
         actor: &Actor,
         id: ClientId,
     ) -> Result<crate::domain::client::ClientDashboard> {
-        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
-        let client = tx.client_by_id(id).await?;
-        let subs = tx.client_subscriptions(id).await?;
-        let latest = subs.first().map(|(s, _)| s.clone());
-        let latest_plan_name = match &latest {
-            Some(s) => Some(tx.plan_by_id(s.plan_id).await?.name),
-            None => None,
-        };
-        let one = PageRequest::new(1, 0)?;
-        let last_attendance = tx
-            .attendances(Some(id), None, None, one)
-            .await?
-            .items
-            .first()
-            .map(|a| a.entry_time);
-        let attendances_since_start = match &latest {
-            Some(s) => {
-                tx.attendances(Some(id), Some(s.start_date), None, one)
-                    .await?
-                    .total
-            }
-            None => 0,
-        };
-        Ok(crate::domain::client::ClientDashboard {
-            client_since: client.created_at,
-            client,
-            latest_subscription: latest,
-            latest_plan_name,
-            total_subscriptions: subs.len() as u64,
-            attendances_since_start,
-            last_attendance,
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            let client = tx.client_by_id(id).await?;
+            let subs = tx.client_subscriptions(id).await?;
+            let latest = subs.first().map(|(s, _)| s.clone());
+            let latest_plan_name = match &latest {
+                Some(s) => Some(tx.plan_by_id(s.plan_id).await?.name),
+                None => None,
+            };
+            let one = PageRequest::new(1, 0)?;
+            let last_attendance = tx
+                .attendances(Some(id), None, None, one)
+                .await?
+                .items
+                .first()
+                .map(|a| a.entry_time);
+            let attendances_since_start = match &latest {
+                Some(s) => {
+                    tx.attendances(Some(id), Some(s.start_date), None, one)
+                        .await?
+                        .total
+                }
+                None => 0,
+            };
+            Ok(crate::domain::client::ClientDashboard {
+                client_since: client.created_at,
+                client,
+                latest_subscription: latest,
+                latest_plan_name,
+                total_subscriptions: subs.len() as u64,
+                attendances_since_start,
+                last_attendance,
+            })
         })
+        .await
     }
 
     /// Deactivates (`false`) or reactivates (`true`) a client. An inactive client cannot
@@ -384,10 +519,13 @@ impl Gym {
         id: ClientId,
         active: bool,
     ) -> Result<Client> {
-        let mut tx = self.begin_as(actor, Action::ManageClients).await?;
-        let client = tx.set_client_active(id, active).await?;
-        tx.commit().await?;
-        Ok(client)
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            let client = tx.set_client_active(id, active).await?;
+            tx.commit().await?;
+            Ok(client)
+        })
+        .await
     }
 }
 

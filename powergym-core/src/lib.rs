@@ -36,8 +36,8 @@ pub use domain::subscription::{
 };
 pub use error::{DenialReason, Error, Result};
 pub use gym::{
-    FaceCheckIn, FaceOptions, Gym, GymOptions, MAX_THUMBNAIL_BYTES, PaymentInput, PoolSettings,
-    RewardEvaluation, StaffInput, StockChange, SubscriptionInput,
+    FaceCheckIn, FaceOptions, Gym, GymOptions, MAX_POOL_CONNECTIONS, MAX_THUMBNAIL_BYTES,
+    PaymentInput, PoolSettings, RewardEvaluation, StaffInput, StockChange, SubscriptionInput,
 };
 pub use migrate::{MigrationRecord, Migrations};
 pub use ops::{HealthReport, Operations, Verdict};

@@ -50,6 +50,7 @@ impl MigrationRecord {
 #[derive(Debug, Clone)]
 pub struct Migrations {
     pool: PgPool,
+    lock_wait: std::time::Duration,
 }
 
 #[derive(sqlx::FromRow)]
@@ -86,7 +87,16 @@ pub fn latest_version() -> i64 {
 impl Migrations {
     /// Operations on the database behind `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            lock_wait: LOCK_WAIT,
+        }
+    }
+
+    /// The same operations, waiting at most `wait` for another process's migration.
+    pub fn with_lock_wait(mut self, wait: std::time::Duration) -> Self {
+        self.lock_wait = wait;
+        self
     }
 
     async fn applied(&self) -> Result<Vec<AppliedRow>> {
@@ -187,18 +197,22 @@ impl Migrations {
 
     async fn upgrade(&self, target: Option<i64>) -> Result<()> {
         self.refuse_if_ahead().await?;
-        let mut conn = self.pool.acquire().await.map_err(errors::map)?;
-        ensure_extensions(&mut conn).await?;
-        drop(conn);
-        let m = migrator();
-        let result = match target {
-            Some(v) => m.run_to(v, &self.pool).await,
-            None => m.run(&self.pool).await,
-        };
-        result.map_err(map_migrate)
+        let mut lock = self.lock().await?;
+        let result = async {
+            ensure_extensions(lock.conn()).await?;
+            let m = unlocked_migrator();
+            m.run_direct(target, lock.conn(), false)
+                .await
+                .map_err(map_migrate)
+        }
+        .await;
+        lock.release().await;
+        result
     }
 
-    /// Reverts the newest applied migration. Does nothing on an empty database.
+    /// Reverts the newest applied migration. Does nothing on an empty database. When
+    /// the newest is the first migration, that is a revert to base, refused without
+    /// [`Migrations::revert_to_confirmed`]'s confirmation.
     pub async fn revert(&self) -> Result<()> {
         let applied = self.applied().await?;
         let Some(last) = applied.last() else {
@@ -209,43 +223,151 @@ impl Migrations {
         self.revert_to(previous).await
     }
 
-    /// Reverts every applied migration newer than `version`; 0 reverts to an empty schema
-    /// (base).
+    /// Reverts every applied migration newer than `version` (a down script drops what its
+    /// migration added, data included). `0` (base, every table dropped) is refused:
+    /// that takes [`Migrations::revert_to_confirmed`] and its confirmation.
     pub async fn revert_to(&self, version: i64) -> Result<()> {
-        if version != 0 {
-            self.known_version(version)?;
-        }
         self.refuse_if_ahead().await?;
-        migrator()
-            .undo(&self.pool, version)
-            .await
-            .map_err(map_migrate)
+        if version == 0 && self.current_version().await? > 0 {
+            return Err(Error::validation(
+                "version",
+                "reverting to base drops every PowerGym table and all their data: take a \
+                 backup first and confirm with revert_to_confirmed(0, DataLoss::Accepted)",
+            ));
+        }
+        self.undo(version).await
     }
 
-    /// Records the database as being at `version` without running any script: newer
-    /// entries are removed from the history, older missing ones are added. For a
-    /// database whose schema was built by other means (the original's Alembic chain,
-    /// a restore).
-    pub async fn stamp(&self, version: i64) -> Result<()> {
+    /// [`Migrations::revert_to`] with the confirmation as argument, so `0` (the original's
+    /// `alembic downgrade base`: every PowerGym table and its data dropped) is allowed.
+    pub async fn revert_to_confirmed(&self, version: i64, _confirm: DataLoss) -> Result<()> {
+        self.undo(version).await
+    }
+
+    async fn undo(&self, version: i64) -> Result<()> {
         if version != 0 {
             self.known_version(version)?;
         }
         self.refuse_if_ahead().await?;
-        let m = migrator();
-        if version > 0 {
-            m.skip(&self.pool, Some(version))
-                .await
-                .map_err(map_migrate)?;
+        let mut lock = self.lock().await?;
+        let result = revert_on(lock.conn(), version).await;
+        lock.release().await;
+        result
+    }
+
+    /// Records the database as being at `version` without running any script: older
+    /// missing ones are added to the history. For a database whose schema was built by
+    /// other means (the original's Alembic chain, a restore). Going backwards makes the
+    /// history forget applied migrations, so it is refused here: see
+    /// [`Migrations::stamp_back`].
+    pub async fn stamp(&self, version: i64) -> Result<()> {
+        self.refuse_if_ahead().await?;
+        if version < self.current_version().await? {
+            return Err(Error::validation(
+                "version",
+                "stamping backwards forgets migrations that were applied, without reverting \
+                 them: confirm with stamp_back(version, DataLoss::Accepted)",
+            ));
         }
-        if self.current_version().await? > version {
+        self.stamp_any(version).await
+    }
+
+    /// [`Migrations::stamp`] to an older version (0 empties the history), with the
+    /// confirmation as argument.
+    pub async fn stamp_back(&self, version: i64, _confirm: DataLoss) -> Result<()> {
+        self.stamp_any(version).await
+    }
+
+    async fn stamp_any(&self, version: i64) -> Result<()> {
+        if version != 0 {
+            self.known_version(version)?;
+        }
+        self.refuse_if_ahead().await?;
+        let mut lock = self.lock().await?;
+        let result = async {
+            if version > 0 {
+                let m = unlocked_migrator();
+                m.run_direct(Some(version), lock.conn(), true)
+                    .await
+                    .map_err(map_migrate)?;
+            }
             let sql = format!("delete from {HISTORY_TABLE} where version > $1");
-            sqlx::query(AssertSqlSafe(sql))
-                .bind(version)
-                .execute(&self.pool)
+            let exists: bool = sqlx::query_scalar("select to_regclass($1) is not null")
+                .bind(HISTORY_TABLE)
+                .fetch_one(&mut *lock.conn())
                 .await
                 .map_err(errors::map)?;
+            if exists {
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(version)
+                    .execute(&mut *lock.conn())
+                    .await
+                    .map_err(errors::map)?;
+            }
+            Ok(())
         }
-        Ok(())
+        .await;
+        lock.release().await;
+        result
+    }
+
+    /// The migration lock, on a connection of its own, waited for at most the lock wait
+    /// ([`LOCK_WAIT`] unless set). Statements on it may run as long as they need (an index build),
+    /// but still wait at most the pool's lock timeout for locks held by the gym's own
+    /// transactions.
+    async fn lock(&self) -> Result<MigrationLock> {
+        let mut conn = self.pool.acquire().await.map_err(errors::map)?;
+        sqlx::query("set statement_timeout = 0")
+            .execute(&mut *conn)
+            .await
+            .map_err(errors::map)?;
+        let deadline = std::time::Instant::now() + self.lock_wait;
+        loop {
+            let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
+                .bind(LOCK_KEY)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(errors::map)?;
+            if got {
+                return Ok(MigrationLock {
+                    conn: Some(conn),
+                    held: true,
+                });
+            }
+            if std::time::Instant::now() >= deadline {
+                let holder: Option<LockHolder> = sqlx::query_as(
+                    "select a.pid, a.usename::text, nullif(a.application_name, ''), \
+                                extract(epoch from now() - a.backend_start)::float8 \
+                         from pg_locks l join pg_stat_activity a on a.pid = l.pid \
+                         where l.locktype = 'advisory' and l.granted \
+                           and ((l.classid::int8 << 32) | l.objid::int8) = $1 limit 1",
+                )
+                .bind(LOCK_KEY)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(errors::map)?;
+                // Back to the pool as it came: nothing is held.
+                let _ = sqlx::query("reset statement_timeout")
+                    .execute(&mut *conn)
+                    .await;
+                return Err(Error::Timeout {
+                    reason: match holder {
+                        Some((pid, role, app, age)) => format!(
+                            "another migration holds the migration lock: server process {pid} \
+                             (role {}, application {}, connected {:.0} s ago); wait for it to \
+                             finish, or end it with pg_terminate_backend({pid})",
+                            role.as_deref().unwrap_or("?"),
+                            app.as_deref().unwrap_or("?"),
+                            age.unwrap_or(0.0)
+                        ),
+                        None => "another migration held the migration lock for the whole \
+                                 wait; try again"
+                            .into(),
+                    },
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 
     fn known_version(&self, version: i64) -> Result<()> {
@@ -292,6 +414,115 @@ pub(crate) async fn run_on(conn: &mut PgConnection) -> Result<()> {
     // every lifetime of a borrowed connection.
     let m = migrator();
     m.run_direct(None, conn, false).await.map_err(map_migrate)
+}
+
+/// The advisory lock that serialises PowerGym's migration operations across processes
+/// ("powergym" in ASCII). Our own key, so a host application's sqlx migrations are not
+/// held up by ours.
+const LOCK_KEY: i64 = 0x706f_7765_7267_796d;
+
+/// How long a migration operation waits for another to finish, by default.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The confirmation that an operation may destroy data (every table, or the record of
+/// applied migrations): an argument of its own, so it is never given by accident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataLoss {
+    /// The caller took a backup, or does not need the data.
+    Accepted,
+}
+
+/// Who holds the migration lock: process id, role, application, seconds connected.
+type LockHolder = (i32, Option<String>, Option<String>, Option<f64>);
+
+/// The held migration lock and its connection. Released explicitly; when dropped
+/// unreleased (a failure mid-way, a canceled call), the connection is detached and
+/// closed, so the server ends the session and frees the lock: a failed migration never
+/// leaves the lock held by a pooled connection.
+struct MigrationLock {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+    held: bool,
+}
+
+impl MigrationLock {
+    fn conn(&mut self) -> &mut PgConnection {
+        self.conn
+            .as_mut()
+            .expect("the connection is present until release")
+    }
+
+    async fn release(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let unlocked = sqlx::query_scalar::<_, bool>("select pg_advisory_unlock($1)")
+            .bind(LOCK_KEY)
+            .fetch_one(&mut *conn)
+            .await;
+        let reset = sqlx::query("reset statement_timeout")
+            .execute(&mut *conn)
+            .await;
+        self.held = false;
+        if !matches!(unlocked, Ok(true)) || reset.is_err() {
+            // The session's state is unknown: end it rather than pool it.
+            let _ = sqlx::Connection::close(conn.detach()).await;
+        }
+    }
+}
+
+impl Drop for MigrationLock {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take()
+            && self.held
+        {
+            // Dropping the raw connection closes its socket; the server then ends the
+            // session and releases the advisory lock with it.
+            drop(conn.detach());
+        }
+    }
+}
+
+/// The migrator without sqlx's own lock (ours, [`LOCK_KEY`], is taken around it, with a
+/// bounded wait and a release on every path).
+fn unlocked_migrator() -> Migrator {
+    let mut m = migrator();
+    m.set_locking(false);
+    m
+}
+
+/// Runs the down scripts of applied migrations newer than `target`, newest first, on a
+/// connection that already holds the lock.
+async fn revert_on(conn: &mut PgConnection, target: i64) -> Result<()> {
+    use sqlx::migrate::Migrate;
+    let m = unlocked_migrator();
+    conn.ensure_migrations_table(HISTORY_TABLE)
+        .await
+        .map_err(map_migrate)?;
+    if let Some(v) = conn
+        .dirty_version(HISTORY_TABLE)
+        .await
+        .map_err(map_migrate)?
+    {
+        return Err(map_migrate(MigrateError::Dirty(v)));
+    }
+    let applied: std::collections::BTreeSet<i64> = conn
+        .list_applied_migrations(HISTORY_TABLE)
+        .await
+        .map_err(map_migrate)?
+        .into_iter()
+        .map(|a| a.version)
+        .collect();
+    for migration in m
+        .iter()
+        .rev()
+        .filter(|x| x.migration_type.is_down_migration())
+        .filter(|x| applied.contains(&x.version) && x.version > target)
+    {
+        conn.revert(HISTORY_TABLE, migration)
+            .await
+            .map_err(map_migrate)?;
+    }
+    Ok(())
 }
 
 fn checksum_conflict(version: i64) -> Error {

@@ -282,3 +282,102 @@ async fn update_search_and_deactivate() {
             .is_active
     );
 }
+
+/// The server's own log, where PostgreSQL writes every error with its DETAIL line.
+fn server_log() -> String {
+    let path = std::env::var("POWERGYM_SERVER_LOG")
+        .unwrap_or_else(|_| "/var/log/postgresql/postgresql-15-main.log".into());
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("cannot read the server log {path} ({e}); set POWERGYM_SERVER_LOG to it")
+    })
+}
+
+#[tokio::test]
+async fn a_duplicate_document_never_reaches_the_server_log() {
+    let (_db, gym, admin) = TestDb::with_admin().await;
+    // A number no other test uses, so finding it in the log can only mean this test.
+    let number = format!(
+        "{}",
+        3_000_000_000u64 + u64::from(std::process::id() % 1_000_000)
+    );
+    let first = gym.register_client(&admin, input(&number)).await.unwrap();
+    let err = gym
+        .register_client(&admin, input(&number))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::AlreadyExists {
+            entity: "client",
+            field: "document_number"
+        }
+    );
+    let other = gym
+        .register_client(&admin, input("1020304059"))
+        .await
+        .unwrap();
+    let err = gym
+        .update_client(
+            &admin,
+            other.id,
+            powergym_core::ClientUpdate {
+                document: Some((DocumentType::Cc, number.clone())),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::AlreadyExists {
+                field: "document_number",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let missing = gym
+        .update_client(
+            &admin,
+            ClientId::from_uuid(uuid::Uuid::new_v4()),
+            powergym_core::ClientUpdate::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, Error::NotFound { .. }), "{missing:?}");
+    assert_eq!(
+        gym.client(&admin, first.id)
+            .await
+            .unwrap()
+            .document_number
+            .as_str(),
+        number
+    );
+    // Staff e-mail addresses and usernames collide the same quiet way.
+    let email = format!("desk{}@gym.example", std::process::id());
+    let staff = |username: &str| powergym_core::StaffInput {
+        username: username.into(),
+        password: "a-long-password".into(),
+        role: powergym_core::Role::Employee,
+        email: Some(email.clone()),
+        full_name: None,
+    };
+    gym.create_staff(&admin, staff("desk-one")).await.unwrap();
+    for (username, field) in [("desk-two", "email"), ("desk-one", "username")] {
+        let err = gym.create_staff(&admin, staff(username)).await.unwrap_err();
+        assert_eq!(
+            err,
+            Error::AlreadyExists {
+                entity: "staff member",
+                field
+            }
+        );
+    }
+    let log = server_log();
+    assert!(
+        !log.contains(&number),
+        "the server log holds the document number"
+    );
+    assert!(!log.contains(&email), "the server log holds the e-mail");
+}

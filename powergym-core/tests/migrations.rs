@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::TestDb;
-use powergym_core::Error;
+use std::time::Duration;
+
 use powergym_core::migrate::{HISTORY_TABLE, latest_version, library_versions};
+use powergym_core::{Error, Gym, GymOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AssertSqlSafe, Connection, SqlSafeStr};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, SqlSafeStr};
 
 fn migrations_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres")
@@ -49,7 +51,7 @@ async fn public_tables(db: &TestDb) -> Vec<String> {
     .unwrap()
 }
 
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 14] = [
     "access_denials",
     "attendances",
     "biometric_consents",
@@ -58,8 +60,10 @@ const TABLES: [&str; 12] = [
     "inventory_movements",
     "payments",
     "plans",
+    "powergym_size_history",
     "products",
     "rewards",
+    "sign_in_throttles",
     "subscriptions",
     "users",
 ];
@@ -72,7 +76,10 @@ async fn up_down_to_base_and_up_again_gives_the_same_catalog() {
     tables.retain(|t| t != HISTORY_TABLE);
     assert_eq!(tables, TABLES);
 
-    gym.migrations().revert_to(0).await.unwrap();
+    gym.migrations()
+        .revert_to_confirmed(0, powergym_core::migrate::DataLoss::Accepted)
+        .await
+        .unwrap();
     assert_eq!(gym.migrations().current_version().await.unwrap(), 0);
     assert_eq!(public_tables(&db).await, [HISTORY_TABLE]);
     let mut conn = db.conn().await;
@@ -325,7 +332,17 @@ async fn stamp_adopts_a_schema_built_by_other_means() {
     gym.migrations().stamp(latest_version()).await.unwrap();
     gym.migrations().check().await.unwrap();
     gym.migrations().run().await.unwrap(); // nothing to do, no script re-run
-    gym.migrations().stamp(2).await.unwrap();
+    assert!(matches!(
+        gym.migrations().stamp(2).await,
+        Err(Error::Validation {
+            field: "version",
+            ..
+        })
+    ));
+    gym.migrations()
+        .stamp_back(2, powergym_core::migrate::DataLoss::Accepted)
+        .await
+        .unwrap();
     assert_eq!(gym.migrations().current_version().await.unwrap(), 2);
     assert!(
         public_tables(&by_psql)
@@ -358,7 +375,10 @@ async fn host_application_migrations_never_collide_with_ours() {
             .unwrap();
     assert_eq!(host_versions, [1]);
     // Reverting ours to base leaves the host's schema alone.
-    gym.migrations().revert_to(0).await.unwrap();
+    gym.migrations()
+        .revert_to_confirmed(0, powergym_core::migrate::DataLoss::Accepted)
+        .await
+        .unwrap();
     let tables = public_tables(&db).await;
     assert!(tables.contains(&"host_things".to_owned()), "{tables:?}");
     conn.close().await.unwrap();
@@ -408,4 +428,124 @@ async fn missing_extension_is_a_typed_error_and_changes_nothing() {
             .unwrap();
     }
     conn.close().await.unwrap();
+}
+
+/// The advisory lock key of PowerGym's migration operations ("powergym" in ASCII).
+const MIGRATION_LOCK: i64 = 0x706f_7765_7267_796d;
+
+async fn advisory_locks_held(conn: &mut PgConnection) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from pg_locks where locktype = 'advisory' and granted \
+           and ((classid::int8 << 32) | objid::int8) = $1 \
+           and database = (select oid from pg_database where datname = current_database())",
+    )
+    .bind(MIGRATION_LOCK)
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_failed_migration_releases_its_lock_and_the_next_one_does_not_hang() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    // An object in the way: migration 3 creates `plans` and fails.
+    sqlx::query("create table plans (x int)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let first = db.gym().await;
+    let err = first.migrations().run().await.unwrap_err();
+    assert!(matches!(err, Error::Database { .. }), "{err:?}");
+    assert_eq!(advisory_locks_held(&mut conn).await, 0, "lock released");
+    // Another handle (another process, as far as the server knows) is not blocked, and
+    // fails for the same reason rather than waiting.
+    let second = db.gym().await;
+    let started = std::time::Instant::now();
+    let again = tokio::time::timeout(Duration::from_secs(20), second.migrations().run())
+        .await
+        .expect("a second migrate does not hang");
+    assert!(matches!(again, Err(Error::Database { .. })), "{again:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The obstacle gone, the migration completes, and close() returns.
+    sqlx::query("drop table plans")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    second.migrations().run().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), first.close())
+        .await
+        .expect("close does not hang");
+    second.close().await;
+}
+
+#[tokio::test]
+async fn a_migrator_waiting_for_another_gives_up_saying_who_holds_the_lock() {
+    let db = TestDb::new().await;
+    let mut holder = db.conn().await;
+    let holder_pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(&mut holder)
+        .await
+        .unwrap();
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let gym = Gym::connect_with(
+        &db.url,
+        GymOptions {
+            migration_lock_wait: Duration::from_secs(2),
+            ..GymOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let err = gym.migrations().run().await.unwrap_err();
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    match &err {
+        Error::Timeout { reason } => {
+            assert!(
+                reason.contains(&format!("server process {holder_pid}")),
+                "{reason}"
+            )
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(gym.migrations().current_version().await.unwrap(), 0);
+    sqlx::query("select pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    gym.migrations().run().await.unwrap();
+}
+
+#[tokio::test]
+async fn reverting_to_base_and_stamping_backwards_need_a_confirmation() {
+    use powergym_core::migrate::DataLoss;
+    let (db, gym) = TestDb::migrated().await;
+    let m = gym.migrations();
+    let tables = public_tables(&db).await;
+    for refused in [m.revert_to(0).await, m.stamp(0).await, m.stamp(3).await] {
+        assert!(
+            matches!(
+                refused,
+                Err(Error::Validation {
+                    field: "version",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(public_tables(&db).await, tables, "nothing dropped");
+    assert_eq!(m.current_version().await.unwrap(), latest_version());
+    m.stamp_back(3, DataLoss::Accepted).await.unwrap();
+    assert_eq!(m.current_version().await.unwrap(), 3);
+    m.stamp(latest_version()).await.unwrap();
+    m.revert_to_confirmed(0, DataLoss::Accepted).await.unwrap();
+    assert_eq!(m.current_version().await.unwrap(), 0);
 }

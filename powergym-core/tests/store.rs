@@ -477,8 +477,14 @@ async fn daily_jobs_follow_the_state_machine_and_are_idempotent() {
         .await
         .unwrap();
 
-    let counts = w
-        .gym
+    // The jobs run for a day up to the gym's current one: a gym whose clock reads
+    // 07-16 catches up on 07-01 and 07-15.
+    let later = w.db.gym_at("2025-07-16T15:00:00Z").await;
+    assert!(matches!(
+        w.gym.run_daily_jobs(&w.admin, d("2025-07-01")).await,
+        Err(Error::Validation { field: "today", .. })
+    ));
+    let counts = later
         .run_daily_jobs(&w.admin, d("2025-07-01"))
         .await
         .unwrap();
@@ -492,7 +498,7 @@ async fn daily_jobs_follow_the_state_machine_and_are_idempotent() {
         (1, 1, 0, 0)
     );
     assert_eq!(
-        w.gym
+        later
             .run_daily_jobs(&w.admin, d("2025-07-01"))
             .await
             .unwrap(),
@@ -503,8 +509,7 @@ async fn daily_jobs_follow_the_state_machine_and_are_idempotent() {
     assert_eq!(status(sa.id).await, SubscriptionStatus::Active);
     assert_eq!(status(sb.id).await, SubscriptionStatus::PendingPayment);
 
-    let counts = w
-        .gym
+    let counts = later
         .run_daily_jobs(&w.admin, d("2025-07-15"))
         .await
         .unwrap();
@@ -512,7 +517,7 @@ async fn daily_jobs_follow_the_state_machine_and_are_idempotent() {
     assert_eq!(status(sc.id).await, SubscriptionStatus::Expired);
     assert_eq!(status(se.id).await, SubscriptionStatus::Expired);
     assert!(matches!(
-        w.gym.run_daily_jobs(&w.desk, d("2025-07-16")).await,
+        later.run_daily_jobs(&w.desk, d("2025-07-16")).await,
         Err(Error::PermissionDenied { .. })
     ));
 }
@@ -1442,7 +1447,8 @@ async fn daily_jobs_agree_with_the_state_machine_row_by_row() {
             .total_paid;
         expected.push(sub.status_on(paid, today));
     }
-    let counts = w.gym.run_daily_jobs(&w.admin, today).await.unwrap();
+    let later = w.db.gym_at("2025-07-20T15:00:00Z").await;
+    let counts = later.run_daily_jobs(&w.admin, today).await.unwrap();
     for (id, want) in subs.iter().zip(&expected) {
         assert_eq!(
             w.gym.subscription(&w.desk, *id).await.unwrap().status,
@@ -1461,7 +1467,7 @@ async fn daily_jobs_agree_with_the_state_machine_row_by_row() {
         "whole past scheduled periods expire without counting as started"
     );
     assert_eq!(
-        w.gym.run_daily_jobs(&w.admin, today).await.unwrap(),
+        later.run_daily_jobs(&w.admin, today).await.unwrap(),
         Default::default()
     );
 }

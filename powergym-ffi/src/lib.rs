@@ -206,6 +206,15 @@ pub enum PowergymError {
         /// The full message: what went wrong and what to do. Holds no personal data.
         detail: String,
     },
+    /// A wait reached its bound (a lock, a statement, an idle transaction); nothing was
+    /// written.
+    #[error("{detail}")]
+    Timeout {
+        /// What waited too long, and what to do.
+        reason: String,
+        /// The full message: what went wrong and what to do. Holds no personal data.
+        detail: String,
+    },
     /// The server ran out of disk space, connection slots or memory.
     #[error("{detail}")]
     ResourceExhausted {
@@ -282,6 +291,7 @@ impl From<core::Error> for PowergymError {
             },
             E::InvalidDatabaseUrl { reason } => Self::InvalidDatabaseUrl { reason, detail },
             E::ConnectionFailed { reason } => Self::ConnectionFailed { reason, detail },
+            E::Timeout { reason } => Self::Timeout { reason, detail },
             E::ResourceExhausted { resource, hint } => Self::ResourceExhausted {
                 resource: resource.into(),
                 hint,
@@ -507,6 +517,20 @@ pub struct ConnectOptions {
     #[uniffi(default = true)]
     /// Check each connection before handing it out.
     pub test_before_acquire: bool,
+    #[uniffi(default = 30000)]
+    /// Longest a statement may run, in milliseconds; 0 leaves the server's setting.
+    pub statement_timeout_ms: u64,
+    #[uniffi(default = 5000)]
+    /// Longest a statement waits for another transaction's lock, in milliseconds (then
+    /// `PowergymException.Timeout`); 0 leaves the server's setting.
+    pub lock_timeout_ms: u64,
+    #[uniffi(default = 60000)]
+    /// Longest a transaction may sit idle, in milliseconds; 0 leaves the server's setting.
+    pub idle_in_transaction_timeout_ms: u64,
+    #[uniffi(default = 120000)]
+    /// The longest any call may take, in milliseconds, even when the server stops
+    /// answering (then `PowergymException.Timeout`); 0 for no bound.
+    pub call_timeout_ms: u64,
     #[uniffi(default = "America/Bogota")]
     /// The gym's IANA time zone.
     pub time_zone: String,
@@ -523,6 +547,11 @@ pub struct ConnectOptions {
     /// The key thumbnails are sealed with; without one, thumbnails are refused. An
     /// object, so printing the options never prints the key.
     pub thumbnail_key: Option<Arc<face::ThumbnailKey>>,
+}
+
+/// `None` for 0: Kotlin/Swift say "no bound" with zero.
+fn optional_ms(ms: u64) -> Option<Duration> {
+    (ms > 0).then(|| Duration::from_millis(ms))
 }
 
 /// A connection to a gym's database.
@@ -542,6 +571,9 @@ impl Gym {
                 max_lifetime: Some(Duration::from_millis(options.max_lifetime_ms)),
                 idle_timeout: Some(Duration::from_millis(options.idle_timeout_ms)),
                 test_before_acquire: options.test_before_acquire,
+                statement_timeout: optional_ms(options.statement_timeout_ms),
+                lock_timeout: optional_ms(options.lock_timeout_ms),
+                idle_in_transaction_timeout: optional_ms(options.idle_in_transaction_timeout_ms),
             },
             calendar: core::BusinessCalendar::new(&options.time_zone)?,
             face: core::FaceOptions {
@@ -555,6 +587,7 @@ impl Gym {
                 },
                 thumbnail_key: options.thumbnail_key.as_ref().map(|k| k.0.clone()),
             },
+            call_timeout: optional_ms(options.call_timeout_ms),
             ..core::GymOptions::default()
         };
         Ok(Arc::new(Self(
@@ -577,14 +610,32 @@ impl Gym {
         Ok(self.0.migrations().revert().await?)
     }
 
-    /// Reverts every migration newer than `version` (0 = base).
-    pub async fn revert_to(&self, version: i64) -> Result<()> {
-        Ok(self.0.migrations().revert_to(version).await?)
+    /// Reverts every migration newer than `version`; 0 (base: every table dropped) needs
+    /// `confirmDataLoss = true`.
+    #[uniffi::method(default(confirm_data_loss = false))]
+    pub async fn revert_to(&self, version: i64, confirm_data_loss: bool) -> Result<()> {
+        let m = self.0.migrations();
+        if confirm_data_loss {
+            m.revert_to_confirmed(version, core::migrate::DataLoss::Accepted)
+                .await?;
+        } else {
+            m.revert_to(version).await?;
+        }
+        Ok(())
     }
 
-    /// Marks the database as being at `version` without running scripts.
-    pub async fn stamp(&self, version: i64) -> Result<()> {
-        Ok(self.0.migrations().stamp(version).await?)
+    /// Marks the database as being at `version` without running scripts; going backwards
+    /// needs `confirmDataLoss = true`.
+    #[uniffi::method(default(confirm_data_loss = false))]
+    pub async fn stamp(&self, version: i64, confirm_data_loss: bool) -> Result<()> {
+        let m = self.0.migrations();
+        if confirm_data_loss {
+            m.stamp_back(version, core::migrate::DataLoss::Accepted)
+                .await?;
+        } else {
+            m.stamp(version).await?;
+        }
+        Ok(())
     }
 
     /// The newest applied migration version (0 = none).

@@ -593,15 +593,39 @@ impl Gym {
     }
 
     /// Checks in the client holding this document; a refusal is returned, not thrown.
+    /// A retried call with the same `idempotency_key` returns the first outcome.
+    #[uniffi::method(default(idempotency_key = None))]
     pub async fn check_in_by_document(
         &self,
         actor: Arc<Actor>,
         document_type: core::DocumentType,
         document_number: String,
+        idempotency_key: Option<String>,
     ) -> Result<CheckInOutcome> {
         Ok(self
             .0
-            .check_in_by_document(&actor.0, document_type, &document_number)
+            .check_in_by_document_with_key(
+                &actor.0,
+                document_type,
+                &document_number,
+                idempotency_key.as_deref(),
+            )
+            .await?
+            .into())
+    }
+
+    /// Checks in a client chosen by staff; a refusal is returned, not thrown. A retried
+    /// call with the same `idempotency_key` returns the first outcome.
+    #[uniffi::method(default(idempotency_key = None))]
+    pub async fn check_in(
+        &self,
+        actor: Arc<Actor>,
+        client_id: ClientId,
+        idempotency_key: Option<String>,
+    ) -> Result<CheckInOutcome> {
+        Ok(self
+            .0
+            .check_in_with_key(&actor.0, client_id, idempotency_key.as_deref())
             .await?
             .into())
     }
@@ -652,16 +676,25 @@ impl Gym {
             .into())
     }
 
-    /// Sells at the product's current price.
+    /// Sells at the product's current price. A retried call with the same
+    /// `idempotency_key` returns the first sale.
+    #[uniffi::method(default(idempotency_key = None))]
     pub async fn sell_product(
         &self,
         actor: Arc<Actor>,
         product_id: Uuid,
         quantity: Decimal,
+        idempotency_key: Option<String>,
     ) -> Result<StockChange> {
         Ok(self
             .0
-            .sell_product(&actor.0, product_id, quantity, None)
+            .sell_product_with_key(
+                &actor.0,
+                product_id,
+                quantity,
+                None,
+                idempotency_key.as_deref(),
+            )
             .await?
             .into())
     }

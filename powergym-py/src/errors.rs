@@ -100,6 +100,12 @@ create_exception!(
 );
 create_exception!(
     powergym.exceptions,
+    TimeoutError,
+    PowergymError,
+    "A wait reached its bound (a lock, a statement, an idle transaction); nothing was written."
+);
+create_exception!(
+    powergym.exceptions,
     ResourceExhaustedError,
     PowergymError,
     "The database server ran out of disk space, connection slots or memory."
@@ -185,6 +191,10 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         ),
         Error::ConnectionFailed { reason } => (
             ConnectionFailedError::new_err(message),
+            vec![("reason", reason.into())],
+        ),
+        Error::Timeout { reason } => (
+            TimeoutError::new_err(message),
             vec![("reason", reason.into())],
         ),
         Error::ResourceExhausted { resource, hint } => (
@@ -277,6 +287,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "ConnectionFailedError",
         py.get_type::<ConnectionFailedError>(),
     )?;
+    m.add("TimeoutError", py.get_type::<TimeoutError>())?;
     m.add(
         "ResourceExhaustedError",
         py.get_type::<ResourceExhaustedError>(),

@@ -11,8 +11,9 @@ use uuid::Uuid;
 use crate::errors::to_py;
 use crate::face::{BiometricConsent, FaceCheckIn, FaceMatch, FaceTemplate, embedding};
 use crate::health::{HealthReport, IndexRebuild};
-use crate::runtime::runtime;
+use crate::runtime::{ProcessBound, runtime};
 use crate::thumbnail::ThumbnailKey;
+use crate::types::args;
 use crate::types::{
     Actor, CheckIn, Client, ClientPage, MigrationRecord, PaymentReceipt, Plan, Product, Reward,
     Staff, StockChange, Subscription,
@@ -39,8 +40,35 @@ fn seconds(field: &'static str, value: f64) -> PyResult<Duration> {
 }
 
 /// A connection to a gym's database.
+///
+/// The handle belongs to the process that opened it: after `os.fork()` the child gets
+/// `ConnectionFailedError` from every call, before any socket is touched, and dropping
+/// the handle there leaves the parent's connections alone (see [`ProcessBound`]).
 #[pyclass(frozen, module = "powergym")]
-pub(crate) struct Gym(core::Gym);
+pub(crate) struct Gym(ProcessBound<core::Gym>);
+
+impl Gym {
+    /// Refuses a handle opened by another process (the parent of a fork).
+    fn ensure_own(&self) -> PyResult<()> {
+        if self.0.is_foreign() {
+            return Err(to_py(core::Error::ConnectionFailed {
+                reason: "this Gym was opened in another process; open a new one after fork".into(),
+            }));
+        }
+        Ok(())
+    }
+
+    /// [`wait`], once sure the handle is this process's. Building a core future runs
+    /// none of it, so checking here is before any socket is touched.
+    fn wait<T, F>(&self, py: Python<'_>, fut: F) -> PyResult<T>
+    where
+        F: Future<Output = core::Result<T>> + Send,
+        T: Send,
+    {
+        self.ensure_own()?;
+        wait(py, fut)
+    }
+}
 
 #[pymethods]
 impl Gym {
@@ -50,28 +78,37 @@ impl Gym {
         url, *, max_connections = 30, min_connections = 0, acquire_timeout = 30.0,
         max_lifetime = Some(3600.0), idle_timeout = Some(600.0), test_before_acquire = true,
         time_zone = "America/Bogota", max_face_distance = 0.4, face_ambiguity_margin = 0.05,
-        face_search = "hnsw", ef_search = 400, thumbnail_key = None
+        face_search = "hnsw", ef_search = 400, thumbnail_key = None,
+        statement_timeout = Some(30.0), lock_timeout = Some(5.0),
+        idle_in_transaction_timeout = Some(60.0), call_timeout = Some(120.0)
     ))]
     #[pyo3(text_signature = "(url, *, max_connections=30, min_connections=0, \
         acquire_timeout=30.0, max_lifetime=3600.0, idle_timeout=600.0, \
         test_before_acquire=True, time_zone='America/Bogota', max_face_distance=0.4, \
-        face_ambiguity_margin=0.05, face_search='hnsw', ef_search=400, thumbnail_key=None)")]
+        face_ambiguity_margin=0.05, face_search='hnsw', ef_search=400, thumbnail_key=None, \
+        statement_timeout=30.0, lock_timeout=5.0, idle_in_transaction_timeout=60.0, \
+        call_timeout=120.0)")]
     #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
-        url: &str,
-        max_connections: u32,
-        min_connections: u32,
-        acquire_timeout: f64,
-        max_lifetime: Option<f64>,
-        idle_timeout: Option<f64>,
+        #[pyo3(from_py_with = args::url)] url: String,
+        #[pyo3(from_py_with = args::max_connections)] max_connections: u32,
+        #[pyo3(from_py_with = args::min_connections)] min_connections: u32,
+        #[pyo3(from_py_with = args::acquire_timeout)] acquire_timeout: f64,
+        #[pyo3(from_py_with = args::max_lifetime)] max_lifetime: Option<f64>,
+        #[pyo3(from_py_with = args::idle_timeout)] idle_timeout: Option<f64>,
         test_before_acquire: bool,
         time_zone: &str,
-        max_face_distance: f32,
-        face_ambiguity_margin: f32,
+        #[pyo3(from_py_with = args::max_face_distance)] max_face_distance: f32,
+        #[pyo3(from_py_with = args::face_ambiguity_margin)] face_ambiguity_margin: f32,
         face_search: &str,
-        ef_search: u32,
+        #[pyo3(from_py_with = args::ef_search)] ef_search: u32,
         thumbnail_key: Option<PyRef<'_, ThumbnailKey>>,
+        #[pyo3(from_py_with = args::statement_timeout)] statement_timeout: Option<f64>,
+        #[pyo3(from_py_with = args::lock_timeout)] lock_timeout: Option<f64>,
+        #[pyo3(from_py_with = args::idle_in_transaction_timeout)]
+        idle_in_transaction_timeout: Option<f64>,
+        #[pyo3(from_py_with = args::call_timeout)] call_timeout: Option<f64>,
     ) -> PyResult<Self> {
         let search = match face_search {
             "hnsw" => core::face::FaceSearch::Hnsw { ef_search },
@@ -95,6 +132,15 @@ impl Gym {
                     .map(|s| seconds("idle_timeout", s))
                     .transpose()?,
                 test_before_acquire,
+                statement_timeout: statement_timeout
+                    .map(|s| seconds("statement_timeout", s))
+                    .transpose()?,
+                lock_timeout: lock_timeout
+                    .map(|s| seconds("lock_timeout", s))
+                    .transpose()?,
+                idle_in_transaction_timeout: idle_in_transaction_timeout
+                    .map(|s| seconds("idle_in_transaction_timeout", s))
+                    .transpose()?,
             },
             calendar: core::BusinessCalendar::new(time_zone).map_err(to_py)?,
             face: core::FaceOptions {
@@ -103,6 +149,9 @@ impl Gym {
                 search: search.validate().map_err(to_py)?,
                 thumbnail_key: thumbnail_key.map(|k| k.0.clone()),
             },
+            call_timeout: call_timeout
+                .map(|s| seconds("call_timeout", s))
+                .transpose()?,
             ..core::GymOptions::default()
         };
         let url = url.to_owned();
@@ -110,60 +159,92 @@ impl Gym {
             py,
             async move { core::Gym::connect_with(&url, options).await },
         )
-        .map(Self)
+        .map(|gym| Self(ProcessBound::new(gym)))
     }
 
     /// Applies every pending migration.
     fn migrate(&self, py: Python<'_>) -> PyResult<()> {
-        wait(py, self.0.migrations().run())
+        self.wait(py, self.0.migrations().run())
     }
 
     /// Applies pending migrations up to and including `version`.
-    fn migrate_to(&self, py: Python<'_>, version: i64) -> PyResult<()> {
-        wait(py, self.0.migrations().run_to(version))
+    fn migrate_to(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::version)] version: i64,
+    ) -> PyResult<()> {
+        self.wait(py, self.0.migrations().run_to(version))
     }
 
     /// Reverts the newest applied migration.
     fn revert(&self, py: Python<'_>) -> PyResult<()> {
-        wait(py, self.0.migrations().revert())
+        self.wait(py, self.0.migrations().revert())
     }
 
-    /// Reverts every migration newer than `version` (0 = base).
-    fn revert_to(&self, py: Python<'_>, version: i64) -> PyResult<()> {
-        wait(py, self.0.migrations().revert_to(version))
+    /// Reverts every migration newer than `version`; 0 (base: every table dropped) needs
+    /// `confirm_data_loss=True`.
+    #[pyo3(signature = (version, *, confirm_data_loss = false))]
+    fn revert_to(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::version)] version: i64,
+        confirm_data_loss: bool,
+    ) -> PyResult<()> {
+        let m = self.0.migrations();
+        if confirm_data_loss {
+            self.wait(
+                py,
+                m.revert_to_confirmed(version, core::migrate::DataLoss::Accepted),
+            )
+        } else {
+            self.wait(py, m.revert_to(version))
+        }
     }
 
-    /// Marks the database as being at `version` without running scripts.
-    fn stamp(&self, py: Python<'_>, version: i64) -> PyResult<()> {
-        wait(py, self.0.migrations().stamp(version))
+    /// Marks the database as being at `version` without running scripts; going backwards
+    /// needs `confirm_data_loss=True`.
+    #[pyo3(signature = (version, *, confirm_data_loss = false))]
+    fn stamp(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::version)] version: i64,
+        confirm_data_loss: bool,
+    ) -> PyResult<()> {
+        let m = self.0.migrations();
+        if confirm_data_loss {
+            self.wait(py, m.stamp_back(version, core::migrate::DataLoss::Accepted))
+        } else {
+            self.wait(py, m.stamp(version))
+        }
     }
 
     /// The newest applied migration version (0 = none).
     fn current_version(&self, py: Python<'_>) -> PyResult<i64> {
-        wait(py, self.0.migrations().current_version())
+        self.wait(py, self.0.migrations().current_version())
     }
 
     /// Every migration, applied or pending, with checksums.
     fn history(&self, py: Python<'_>) -> PyResult<Vec<MigrationRecord>> {
-        let records = wait(py, self.0.migrations().history())?;
+        let records = self.wait(py, self.0.migrations().history())?;
         Ok(records.into_iter().map(MigrationRecord).collect())
     }
 
     /// Raises SchemaOutOfDateError unless the database is at this library's version.
     fn check_schema(&self, py: Python<'_>) -> PyResult<()> {
-        wait(py, self.0.migrations().check())
+        self.wait(py, self.0.migrations().check())
     }
 
     /// The database's health report: one line per check with its verdict, and the facts
     /// behind them. Records the sizes it read, so the next report tells the growth.
     fn health_report(&self, py: Python<'_>) -> PyResult<HealthReport> {
-        wait(py, self.0.operations().health_report()).map(HealthReport)
+        self.wait(py, self.0.operations().health_report())
+            .map(HealthReport)
     }
 
     /// `VACUUM (ANALYZE)` on every table, one at a time, blocking no reads or writes;
     /// returns the tables done.
     fn vacuum_analyze(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        wait(py, async move {
+        self.wait(py, async move {
             let mut ignore = |_: &core::ops::Progress| {};
             self.0.operations().vacuum_analyze(&mut ignore).await
         })
@@ -172,7 +253,7 @@ impl Gym {
     /// Rebuilds the face search index concurrently (check-ins go on meanwhile), first
     /// dropping invalid leftovers of an interrupted rebuild.
     fn rebuild_face_index(&self, py: Python<'_>) -> PyResult<IndexRebuild> {
-        wait(py, async move {
+        self.wait(py, async move {
             let mut ignore = |_: &core::ops::Progress| {};
             self.0.operations().rebuild_face_index(&mut ignore).await
         })
@@ -195,18 +276,18 @@ impl Gym {
         &self,
         py: Python<'_>,
         actor: &Actor,
-        document_type: &str,
-        document_number: String,
-        first_name: String,
-        last_name: String,
-        phone: String,
+        #[pyo3(from_py_with = args::document_type)] document_type: String,
+        #[pyo3(from_py_with = args::document_number)] document_number: String,
+        #[pyo3(from_py_with = args::first_name)] first_name: String,
+        #[pyo3(from_py_with = args::last_name)] last_name: String,
+        #[pyo3(from_py_with = args::phone)] phone: String,
         birth_date: NaiveDate,
-        gender: &str,
-        middle_name: Option<String>,
-        second_last_name: Option<String>,
-        alternative_phone: Option<String>,
-        email: Option<String>,
-        address: Option<String>,
+        #[pyo3(from_py_with = args::gender)] gender: String,
+        #[pyo3(from_py_with = args::middle_name)] middle_name: Option<String>,
+        #[pyo3(from_py_with = args::second_last_name)] second_last_name: Option<String>,
+        #[pyo3(from_py_with = args::alternative_phone)] alternative_phone: Option<String>,
+        #[pyo3(from_py_with = args::email)] email: Option<String>,
+        #[pyo3(from_py_with = args::address)] address: Option<String>,
     ) -> PyResult<Client> {
         let input = core::ClientInput {
             document_type: document_type.parse().map_err(to_py)?,
@@ -222,12 +303,13 @@ impl Gym {
             gender: gender.parse().map_err(to_py)?,
             address,
         };
-        wait(py, self.0.register_client(&actor.0, input)).map(Client)
+        self.wait(py, self.0.register_client(&actor.0, input))
+            .map(Client)
     }
 
     /// The client with this id.
     fn get_client(&self, py: Python<'_>, actor: &Actor, client_id: Uuid) -> PyResult<Client> {
-        wait(
+        self.wait(
             py,
             self.0
                 .client(&actor.0, core::ClientId::from_uuid(client_id)),
@@ -240,12 +322,12 @@ impl Gym {
         &self,
         py: Python<'_>,
         actor: &Actor,
-        document_type: &str,
-        document_number: &str,
+        #[pyo3(from_py_with = args::document_type)] document_type: String,
+        #[pyo3(from_py_with = args::document_number)] document_number: String,
     ) -> PyResult<Client> {
         let doc_type: core::DocumentType = document_type.parse().map_err(to_py)?;
         let number = document_number.to_owned();
-        wait(py, async move {
+        self.wait(py, async move {
             self.0.client_by_document(&actor.0, doc_type, &number).await
         })
         .map(Client)
@@ -257,8 +339,8 @@ impl Gym {
         &self,
         py: Python<'_>,
         actor: &Actor,
-        limit: u32,
-        offset: u64,
+        #[pyo3(from_py_with = args::limit)] limit: u32,
+        #[pyo3(from_py_with = args::offset)] offset: u64,
         active: Option<bool>,
     ) -> PyResult<ClientPage> {
         let page = core::PageRequest::new(limit, offset).map_err(to_py)?;
@@ -267,7 +349,7 @@ impl Gym {
             Some(true) => core::ActiveFilter::Active,
             Some(false) => core::ActiveFilter::Inactive,
         };
-        let result = wait(py, self.0.list_clients_filtered(&actor.0, filter, page))?;
+        let result = self.wait(py, self.0.list_clients_filtered(&actor.0, filter, page))?;
         ClientPage::new(py, result)
     }
 
@@ -277,35 +359,52 @@ impl Gym {
         &self,
         py: Python<'_>,
         actor: &Actor,
-        text: &str,
-        limit: u32,
-        offset: u64,
+        #[pyo3(from_py_with = args::search_text)] text: String,
+        #[pyo3(from_py_with = args::limit)] limit: u32,
+        #[pyo3(from_py_with = args::offset)] offset: u64,
     ) -> PyResult<ClientPage> {
         let page = core::PageRequest::new(limit, offset).map_err(to_py)?;
         let text = text.to_owned();
-        let result = wait(py, async move {
+        let result = self.wait(py, async move {
             self.0.search_clients(&actor.0, &text, page).await
         })?;
         ClientPage::new(py, result)
     }
 
     /// Creates the first admin of an empty installation.
-    fn bootstrap_admin(&self, py: Python<'_>, username: &str, password: &str) -> PyResult<Staff> {
+    fn bootstrap_admin(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::username)] username: String,
+        #[pyo3(from_py_with = args::password)] password: String,
+    ) -> PyResult<Staff> {
         let (u, p) = (username.to_owned(), password.to_owned());
-        wait(py, async move { self.0.bootstrap_admin(&u, &p).await }).map(Into::into)
+        self.wait(py, async move { self.0.bootstrap_admin(&u, &p).await })
+            .map(Into::into)
     }
 
     /// Signs a staff member in; a wrong password, unknown user or disabled account
     /// raise PermissionDeniedError alike.
-    fn authenticate(&self, py: Python<'_>, username: &str, password: &str) -> PyResult<Actor> {
+    fn authenticate(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::username)] username: String,
+        #[pyo3(from_py_with = args::password)] password: String,
+    ) -> PyResult<Actor> {
         let (u, p) = (username.to_owned(), password.to_owned());
-        wait(py, async move { self.0.authenticate(&u, &p).await }).map(|(a, _)| Actor(a))
+        self.wait(py, async move { self.0.authenticate(&u, &p).await })
+            .map(|(a, _)| Actor(a))
     }
 
     /// An actor for a staff member the host application has already authenticated.
-    fn acting_as(&self, py: Python<'_>, username: &str) -> PyResult<Actor> {
+    fn acting_as(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::username)] username: String,
+    ) -> PyResult<Actor> {
         let u = username.to_owned();
-        wait(py, async move { self.0.acting_as(&u).await }).map(Actor)
+        self.wait(py, async move { self.0.acting_as(&u).await })
+            .map(Actor)
     }
 
     /// Creates a staff account (admins only).
@@ -315,11 +414,11 @@ impl Gym {
         &self,
         py: Python<'_>,
         actor: &Actor,
-        username: String,
-        password: String,
-        role: &str,
-        email: Option<String>,
-        full_name: Option<String>,
+        #[pyo3(from_py_with = args::username)] username: String,
+        #[pyo3(from_py_with = args::password)] password: String,
+        #[pyo3(from_py_with = args::role)] role: String,
+        #[pyo3(from_py_with = args::email)] email: Option<String>,
+        #[pyo3(from_py_with = args::full_name)] full_name: Option<String>,
     ) -> PyResult<Staff> {
         let input = core::StaffInput {
             username,
@@ -328,7 +427,8 @@ impl Gym {
             email,
             full_name,
         };
-        wait(py, self.0.create_staff(&actor.0, input)).map(Into::into)
+        self.wait(py, self.0.create_staff(&actor.0, input))
+            .map(Into::into)
     }
 
     /// Creates a plan (admins only).
@@ -338,13 +438,13 @@ impl Gym {
         &self,
         py: Python<'_>,
         actor: &Actor,
-        name: String,
-        price: Decimal,
-        duration_unit: &str,
-        duration_count: u32,
-        slug: Option<String>,
-        description: Option<String>,
-        currency: Option<String>,
+        #[pyo3(from_py_with = args::name)] name: String,
+        #[pyo3(from_py_with = args::price)] price: Decimal,
+        #[pyo3(from_py_with = args::duration_unit)] duration_unit: String,
+        #[pyo3(from_py_with = args::duration_count)] duration_count: u32,
+        #[pyo3(from_py_with = args::slug)] slug: Option<String>,
+        #[pyo3(from_py_with = args::description)] description: Option<String>,
+        #[pyo3(from_py_with = args::currency)] currency: Option<String>,
     ) -> PyResult<Plan> {
         let input = core::PlanInput {
             name,
@@ -355,7 +455,8 @@ impl Gym {
             duration_unit: duration_unit.parse().map_err(to_py)?,
             duration_count,
         };
-        wait(py, self.0.create_plan(&actor.0, input)).map(Into::into)
+        self.wait(py, self.0.create_plan(&actor.0, input))
+            .map(Into::into)
     }
 
     /// Sells a plan to a client.
@@ -367,7 +468,7 @@ impl Gym {
         client_id: Uuid,
         plan_id: Uuid,
         start_date: Option<NaiveDate>,
-        discount_percentage: Option<Decimal>,
+        #[pyo3(from_py_with = args::discount_percentage)] discount_percentage: Option<Decimal>,
     ) -> PyResult<Subscription> {
         let input = core::SubscriptionInput {
             client_id: core::ClientId::from_uuid(client_id),
@@ -375,7 +476,8 @@ impl Gym {
             start_date,
             discount_percentage,
         };
-        wait(py, self.0.create_subscription(&actor.0, input)).map(Into::into)
+        self.wait(py, self.0.create_subscription(&actor.0, input))
+            .map(Into::into)
     }
 
     /// Records a payment; a retried call with the same `idempotency_key` returns the
@@ -387,10 +489,10 @@ impl Gym {
         py: Python<'_>,
         actor: &Actor,
         subscription_id: Uuid,
-        amount: Decimal,
-        method: &str,
-        notes: Option<String>,
-        idempotency_key: Option<String>,
+        #[pyo3(from_py_with = args::amount)] amount: Decimal,
+        #[pyo3(from_py_with = args::method)] method: String,
+        #[pyo3(from_py_with = args::notes)] notes: Option<String>,
+        #[pyo3(from_py_with = args::idempotency_key)] idempotency_key: Option<String>,
     ) -> PyResult<PaymentReceipt> {
         let input = core::PaymentInput {
             subscription_id: core::SubscriptionId::from_uuid(subscription_id),
@@ -399,7 +501,8 @@ impl Gym {
             notes,
             idempotency_key,
         };
-        wait(py, self.0.record_payment(&actor.0, input)).map(Into::into)
+        self.wait(py, self.0.record_payment(&actor.0, input))
+            .map(Into::into)
     }
 
     /// Records a member's consent to face check-in. A minor (a `TI` holder or anyone
@@ -414,10 +517,12 @@ impl Gym {
         py: Python<'_>,
         actor: &Actor,
         client_id: Uuid,
-        purpose: String,
-        guardian_name: Option<String>,
-        guardian_document_type: Option<&str>,
-        guardian_document_number: Option<String>,
+        #[pyo3(from_py_with = args::purpose)] purpose: String,
+        #[pyo3(from_py_with = args::guardian_name)] guardian_name: Option<String>,
+        #[pyo3(from_py_with = args::guardian_document_type)] guardian_document_type: Option<String>,
+        #[pyo3(from_py_with = args::guardian_document_number)] guardian_document_number: Option<
+            String,
+        >,
     ) -> PyResult<BiometricConsent> {
         use core::domain::consent::{ConsentInput, Guardian};
         let guardian = match (
@@ -439,7 +544,7 @@ impl Gym {
             }
         };
         let id = core::ClientId::from_uuid(client_id);
-        wait(py, async move {
+        self.wait(py, async move {
             self.0
                 .record_biometric_consent(&actor.0, id, ConsentInput { purpose, guardian })
                 .await
@@ -455,7 +560,8 @@ impl Gym {
         client_id: Uuid,
     ) -> PyResult<BiometricConsent> {
         let id = core::ClientId::from_uuid(client_id);
-        wait(py, self.0.withdraw_biometric_consent(&actor.0, id)).map(Into::into)
+        self.wait(py, self.0.withdraw_biometric_consent(&actor.0, id))
+            .map(Into::into)
     }
 
     /// Every consent the member gave, newest first.
@@ -466,7 +572,7 @@ impl Gym {
         client_id: Uuid,
     ) -> PyResult<Vec<BiometricConsent>> {
         let id = core::ClientId::from_uuid(client_id);
-        let all = wait(py, self.0.biometric_consents(&actor.0, id))?;
+        let all = self.wait(py, self.0.biometric_consents(&actor.0, id))?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
@@ -480,11 +586,11 @@ impl Gym {
         actor: &Actor,
         client_id: Uuid,
         embedding: &Bound<'_, PyAny>,
-        thumbnail: Option<Vec<u8>>,
+        #[pyo3(from_py_with = args::thumbnail)] thumbnail: Option<Vec<u8>>,
     ) -> PyResult<FaceTemplate> {
         let face = self::embedding(embedding)?;
         let id = core::ClientId::from_uuid(client_id);
-        wait(py, async move {
+        self.wait(py, async move {
             self.0
                 .enroll_face(&actor.0, id, &face, thumbnail.as_deref())
                 .await
@@ -495,7 +601,7 @@ impl Gym {
     /// Deletes a member's face template and thumbnail; returns whether there was one.
     fn remove_face(&self, py: Python<'_>, actor: &Actor, client_id: Uuid) -> PyResult<bool> {
         let id = core::ClientId::from_uuid(client_id);
-        wait(py, self.0.remove_face(&actor.0, id))
+        self.wait(py, self.0.remove_face(&actor.0, id))
     }
 
     /// The member's enrolled template (without its vector), or None.
@@ -506,7 +612,9 @@ impl Gym {
         client_id: Uuid,
     ) -> PyResult<Option<FaceTemplate>> {
         let id = core::ClientId::from_uuid(client_id);
-        Ok(wait(py, self.0.face_template(&actor.0, id))?.map(Into::into))
+        Ok(self
+            .wait(py, self.0.face_template(&actor.0, id))?
+            .map(Into::into))
     }
 
     /// The member's decrypted thumbnail, or None.
@@ -517,7 +625,7 @@ impl Gym {
         client_id: Uuid,
     ) -> PyResult<Option<Bound<'py, pyo3::types::PyBytes>>> {
         let id = core::ClientId::from_uuid(client_id);
-        let jpeg = wait(py, self.0.face_thumbnail(&actor.0, id))?;
+        let jpeg = self.wait(py, self.0.face_thumbnail(&actor.0, id))?;
         Ok(jpeg.map(|j| pyo3::types::PyBytes::new(py, &j)))
     }
 
@@ -529,7 +637,7 @@ impl Gym {
         embedding: &Bound<'_, PyAny>,
     ) -> PyResult<FaceMatch> {
         let face = self::embedding(embedding)?;
-        wait(
+        self.wait(
             py,
             async move { self.0.identify_face(&actor.0, &face).await },
         )
@@ -546,7 +654,7 @@ impl Gym {
     ) -> PyResult<FaceMatch> {
         let face = self::embedding(embedding)?;
         let id = core::ClientId::from_uuid(client_id);
-        wait(
+        self.wait(
             py,
             async move { self.0.verify_face(&actor.0, id, &face).await },
         )
@@ -558,12 +666,14 @@ impl Gym {
     #[pyo3(signature = (actor, precision = "f32"))]
     fn enable_face_cache(&self, py: Python<'_>, actor: &Actor, precision: &str) -> PyResult<usize> {
         let precision: core::face::Precision = precision.parse().map_err(to_py)?;
-        wait(py, self.0.enable_face_cache(&actor.0, precision))
+        self.wait(py, self.0.enable_face_cache(&actor.0, precision))
     }
 
     /// Stops using the in-process cache; faces are searched in the database again.
-    fn disable_face_cache(&self) {
+    fn disable_face_cache(&self) -> PyResult<()> {
+        self.ensure_own()?;
         self.0.disable_face_cache();
+        Ok(())
     }
 
     /// Checks in whoever this face belongs to; every outcome is returned, not raised.
@@ -574,7 +684,7 @@ impl Gym {
         embedding: &Bound<'_, PyAny>,
     ) -> PyResult<FaceCheckIn> {
         let face = self::embedding(embedding)?;
-        wait(
+        self.wait(
             py,
             async move { self.0.check_in_by_face(&actor.0, &face).await },
         )
@@ -582,18 +692,45 @@ impl Gym {
     }
 
     /// Checks in the client holding this document; a refusal is returned, not raised.
+    /// A retried call with the same `idempotency_key` returns the first outcome.
+    #[pyo3(signature = (actor, document_type, document_number, *, idempotency_key = None))]
     fn check_in_by_document(
         &self,
         py: Python<'_>,
         actor: &Actor,
-        document_type: &str,
-        document_number: &str,
+        #[pyo3(from_py_with = args::document_type)] document_type: String,
+        #[pyo3(from_py_with = args::document_number)] document_number: String,
+        #[pyo3(from_py_with = args::idempotency_key)] idempotency_key: Option<String>,
     ) -> PyResult<CheckIn> {
         let doc_type: core::DocumentType = document_type.parse().map_err(to_py)?;
         let number = document_number.to_owned();
-        wait(py, async move {
+        self.wait(py, async move {
             self.0
-                .check_in_by_document(&actor.0, doc_type, &number)
+                .check_in_by_document_with_key(
+                    &actor.0,
+                    doc_type,
+                    &number,
+                    idempotency_key.as_deref(),
+                )
+                .await
+        })
+        .map(Into::into)
+    }
+
+    /// Checks in a client chosen by staff; a refusal is returned, not raised. A retried
+    /// call with the same `idempotency_key` returns the first outcome.
+    #[pyo3(signature = (actor, client_id, *, idempotency_key = None))]
+    fn check_in(
+        &self,
+        py: Python<'_>,
+        actor: &Actor,
+        client_id: Uuid,
+        #[pyo3(from_py_with = args::idempotency_key)] idempotency_key: Option<String>,
+    ) -> PyResult<CheckIn> {
+        let id = core::ClientId::from_uuid(client_id);
+        self.wait(py, async move {
+            self.0
+                .check_in_with_key(&actor.0, id, idempotency_key.as_deref())
                 .await
         })
         .map(Into::into)
@@ -606,7 +743,7 @@ impl Gym {
         actor: &Actor,
         today: NaiveDate,
     ) -> PyResult<std::collections::BTreeMap<&'static str, u64>> {
-        let c = wait(py, self.0.run_daily_jobs(&actor.0, today))?;
+        let c = self.wait(py, self.0.run_daily_jobs(&actor.0, today))?;
         Ok([
             ("activated", c.activated),
             ("awaiting_payment", c.awaiting_payment),
@@ -625,12 +762,12 @@ impl Gym {
         &self,
         py: Python<'_>,
         actor: &Actor,
-        name: String,
-        capacity_value: Decimal,
-        unit_type: String,
-        price: Decimal,
-        min_stock: Option<Decimal>,
-        max_stock: Option<Decimal>,
+        #[pyo3(from_py_with = args::name)] name: String,
+        #[pyo3(from_py_with = args::capacity_value)] capacity_value: Decimal,
+        #[pyo3(from_py_with = args::unit_type)] unit_type: String,
+        #[pyo3(from_py_with = args::price)] price: Decimal,
+        #[pyo3(from_py_with = args::min_stock)] min_stock: Option<Decimal>,
+        #[pyo3(from_py_with = args::max_stock)] max_stock: Option<Decimal>,
     ) -> PyResult<Product> {
         let input = core::ProductInput {
             name,
@@ -643,7 +780,8 @@ impl Gym {
             min_stock,
             max_stock,
         };
-        wait(py, self.0.create_product(&actor.0, input)).map(Into::into)
+        self.wait(py, self.0.create_product(&actor.0, input))
+            .map(Into::into)
     }
 
     /// Adds stock (admins only).
@@ -653,10 +791,10 @@ impl Gym {
         py: Python<'_>,
         actor: &Actor,
         product_id: Uuid,
-        quantity: Decimal,
-        notes: Option<String>,
+        #[pyo3(from_py_with = args::quantity)] quantity: Decimal,
+        #[pyo3(from_py_with = args::notes)] notes: Option<String>,
     ) -> PyResult<StockChange> {
-        wait(py, async move {
+        self.wait(py, async move {
             self.0
                 .add_stock(&actor.0, product_id, quantity, notes.as_deref())
                 .await
@@ -665,18 +803,26 @@ impl Gym {
     }
 
     /// Sells at the product's current price; raises InsufficientStockError when short.
-    #[pyo3(signature = (actor, product_id, quantity, *, notes = None))]
+    /// A retried call with the same `idempotency_key` returns the first sale.
+    #[pyo3(signature = (actor, product_id, quantity, *, notes = None, idempotency_key = None))]
     fn sell_product(
         &self,
         py: Python<'_>,
         actor: &Actor,
         product_id: Uuid,
-        quantity: Decimal,
-        notes: Option<String>,
+        #[pyo3(from_py_with = args::quantity)] quantity: Decimal,
+        #[pyo3(from_py_with = args::notes)] notes: Option<String>,
+        #[pyo3(from_py_with = args::idempotency_key)] idempotency_key: Option<String>,
     ) -> PyResult<StockChange> {
-        wait(py, async move {
+        self.wait(py, async move {
             self.0
-                .sell_product(&actor.0, product_id, quantity, notes.as_deref())
+                .sell_product_with_key(
+                    &actor.0,
+                    product_id,
+                    quantity,
+                    notes.as_deref(),
+                    idempotency_key.as_deref(),
+                )
                 .await
         })
         .map(Into::into)
@@ -690,7 +836,7 @@ impl Gym {
         subscription_id: Uuid,
     ) -> PyResult<Option<Reward>> {
         let id = core::SubscriptionId::from_uuid(subscription_id);
-        let eval = wait(py, self.0.evaluate_reward(&actor.0, id))?;
+        let eval = self.wait(py, self.0.evaluate_reward(&actor.0, id))?;
         Ok(eval.reward.map(Into::into))
     }
 
@@ -703,7 +849,8 @@ impl Gym {
         subscription_id: Uuid,
     ) -> PyResult<Reward> {
         let target = core::SubscriptionId::from_uuid(subscription_id);
-        wait(py, self.0.apply_reward(&actor.0, reward_id, target)).map(Into::into)
+        self.wait(py, self.0.apply_reward(&actor.0, reward_id, target))
+            .map(Into::into)
     }
 
     /// The gym's statistics between two business days (admins only), as nested dicts.
@@ -715,7 +862,7 @@ impl Gym {
         end: NaiveDate,
     ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         use pyo3::types::PyDict;
-        let s = wait(py, self.0.statistics(&actor.0, start, end))?;
+        let s = self.wait(py, self.0.statistics(&actor.0, start, end))?;
         let out = PyDict::new(py);
         let clients = PyDict::new(py);
         clients.set_item("total", s.clients.total)?;
@@ -762,9 +909,12 @@ impl Gym {
         Ok(out)
     }
 
-    /// Closes every connection.
+    /// Closes every connection. In a forked child it does nothing: the connections are
+    /// the parent's to close.
     fn close(&self, py: Python<'_>) {
-        py.detach(|| runtime().block_on(self.0.close()));
+        if !self.0.is_foreign() {
+            py.detach(|| runtime().block_on(self.0.close()));
+        }
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

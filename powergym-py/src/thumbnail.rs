@@ -7,6 +7,7 @@ use pyo3::types::PyBytes;
 use uuid::Uuid;
 
 use crate::errors::to_py;
+use crate::types::args;
 use powergym_core::ClientId;
 use powergym_core::face;
 
@@ -38,17 +39,18 @@ impl ThumbnailKey {
         Self(face::ThumbnailKey::generate())
     }
 
-    /// Encrypts a thumbnail for one biometric row of one client.
+    /// Encrypts a thumbnail (`bytes`, `bytearray` or `memoryview`) for one biometric row
+    /// of one client.
     fn seal<'py>(
         &self,
         py: Python<'py>,
-        jpeg: &[u8],
+        #[pyo3(from_py_with = args::jpeg)] jpeg: Vec<u8>,
         biometric_id: Uuid,
         client_id: Uuid,
     ) -> Bound<'py, PyBytes> {
         let sealed = self
             .0
-            .seal(jpeg, biometric_id, ClientId::from_uuid(client_id));
+            .seal(&jpeg, biometric_id, ClientId::from_uuid(client_id));
         PyBytes::new(py, &sealed)
     }
 
@@ -56,13 +58,13 @@ impl ThumbnailKey {
     fn open<'py>(
         &self,
         py: Python<'py>,
-        sealed: &[u8],
+        #[pyo3(from_py_with = args::sealed)] sealed: Vec<u8>,
         biometric_id: Uuid,
         client_id: Uuid,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let plain = self
             .0
-            .open(sealed, biometric_id, ClientId::from_uuid(client_id))
+            .open(&sealed, biometric_id, ClientId::from_uuid(client_id))
             .map_err(to_py)?;
         Ok(PyBytes::new(py, &plain))
     }

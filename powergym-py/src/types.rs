@@ -1,6 +1,8 @@
 //! Frozen record classes handed to Python. They wrap the core records unchanged;
 //! `__repr__` shows ids and states only, never personal data, so a logged record leaks
-//! nothing.
+//! nothing. The other direction, strict conversions of call arguments, is in [`args`].
+
+pub(crate) mod args;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pyo3::prelude::*;

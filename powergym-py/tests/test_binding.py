@@ -17,7 +17,7 @@ from conftest import admin_url, psql
 
 def test_every_exception_class_is_a_powergym_error():
     names = [n for n in exc.__all__ if n != "PowergymError"]
-    assert len(names) == 16
+    assert len(names) == 17
     for name in names:
         assert issubclass(getattr(exc, name), exc.PowergymError)
     assert issubclass(exc.PowergymError, Exception)
@@ -51,10 +51,16 @@ def test_schema_operations(db_url):
         gym.check_schema()
         gym.revert()
         assert gym.current_version() == latest - 1
-        gym.revert_to(0)
+        with pytest.raises(exc.ValidationError, match="confirm"):
+            gym.revert_to(0)
+        assert gym.current_version() == latest - 1, "refused: nothing reverted"
+        gym.revert_to(0, confirm_data_loss=True)
         assert gym.current_version() == 0
         gym.migrate()
-        gym.stamp(3)
+        with pytest.raises(exc.ValidationError, match="confirm"):
+            gym.stamp(3)
+        assert gym.current_version() == latest
+        gym.stamp(3, confirm_data_loss=True)
         assert gym.current_version() == 3
         with pytest.raises(exc.ValidationError):
             gym.migrate_to(999)

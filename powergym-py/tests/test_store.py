@@ -58,8 +58,11 @@ def test_sell_pay_and_check_in(gym, admin, desk):
     assert granted.granted and isinstance(granted.business_date, datetime.date)
     assert gym.check_in_by_document(desk, "CC", "10203040").reason == "already_checked_in"
 
-    counts = gym.run_daily_jobs(admin, sub.end_date + datetime.timedelta(days=1))
-    assert counts["expired"] == 1
+    # The jobs run for the gym's business day or a past one (a later day is refused; see
+    # test_input_bounds); the paid period that started today stays active.
+    counts = gym.run_daily_jobs(admin, gym.today())
+    assert set(counts) == {"activated", "awaiting_payment", "expired", "expired_unpaid", "expired_rewards"}
+    assert counts["expired"] == 0
 
 
 def test_inventory(gym, admin, desk):

@@ -17,6 +17,35 @@ use crate::error::{Error, Result};
 /// The gym's time zone when none is configured.
 pub const DEFAULT_TIME_ZONE: &str = "America/Bogota";
 
+/// Earliest date a caller may give for a business day (a subscription's start, the day
+/// the daily jobs run for). Nothing the gym does predates it.
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+/// Latest date a caller may give for a business day. A plan lasts at most 100 years, so
+/// a period starting by then ends by 3099, far inside what every binding reads back
+/// (Python's `datetime.date`, Kotlin's `LocalDate` and Swift's `Date` all stop at year
+/// 9999, PostgreSQL much later).
+pub const LATEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2999, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
+
+/// Validates a business day a caller gives: within [`EARLIEST_DATE`]..=[`LATEST_DATE`];
+/// `field` names it in errors.
+pub fn check_business_date(field: &'static str, date: NaiveDate) -> Result<NaiveDate> {
+    if (EARLIEST_DATE..=LATEST_DATE).contains(&date) {
+        Ok(date)
+    } else {
+        Err(Error::validation(
+            field,
+            format!("must be between {EARLIEST_DATE} and {LATEST_DATE}"),
+        ))
+    }
+}
+
 /// Turns instants into the gym's business dates and back.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct BusinessCalendar {
@@ -176,6 +205,30 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn business_dates_stay_within_the_documented_range() {
+        assert_eq!(EARLIEST_DATE, date("2000-01-01"));
+        assert_eq!(LATEST_DATE, date("2999-12-31"));
+        for ok in ["2000-01-01", "2025-06-15", "2999-12-31"] {
+            assert!(check_business_date("start_date", date(ok)).is_ok(), "{ok}");
+        }
+        for bad in ["1999-12-31", "3000-01-01", "9999-12-31"] {
+            let err = check_business_date("start_date", date(bad)).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::Validation {
+                        field: "start_date",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+        }
+        assert!(check_business_date("today", NaiveDate::MAX).is_err());
+        assert!(check_business_date("today", NaiveDate::MIN).is_err());
     }
 
     #[test]

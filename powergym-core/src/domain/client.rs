@@ -10,12 +10,21 @@ use std::str::FromStr;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::domain::ids::ClientId;
+use crate::domain::text::{self, TextRule, TextShape};
 use crate::error::{Error, Result};
 
 /// Oldest age a birth date may give.
 pub const MAX_AGE_YEARS: u32 = 120;
 /// Longest person name part, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
+/// Earliest birth date accepted, whatever the clock says.
+pub const MIN_BIRTH_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+/// Longest raw document number or phone read, separators included: anything longer is
+/// refused before it is scanned.
+const MAX_RAW_IDENTIFIER_BYTES: usize = 64;
 
 /// Colombian identity document types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,18 +90,24 @@ impl DocumentNumber {
     /// Validates `raw` for `doc_type`. Spaces, dots and dashes that people type as
     /// separators are dropped first.
     pub fn parse(doc_type: DocumentType, raw: &str) -> Result<Self> {
-        let cleaned: String = raw
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '.' | '-'))
-            .collect::<String>()
-            .to_ascii_uppercase();
         let (min, max, digits_only) = doc_type.format();
         let kind = if digits_only {
             "digits"
         } else {
             "letters or digits"
         };
+        if raw.len() > MAX_RAW_IDENTIFIER_BYTES {
+            return Err(Error::validation(
+                "document_number",
+                format!("a {doc_type} number must be {min} to {max} {kind}"),
+            ));
+        }
+        let cleaned: String = raw
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '.' | '-'))
+            .collect::<String>()
+            .to_ascii_uppercase();
         let well_formed = if digits_only {
             cleaned.chars().all(|c| c.is_ascii_digit())
         } else {
@@ -139,23 +154,15 @@ impl fmt::Debug for DocumentNumber {
 }
 
 /// A part of a person's name: trimmed, inner runs of spaces collapsed, 1 to
-/// [`MAX_NAME_CHARS`] characters, letters and the marks names use (`'`, `-`, `.`).
+/// [`MAX_NAME_CHARS`] characters, letters and the marks names use (`'`, `-`, `.`). Guardian
+/// names of biometric consents are person names too.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PersonName(String);
 
 impl PersonName {
     /// Validates a required name part; `field` names it in errors.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self> {
-        let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        if collapsed.is_empty() {
-            return Err(Error::validation(field, "must not be blank"));
-        }
-        if collapsed.chars().count() > MAX_NAME_CHARS {
-            return Err(Error::validation(
-                field,
-                format!("must be at most {MAX_NAME_CHARS} characters"),
-            ));
-        }
+        let collapsed = TextRule::new(field, MAX_NAME_CHARS, TextShape::Words).parse(raw)?;
         if !collapsed
             .chars()
             .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '.'))
@@ -203,6 +210,9 @@ impl Phone {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err(Error::validation(field, "must not be blank"));
+        }
+        if trimmed.len() > MAX_RAW_IDENTIFIER_BYTES {
+            return Err(Error::validation(field, "must have 7 to 15 digits"));
         }
         let (plus, rest) = match trimmed.strip_prefix('+') {
             Some(rest) => ("+", rest),
@@ -252,7 +262,8 @@ impl fmt::Debug for Phone {
 }
 
 /// An e-mail address: one `@`, a non-empty local part, a dotted domain, at most 254
-/// characters, stored with a lower-cased domain.
+/// bytes, no whitespace, control or invisible characters (the shared
+/// [`text`](crate::domain::text) rule), stored with a lower-cased domain.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
@@ -261,17 +272,28 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self> {
         let s = raw.trim();
         let bad = || Error::validation("email", "expected an address like name@example.com");
-        if s.len() > 254 || s.chars().any(char::is_whitespace) {
+        if s.len() > 254
+            || s.chars()
+                .any(|c| c.is_whitespace() || text::is_forbidden(c))
+        {
             return Err(bad());
         }
         let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+        // Checked as stored, after lower-casing: a few capitals lower-case to more than one
+        // character (`İ` to `i` and a combining dot), and a stored address must parse again
+        // (an update re-validates the whole client).
+        let domain = domain.to_lowercase();
         let labels_ok = domain
             .split('.')
             .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
         if local.is_empty() || domain.contains('@') || !domain.contains('.') || !labels_ok {
             return Err(bad());
         }
-        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+        let address = format!("{local}@{domain}");
+        if address.len() > 254 {
+            return Err(bad());
+        }
+        Ok(Self(address))
     }
 
     /// Validates an optional address: blank means absent.
@@ -298,8 +320,8 @@ impl fmt::Debug for Email {
     }
 }
 
-/// A birth date that is not in the future and gives an age of at most
-/// [`MAX_AGE_YEARS`].
+/// A birth date that is not in the future, not before [`MIN_BIRTH_DATE`], and gives an
+/// age of at most [`MAX_AGE_YEARS`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BirthDate(NaiveDate);
 
@@ -308,6 +330,12 @@ impl BirthDate {
     pub fn parse(date: NaiveDate, today: NaiveDate) -> Result<Self> {
         if date > today {
             return Err(Error::validation("birth_date", "must not be in the future"));
+        }
+        if date < MIN_BIRTH_DATE {
+            return Err(Error::validation(
+                "birth_date",
+                format!("must not be before {MIN_BIRTH_DATE}"),
+            ));
         }
         if age_on(date, today) > MAX_AGE_YEARS {
             return Err(Error::validation(
@@ -429,22 +457,13 @@ pub struct NewClient {
     pub(crate) address: Option<String>,
 }
 
-/// Longest address, in characters.
-pub const MAX_ADDRESS_CHARS: usize = 300;
+/// Longest address, in characters (the [`text::ADDRESS`] rule).
+pub const MAX_ADDRESS_CHARS: usize = text::ADDRESS.max_chars();
 
 impl NewClient {
     /// Validates every field of `input`, reporting the first that is wrong.
     pub fn parse(input: ClientInput, today: NaiveDate) -> Result<Self> {
-        let address = match input.address.as_deref().map(str::trim) {
-            Some(a) if a.chars().count() > MAX_ADDRESS_CHARS => {
-                return Err(Error::validation(
-                    "address",
-                    format!("must be at most {MAX_ADDRESS_CHARS} characters"),
-                ));
-            }
-            Some("") | None => None,
-            Some(a) => Some(a.to_owned()),
-        };
+        let address = text::ADDRESS.parse_optional(input.address.as_deref())?;
         Ok(Self {
             document_type: input.document_type,
             document_number: DocumentNumber::parse(input.document_type, &input.document_number)?,
@@ -489,6 +508,14 @@ pub fn fold_for_search(text: &str) -> String {
             None => c,
         })
         .collect()
+}
+
+/// What a client search looks for: the typed text under the [`text::CLIENT_SEARCH`]
+/// rule (at most 200 characters, no control or invisible characters, not blank), folded
+/// by [`fold_for_search`]. A long text is refused before anything scans it.
+pub fn search_terms(raw: &str) -> Result<String> {
+    let text = text::CLIENT_SEARCH.parse(raw)?;
+    Ok(fold_for_search(&text))
 }
 
 /// Changes to a client; `None` leaves a field as it is, a blank optional field clears
@@ -749,7 +776,16 @@ mod tests {
             "Ana@example.com"
         );
         for bad in [
-            "ana", "ana@", "@x.co", "ana@x", "a b@x.co", "a@@x.co", "a@x..co",
+            "ana",
+            "ana@",
+            "@x.co",
+            "ana@x",
+            "a b@x.co",
+            "a@@x.co",
+            "a@x..co",
+            "a@İ.co",
+            "a\0@x.co",
+            "a\u{202E}@x.co",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

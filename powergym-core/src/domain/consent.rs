@@ -9,10 +9,11 @@ use uuid::Uuid;
 
 use super::client::{Client, DocumentNumber, DocumentType, PersonName};
 use super::ids::ClientId;
+use super::text;
 use crate::error::{Error, Result};
 
-/// Longest purpose text the schema stores.
-pub const MAX_PURPOSE_CHARS: usize = 200;
+/// Longest purpose text the schema stores (the [`text::CONSENT_PURPOSE`] rule).
+pub const MAX_PURPOSE_CHARS: usize = text::CONSENT_PURPOSE.max_chars();
 
 /// Age below which a guardian must consent as well.
 pub const AGE_OF_MAJORITY: u32 = 18;
@@ -84,19 +85,9 @@ impl NewConsent {
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Self> {
-        let purpose = input.purpose.trim().to_owned();
-        if purpose.is_empty() {
-            return Err(Error::validation(
-                "purpose",
-                "must say what the face is used for",
-            ));
-        }
-        if purpose.chars().count() > MAX_PURPOSE_CHARS {
-            return Err(Error::validation(
-                "purpose",
-                format!("must be at most {MAX_PURPOSE_CHARS} characters"),
-            ));
-        }
+        let purpose = text::CONSENT_PURPOSE
+            .parse_optional(Some(&input.purpose))?
+            .ok_or_else(|| Error::validation("purpose", "must say what the face is used for"))?;
         let guardian = match input.guardian {
             Some(g) => Some((
                 PersonName::parse("guardian_name", &g.name)?,

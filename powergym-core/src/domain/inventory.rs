@@ -10,6 +10,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 
 use crate::domain::money::{MAX_AMOUNT, Money, round_cents};
+use crate::domain::text;
 use crate::error::{Error, Result};
 
 /// A non-negative stock quantity with at most two decimal places (products are sold by
@@ -247,19 +248,19 @@ pub struct Product {
 /// A new product as typed by an admin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductInput {
-    /// Name (1–150 characters).
+    /// Name ([`text::PRODUCT_NAME`]: 1–150 characters).
     pub name: String,
-    /// Description (at most 500 characters).
+    /// Description ([`text::PRODUCT_DESCRIPTION`]: at most 500 characters).
     pub description: Option<String>,
     /// Size of one unit, more than zero.
     pub capacity_value: Decimal,
-    /// Unit of the size (1–10 characters).
+    /// Unit of the size ([`text::UNIT_TYPE`]: 1–10 characters).
     pub unit_type: String,
     /// Sale price.
     pub price: Decimal,
     /// Currency; COP when absent.
     pub currency: Option<String>,
-    /// Picture address (at most 500 characters).
+    /// Picture address ([`text::PHOTO_URL`]: at most 500 characters).
     pub photo_url: Option<String>,
     /// Minimum stock; 5 when absent, as in the original.
     pub min_stock: Option<Decimal>,
@@ -280,21 +281,6 @@ pub struct NewProduct {
     pub(crate) limits: StockLimits,
 }
 
-fn bounded(field: &'static str, raw: Option<String>, max: usize) -> Result<Option<String>> {
-    match raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > max => Err(Error::validation(
-            field,
-            format!("must be at most {max} characters"),
-        )),
-        other => Ok(other),
-    }
-}
-
-fn required(field: &'static str, raw: &str, max: usize) -> Result<String> {
-    bounded(field, Some(raw.to_owned()), max)?
-        .ok_or_else(|| Error::validation(field, "must not be blank"))
-}
-
 fn capacity(d: Decimal) -> Result<Decimal> {
     Quantity::parse_positive("capacity_value", d).map(|q| q.value())
 }
@@ -303,16 +289,16 @@ impl NewProduct {
     /// Validates every field.
     pub fn parse(input: ProductInput) -> Result<Self> {
         Ok(Self {
-            name: required("name", &input.name, 150)?,
-            description: bounded("description", input.description, 500)?,
+            name: text::PRODUCT_NAME.parse(&input.name)?,
+            description: text::PRODUCT_DESCRIPTION.parse_optional(input.description.as_deref())?,
             capacity_value: capacity(input.capacity_value)?,
-            unit_type: required("unit_type", &input.unit_type, 10)?,
+            unit_type: text::UNIT_TYPE.parse(&input.unit_type)?,
             price: Money::parse("price", input.price)?,
             currency: match input.currency {
                 Some(c) => crate::domain::money::Currency::parse(&c)?,
                 None => crate::domain::money::Currency::COP,
             },
-            photo_url: bounded("photo_url", input.photo_url, 500)?,
+            photo_url: text::PHOTO_URL.parse_optional(input.photo_url.as_deref())?,
             limits: StockLimits::parse(
                 input.min_stock.unwrap_or(Decimal::from(5)),
                 input.max_stock,
@@ -343,16 +329,16 @@ impl ProductUpdate {
     pub fn apply_to(&self, p: &Product) -> Result<Product> {
         let mut next = p.clone();
         if let Some(name) = &self.name {
-            next.name = required("name", name, 150)?;
+            next.name = text::PRODUCT_NAME.parse(name)?;
         }
         if let Some(d) = &self.description {
-            next.description = bounded("description", Some(d.clone()), 500)?;
+            next.description = text::PRODUCT_DESCRIPTION.parse_optional(Some(d))?;
         }
         if let Some(price) = self.price {
             next.price = Money::parse("price", price)?;
         }
         if let Some(url) = &self.photo_url {
-            next.photo_url = bounded("photo_url", Some(url.clone()), 500)?;
+            next.photo_url = text::PHOTO_URL.parse_optional(Some(url))?;
         }
         let min = self.min_stock.unwrap_or(p.limits.min_stock().value());
         let max = match self.max_stock {

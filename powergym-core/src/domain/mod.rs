@@ -2,6 +2,8 @@
 //!
 //! Values here are built only through `parse`/`TryFrom`, so a value that exists is valid.
 //! "Today" always arrives as an argument, produced by a [`calendar::BusinessCalendar`].
+//! Free text follows one rule per field ([`text`]); dates a caller gives stay within
+//! [`calendar::EARLIEST_DATE`]..=[`calendar::LATEST_DATE`].
 
 pub mod access;
 pub mod calendar;
@@ -17,3 +19,7 @@ pub mod report;
 pub mod reward;
 pub mod staff;
 pub mod subscription;
+pub mod text;
+
+#[cfg(test)]
+mod parser_properties;

@@ -23,7 +23,12 @@ use std::str::FromStr;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 
+use crate::domain::calendar::check_business_date;
+use crate::domain::text;
 use crate::error::{Error, Result};
+
+/// Longest plan slug, in characters (`plans.slug`, `varchar(150)`).
+pub const MAX_SLUG_CHARS: usize = 150;
 
 /// The unit of a plan's duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,8 +123,11 @@ impl PlanDuration {
     }
 
     /// The last day (inclusive) of a period of this length starting on `start`; see the
-    /// module docs for the month-end policy.
+    /// module docs for the month-end policy. `start` must lie within
+    /// [`EARLIEST_DATE`](crate::domain::calendar::EARLIEST_DATE)..=[`LATEST_DATE`](crate::domain::calendar::LATEST_DATE),
+    /// so every end date is one each binding can read back.
     pub fn end_date(&self, start: NaiveDate) -> Result<NaiveDate> {
+        check_business_date("start_date", start)?;
         let past_end = match self.unit {
             DurationUnit::Day => start.checked_add_days(Days::new(u64::from(self.count))),
             DurationUnit::Week => start.checked_add_days(Days::new(7 * u64::from(self.count))),
@@ -181,11 +189,11 @@ pub struct Plan {
 /// A new plan as typed by an admin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanInput {
-    /// Name (1–150 characters).
+    /// Name ([`text::PLAN_NAME`]: 1–150 characters, spaces collapsed).
     pub name: String,
-    /// Unique key (lower-case letters, digits and dashes), optional.
+    /// Unique key (lower-case letters, digits and inner dashes, at most 150), optional.
     pub slug: Option<String>,
-    /// Description, optional.
+    /// Description, optional ([`text::PLAN_DESCRIPTION`]: at most 2,000 characters).
     pub description: Option<String>,
     /// List price.
     pub price: rust_decimal::Decimal,
@@ -211,31 +219,12 @@ pub struct NewPlan {
 impl NewPlan {
     /// Validates every field.
     pub fn parse(input: PlanInput) -> Result<Self> {
-        let name = input.name.split_whitespace().collect::<Vec<_>>().join(" ");
-        if name.is_empty() || name.chars().count() > 150 {
-            return Err(Error::validation("name", "must be 1 to 150 characters"));
-        }
+        let name = text::PLAN_NAME.parse(&input.name)?;
         let slug = match input.slug.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(s) => {
-                let ok = s.len() <= 150
-                    && s.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    && !s.starts_with('-')
-                    && !s.ends_with('-');
-                if !ok {
-                    return Err(Error::validation(
-                        "slug",
-                        "must be lower-case letters, digits and inner dashes, at most 150",
-                    ));
-                }
-                Some(s.to_owned())
-            }
+            Some(s) => Some(parse_slug(s)?),
         };
-        let description = input
-            .description
-            .map(|d| d.trim().to_owned())
-            .filter(|d| !d.is_empty());
+        let description = text::PLAN_DESCRIPTION.parse_optional(input.description.as_deref())?;
         Ok(Self {
             name,
             slug,
@@ -248,6 +237,26 @@ impl NewPlan {
             duration: PlanDuration::new(input.duration_unit, input.duration_count)?,
         })
     }
+}
+
+/// Validates a plan slug: lower-case ASCII letters, digits and inner dashes, 1 to
+/// [`MAX_SLUG_CHARS`] characters, surrounding spaces trimmed. Lookups by slug use it too,
+/// so a malformed slug is refused before it reaches the database.
+pub fn parse_slug(raw: &str) -> Result<String> {
+    let s = raw.trim();
+    let ok = !s.is_empty()
+        && s.len() <= MAX_SLUG_CHARS
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if !ok {
+        return Err(Error::validation(
+            "slug",
+            "must be lower-case letters, digits and inner dashes, at most 150",
+        ));
+    }
+    Ok(s.to_owned())
 }
 
 /// Changes to a plan; `None` leaves a field as it is. Subscriptions already sold keep

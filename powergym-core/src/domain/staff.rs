@@ -248,7 +248,12 @@ pub struct Username(String);
 impl Username {
     /// Validates a username (trimmed and lower-cased first).
     pub fn parse(raw: &str) -> Result<Self> {
-        let s = raw.trim().to_lowercase();
+        // Longer than any name with surrounding spaces: refused before it is copied.
+        let s = if raw.len() > 4 * 50 {
+            String::new()
+        } else {
+            raw.trim().to_lowercase()
+        };
         let len = s.chars().count();
         let first_ok = s
             .chars()
@@ -270,6 +275,13 @@ impl Username {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Validates a staff member's optional display name under the
+/// [`STAFF_FULL_NAME`](crate::domain::text::STAFF_FULL_NAME) rule: blank is absent, at
+/// most 200 characters, inner spaces collapsed, no control or invisible characters.
+pub fn parse_full_name(raw: Option<&str>) -> Result<Option<String>> {
+    crate::domain::text::STAFF_FULL_NAME.parse_optional(raw)
 }
 
 /// A staff account as stored (never its password hash).

@@ -227,6 +227,22 @@ pub fn initial_status(
     }
 }
 
+/// Validates the business day the daily jobs are asked to run for: within the range
+/// callers may give ([`check_business_date`](crate::domain::calendar::check_business_date))
+/// and not after the gym's current business day `today`. Running for a past day catches
+/// up on days the jobs missed; running for a future day would expire live periods early
+/// (and cannot be undone), so it is refused.
+pub fn daily_jobs_day(day: NaiveDate, today: NaiveDate) -> Result<NaiveDate> {
+    let day = crate::domain::calendar::check_business_date("today", day)?;
+    if day > today {
+        return Err(Error::validation(
+            "today",
+            "must not be after the gym's current business day",
+        ));
+    }
+    Ok(day)
+}
+
 /// A subscription's covered days, inclusive, and whether it still holds them (every
 /// status but `canceled` does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,6 +343,22 @@ mod tests {
         fully_paid: false,
         start_reached: false,
     };
+
+    #[test]
+    fn daily_jobs_run_for_today_or_a_past_day_only() {
+        let today: NaiveDate = "2025-06-15".parse().unwrap();
+        for ok in ["2025-06-15", "2025-06-14", "2000-01-01"] {
+            let day: NaiveDate = ok.parse().unwrap();
+            assert_eq!(daily_jobs_day(day, today).unwrap(), day);
+        }
+        for bad in ["2025-06-16", "9999-12-31", "1999-12-31"] {
+            let err = daily_jobs_day(bad.parse().unwrap(), today).unwrap_err();
+            assert!(
+                matches!(err, Error::Validation { field: "today", .. }),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn legal_transitions() {

@@ -10,8 +10,9 @@ use crate::domain::ids::ClientId;
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::staff::{Action, Actor};
 use crate::error::{DenialReason, Error, Result};
+use crate::gym::inventory::idempotency_key as retry_key;
 use crate::gym::{Gym, retrying};
-use crate::store::{NewAttendance, StoreTransaction};
+use crate::store::{NewAttendance, NewDenial, StoreTransaction};
 
 impl Gym {
     /// Checks in the client holding this document. Works for every member, whether or
@@ -22,48 +23,103 @@ impl Gym {
         document_type: DocumentType,
         number: &str,
     ) -> Result<CheckInOutcome> {
-        let number = DocumentNumber::parse(document_type, number)?;
-        let client = {
-            let mut tx = self.begin_as(actor, Action::CheckIn).await?;
-            let client = tx.client_by_document(&number).await?;
-            if client.document_type != document_type {
-                return Err(Error::NotFound { entity: "client" });
-            }
-            client.id
-        };
-        self.check_in_client(actor, client, CheckInMethod::Document)
-            .await
+        self.bounded(async move {
+            self.check_in_by_document_with_key(actor, document_type, number, None)
+                .await
+        })
+        .await
+    }
+
+    /// [`check_in_by_document`](Self::check_in_by_document) with a retry key: see
+    /// [`check_in_with_key`](Self::check_in_with_key).
+    pub async fn check_in_by_document_with_key(
+        &self,
+        actor: &Actor,
+        document_type: DocumentType,
+        number: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<CheckInOutcome> {
+        self.bounded(async move {
+            let key = retry_key(idempotency_key)?;
+            let number = DocumentNumber::parse(document_type, number)?;
+            let client = {
+                let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+                let client = tx.client_by_document(&number).await?;
+                if client.document_type != document_type {
+                    return Err(Error::NotFound { entity: "client" });
+                }
+                client.id
+            };
+            self.check_in_client(actor, client, CheckInMethod::Document, key)
+                .await
+        })
+        .await
     }
 
     /// Checks in a client chosen by staff.
     pub async fn check_in(&self, actor: &Actor, client: ClientId) -> Result<CheckInOutcome> {
-        self.check_in_client(actor, client, CheckInMethod::Manual)
+        self.bounded(async move { self.check_in_with_key(actor, client, None).await })
             .await
+    }
+
+    /// [`check_in`](Self::check_in) with a key the caller reuses when it retries the same
+    /// check-in (after a timeout or a failure during commit, when it cannot know whether
+    /// the first call was recorded). A retry writes nothing and returns the first
+    /// outcome, granted or denied, even on a later day; the key given for another client
+    /// or another way of identifying them is a `Conflict`. Keys follow the payments'
+    /// rule (at most 100 characters).
+    pub async fn check_in_with_key(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        idempotency_key: Option<&str>,
+    ) -> Result<CheckInOutcome> {
+        self.bounded(async move {
+            let key = retry_key(idempotency_key)?;
+            self.check_in_client(actor, client, CheckInMethod::Manual, key)
+                .await
+        })
+        .await
     }
 
     /// Decides and records one check-in. The client row is locked, so concurrent
     /// check-ins of one member run one after the other; the unique index on (client,
-    /// business day) holds the line even without it.
-    pub(crate) async fn check_in_client(
+    /// business day) holds the line even without it. A retry key is locked before the
+    /// client row and looked up after it is held, so calls sharing a key record once.
+    async fn check_in_client(
         &self,
         actor: &Actor,
         client_id: ClientId,
         method: CheckInMethod,
+        key: Option<String>,
     ) -> Result<CheckInOutcome> {
         let outcome = retrying(|| async {
             let (now, today) = self.now();
             let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+            if let Some(key) = key.as_deref() {
+                tx.lock_check_in_key(key).await?;
+                if let Some(first) = first_outcome(tx.as_mut(), key, client_id, method).await? {
+                    return Ok(first);
+                }
+            }
             let client = tx.lock_client(client_id).await?;
-            let outcome = admit(tx.as_mut(), actor, &client, method, now, today).await?;
+            let outcome = admit_with_key(
+                tx.as_mut(),
+                actor,
+                &client,
+                method,
+                (now, today),
+                key.as_deref(),
+            )
+            .await?;
             tx.commit().await?;
             Ok(outcome)
         })
         .await;
         match outcome {
             Err(Error::AccessDenied(reason)) => {
-                self.record_lost_race(actor, client_id, reason, method)
-                    .await?;
-                Ok(CheckInOutcome::Denied(reason))
+                self.record_lost_race_with_key(actor, client_id, reason, method, key.as_deref())
+                    .await
             }
             other => other,
         }
@@ -78,18 +134,42 @@ impl Gym {
         reason: DenialReason,
         method: CheckInMethod,
     ) -> Result<()> {
+        self.record_lost_race_with_key(actor, client_id, reason, method, None)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`record_lost_race`](Self::record_lost_race) under a retry key. The key's lock
+    /// was released with the failed transaction, so a retry may have recorded an
+    /// outcome under it since: that one is returned and nothing is written.
+    async fn record_lost_race_with_key(
+        &self,
+        actor: &Actor,
+        client_id: ClientId,
+        reason: DenialReason,
+        method: CheckInMethod,
+        key: Option<&str>,
+    ) -> Result<CheckInOutcome> {
         let (now, today) = self.now();
         let mut tx = self.begin_as(actor, Action::CheckIn).await?;
-        tx.insert_denial(
-            Some(client_id),
+        if let Some(key) = key {
+            tx.lock_check_in_key(key).await?;
+            if let Some(first) = first_outcome(tx.as_mut(), key, client_id, method).await? {
+                return Ok(first);
+            }
+        }
+        tx.insert_keyed_denial(&NewDenial {
+            client_id,
             reason,
             method,
-            now,
-            today,
-            actor.username(),
-        )
+            occurred_at: now,
+            business_date: today,
+            recorded_by: actor.username().to_owned(),
+            idempotency_key: key.map(str::to_owned),
+        })
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(CheckInOutcome::Denied(reason))
     }
 
     /// A page of a client's attendances, newest first, optionally between two business
@@ -102,9 +182,12 @@ impl Gym {
         to: Option<NaiveDate>,
         page: PageRequest,
     ) -> Result<Page<Attendance>> {
-        let mut tx = self.begin_as(actor, Action::ReadClientAttendance).await?;
-        tx.client_by_id(client).await?;
-        tx.attendances(Some(client), from, to, page).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ReadClientAttendance).await?;
+            tx.client_by_id(client).await?;
+            tx.attendances(Some(client), from, to, page).await
+        })
+        .await
     }
 
     /// A page of everyone's attendances, newest first, optionally between two business
@@ -116,8 +199,11 @@ impl Gym {
         to: Option<NaiveDate>,
         page: PageRequest,
     ) -> Result<Page<Attendance>> {
-        let mut tx = self.begin_as(actor, Action::ReadAllAttendance).await?;
-        tx.attendances(None, from, to, page).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ReadAllAttendance).await?;
+            tx.attendances(None, from, to, page).await
+        })
+        .await
     }
 
     /// Refused check-ins per reason between two business days (admins only).
@@ -127,9 +213,36 @@ impl Gym {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<(DenialReason, u64)>> {
-        let mut tx = self.begin_as(actor, Action::ReadAllAttendance).await?;
-        tx.denial_counts(from, to).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ReadAllAttendance).await?;
+            tx.denial_counts(from, to).await
+        })
+        .await
     }
+}
+
+/// The outcome recorded under a retry key, if any, provided it was for this client and
+/// method (`Conflict` otherwise).
+async fn first_outcome(
+    tx: &mut dyn StoreTransaction,
+    key: &str,
+    client: ClientId,
+    method: CheckInMethod,
+) -> Result<Option<CheckInOutcome>> {
+    let (first_client, first_method, outcome) =
+        if let Some(a) = tx.attendance_by_idempotency_key(key).await? {
+            (a.client_id, a.method, CheckInOutcome::Granted(a))
+        } else if let Some((c, reason, m)) = tx.denial_by_idempotency_key(key).await? {
+            (c, m, CheckInOutcome::Denied(reason))
+        } else {
+            return Ok(None);
+        };
+    if first_client != client || first_method != method {
+        return Err(Error::Conflict {
+            reason: "the idempotency key was already used for a different check-in".into(),
+        });
+    }
+    Ok(Some(outcome))
 }
 
 /// The access decision and its record for a client whose row `tx` holds locked: an
@@ -141,6 +254,18 @@ pub(crate) async fn admit(
     method: CheckInMethod,
     now: DateTime<Utc>,
     today: NaiveDate,
+) -> Result<CheckInOutcome> {
+    admit_with_key(tx, actor, client, method, (now, today), None).await
+}
+
+/// [`admit`], recording the caller's retry key with the attendance or the denial.
+async fn admit_with_key(
+    tx: &mut dyn StoreTransaction,
+    actor: &Actor,
+    client: &Client,
+    method: CheckInMethod,
+    (now, today): (DateTime<Utc>, NaiveDate),
+    key: Option<&str>,
 ) -> Result<CheckInOutcome> {
     let already = tx.has_attendance_on(client.id, today).await?;
     let views: Vec<SubscriptionView> = tx
@@ -160,19 +285,21 @@ pub(crate) async fn admit(
                         business_date: today,
                         method,
                         recorded_by: actor.username().to_owned(),
+                        idempotency_key: key.map(str::to_owned),
                     })
                     .await?;
                 CheckInOutcome::Granted(attendance)
             }
             AccessDecision::Denied(reason) => {
-                tx.insert_denial(
-                    Some(client.id),
+                tx.insert_keyed_denial(&NewDenial {
+                    client_id: client.id,
                     reason,
                     method,
-                    now,
-                    today,
-                    actor.username(),
-                )
+                    occurred_at: now,
+                    business_date: today,
+                    recorded_by: actor.username().to_owned(),
+                    idempotency_key: key.map(str::to_owned),
+                })
                 .await?;
                 CheckInOutcome::Denied(reason)
             }

@@ -63,14 +63,17 @@ impl Gym {
         client: ClientId,
         input: ConsentInput,
     ) -> Result<BiometricConsent> {
-        let (now, today) = self.now();
-        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
-        let member = tx.lock_client(client).await?;
-        let consent = NewConsent::parse(&member, input, now, today)?;
-        let stored = tx.insert_consent(&consent, actor.username()).await?;
-        tx.commit().await?;
-        tracing::info!(client_id = %client, "biometric consent recorded");
-        Ok(stored)
+        self.bounded(async move {
+            let (now, today) = self.now();
+            let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+            let member = tx.lock_client(client).await?;
+            let consent = NewConsent::parse(&member, input, now, today)?;
+            let stored = tx.insert_consent(&consent, actor.username()).await?;
+            tx.commit().await?;
+            tracing::info!(client_id = %client, "biometric consent recorded");
+            Ok(stored)
+        })
+        .await
     }
 
     /// Withdraws a member's consent. Their face template and thumbnail are erased in
@@ -80,19 +83,22 @@ impl Gym {
         actor: &Actor,
         client: ClientId,
     ) -> Result<BiometricConsent> {
-        let (now, _) = self.now();
-        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
-        tx.lock_client(client).await?;
-        let withdrawn = tx
-            .withdraw_consent(client, now, actor.username())
-            .await?
-            .ok_or(Error::NotFound {
-                entity: "biometric consent",
-            })?;
-        tx.commit().await?;
-        self.cache_changed(client, None).await?;
-        tracing::info!(client_id = %client, "biometric consent withdrawn, templates erased");
-        Ok(withdrawn)
+        self.bounded(async move {
+            let (now, _) = self.now();
+            let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+            tx.lock_client(client).await?;
+            let withdrawn = tx
+                .withdraw_consent(client, now, actor.username())
+                .await?
+                .ok_or(Error::NotFound {
+                    entity: "biometric consent",
+                })?;
+            tx.commit().await?;
+            self.cache_changed(client, None).await?;
+            tracing::info!(client_id = %client, "biometric consent withdrawn, templates erased");
+            Ok(withdrawn)
+        })
+        .await
     }
 
     /// Every consent a member gave, newest first (the audit trail).
@@ -101,9 +107,12 @@ impl Gym {
         actor: &Actor,
         client: ClientId,
     ) -> Result<Vec<BiometricConsent>> {
-        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
-        tx.client_by_id(client).await?;
-        tx.consents(client).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+            tx.client_by_id(client).await?;
+            tx.consents(client).await
+        })
+        .await
     }
 
     /// Enrols a member's face, replacing any template they had, atomically. Needs the
@@ -117,46 +126,52 @@ impl Gym {
         embedding: &FaceEmbedding,
         thumbnail_jpeg: Option<&[u8]>,
     ) -> Result<FaceTemplate> {
-        let id = uuid::Uuid::new_v4();
-        let sealed_thumbnail = match thumbnail_jpeg {
-            None => None,
-            Some([]) => return Err(Error::validation("thumbnail", "must not be empty")),
-            Some(jpeg) if jpeg.len() > MAX_THUMBNAIL_BYTES => {
-                return Err(Error::validation(
-                    "thumbnail",
-                    format!("must be at most {MAX_THUMBNAIL_BYTES} bytes"),
-                ));
-            }
-            Some(jpeg) => Some(self.thumbnail_key()?.seal(jpeg, id, client)),
-        };
-        let template = NewFaceTemplate {
-            id,
-            client_id: client,
-            embedding: embedding.clone(),
-            sealed_thumbnail,
-            enrolled_by: Some(actor.username().to_owned()),
-        };
-        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
-        let stored = crate::face::enroll_in(tx.as_mut(), &template, &self.face.policy).await?;
-        tx.commit().await?;
-        self.cache_changed(client, Some(embedding)).await?;
-        tracing::info!(client_id = %client, "face enrolled");
-        Ok(stored)
+        self.bounded(async move {
+            let id = uuid::Uuid::new_v4();
+            let sealed_thumbnail = match thumbnail_jpeg {
+                None => None,
+                Some([]) => return Err(Error::validation("thumbnail", "must not be empty")),
+                Some(jpeg) if jpeg.len() > MAX_THUMBNAIL_BYTES => {
+                    return Err(Error::validation(
+                        "thumbnail",
+                        format!("must be at most {MAX_THUMBNAIL_BYTES} bytes"),
+                    ));
+                }
+                Some(jpeg) => Some(self.thumbnail_key()?.seal(jpeg, id, client)),
+            };
+            let template = NewFaceTemplate {
+                id,
+                client_id: client,
+                embedding: embedding.clone(),
+                sealed_thumbnail,
+                enrolled_by: Some(actor.username().to_owned()),
+            };
+            let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+            let stored = crate::face::enroll_in(tx.as_mut(), &template, &self.face.policy).await?;
+            tx.commit().await?;
+            self.cache_changed(client, Some(embedding)).await?;
+            tracing::info!(client_id = %client, "face enrolled");
+            Ok(stored)
+        })
+        .await
     }
 
     /// Deletes a member's face template and thumbnail (erasure, not a flag). Returns
     /// whether there was one. Their consent record stays; withdraw it to stop future
     /// enrolments.
     pub async fn remove_face(&self, actor: &Actor, client: ClientId) -> Result<bool> {
-        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
-        tx.lock_client(client).await?;
-        let removed = tx.delete_face_templates(client).await?;
-        tx.commit().await?;
-        self.cache_changed(client, None).await?;
-        if removed > 0 {
-            tracing::info!(client_id = %client, "face template erased");
-        }
-        Ok(removed > 0)
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+            tx.lock_client(client).await?;
+            let removed = tx.delete_face_templates(client).await?;
+            tx.commit().await?;
+            self.cache_changed(client, None).await?;
+            if removed > 0 {
+                tracing::info!(client_id = %client, "face template erased");
+            }
+            Ok(removed > 0)
+        })
+        .await
     }
 
     /// The member's active template (without its vector), if any.
@@ -165,19 +180,25 @@ impl Gym {
         actor: &Actor,
         client: ClientId,
     ) -> Result<Option<FaceTemplate>> {
-        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
-        tx.client_by_id(client).await?;
-        Ok(tx.face_template(client).await?.map(|(t, _)| t))
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+            tx.client_by_id(client).await?;
+            Ok(tx.face_template(client).await?.map(|(t, _)| t))
+        })
+        .await
     }
 
     /// The member's thumbnail, decrypted, if one is stored.
     pub async fn face_thumbnail(&self, actor: &Actor, client: ClientId) -> Result<Option<Vec<u8>>> {
-        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
-        tx.client_by_id(client).await?;
-        match tx.sealed_thumbnail(client).await? {
-            Some((row, sealed)) => Ok(Some(self.thumbnail_key()?.open(&sealed, row, client)?)),
-            None => Ok(None),
-        }
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+            tx.client_by_id(client).await?;
+            match tx.sealed_thumbnail(client).await? {
+                Some((row, sealed)) => Ok(Some(self.thumbnail_key()?.open(&sealed, row, client)?)),
+                None => Ok(None),
+            }
+        })
+        .await
     }
 
     /// Who this face belongs to (1:N), under the gym's policy.
@@ -186,8 +207,11 @@ impl Gym {
         actor: &Actor,
         probe: &FaceEmbedding,
     ) -> Result<Identification> {
-        let mut tx = self.begin_as(actor, Action::CheckIn).await?;
-        self.identify_in(tx.as_mut(), probe).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+            self.identify_in(tx.as_mut(), probe).await
+        })
+        .await
     }
 
     /// Whether this face is this member (1:1); `NotFound` when they have no template.
@@ -197,15 +221,18 @@ impl Gym {
         client: ClientId,
         probe: &FaceEmbedding,
     ) -> Result<Verification> {
-        let mut tx = self.begin_as(actor, Action::CheckIn).await?;
-        let (_, template) = tx.face_template(client).await?.ok_or(Error::NotFound {
-            entity: "face template",
-        })?;
-        let candidate = ScoredCandidate::new(client, template.distance(probe));
-        Ok(Verification {
-            matched: self.face.policy.verifies(candidate.distance),
-            candidate,
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+            let (_, template) = tx.face_template(client).await?.ok_or(Error::NotFound {
+                entity: "face template",
+            })?;
+            let candidate = ScoredCandidate::new(client, template.distance(probe));
+            Ok(Verification {
+                matched: self.face.policy.verifies(candidate.distance),
+                candidate,
+            })
         })
+        .await
     }
 
     /// Checks in whoever this face belongs to: identification, the access decision and
@@ -219,60 +246,70 @@ impl Gym {
         actor: &Actor,
         probe: &FaceEmbedding,
     ) -> Result<FaceCheckIn> {
-        // The member matched by the last attempt, for the lost-race record below.
-        let matched = std::sync::Mutex::new(None);
-        let outcome = retrying(|| async {
-            let (now, today) = self.now();
-            let mut tx = self.begin_as(actor, Action::CheckIn).await?;
-            let refusal = match self.identify_in(tx.as_mut(), probe).await? {
-                Identification::Match(candidate) => {
-                    let member = tx.lock_client(candidate.client_id).await?;
-                    let current = tx.face_template(candidate.client_id).await?;
-                    match current {
-                        Some((_, t)) if self.face.policy.verifies(t.distance(probe)) => {
-                            *matched.lock().unwrap_or_else(|e| e.into_inner()) = Some(candidate);
-                            let outcome =
-                                admit(tx.as_mut(), actor, &member, CheckInMethod::Face, now, today)
-                                    .await?;
-                            tx.commit().await?;
-                            return Ok(match outcome {
-                                CheckInOutcome::Granted(attendance) => FaceCheckIn::Granted {
-                                    attendance,
-                                    candidate,
-                                },
-                                CheckInOutcome::Denied(reason) => {
-                                    FaceCheckIn::Denied { candidate, reason }
-                                }
-                            });
+        self.bounded(async move {
+            // The member matched by the last attempt, for the lost-race record below.
+            let matched = std::sync::Mutex::new(None);
+            let outcome = retrying(|| async {
+                let (now, today) = self.now();
+                let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+                let refusal = match self.identify_in(tx.as_mut(), probe).await? {
+                    Identification::Match(candidate) => {
+                        let member = tx.lock_client(candidate.client_id).await?;
+                        let current = tx.face_template(candidate.client_id).await?;
+                        match current {
+                            Some((_, t)) if self.face.policy.verifies(t.distance(probe)) => {
+                                *matched.lock().unwrap_or_else(|e| e.into_inner()) =
+                                    Some(candidate);
+                                let outcome = admit(
+                                    tx.as_mut(),
+                                    actor,
+                                    &member,
+                                    CheckInMethod::Face,
+                                    now,
+                                    today,
+                                )
+                                .await?;
+                                tx.commit().await?;
+                                return Ok(match outcome {
+                                    CheckInOutcome::Granted(attendance) => FaceCheckIn::Granted {
+                                        attendance,
+                                        candidate,
+                                    },
+                                    CheckInOutcome::Denied(reason) => {
+                                        FaceCheckIn::Denied { candidate, reason }
+                                    }
+                                });
+                            }
+                            // Replaced or erased between the search and the lock.
+                            _ => Unidentified::NoMatch,
                         }
-                        // Replaced or erased between the search and the lock.
-                        _ => Unidentified::NoMatch,
                     }
-                }
-                Identification::NoMatch => Unidentified::NoMatch,
-                Identification::Ambiguous { .. } => Unidentified::Ambiguous,
-            };
-            tx.insert_face_refusal(refusal, now, today, actor.username())
-                .await?;
-            tx.commit().await?;
-            Ok(match refusal {
-                Unidentified::NoMatch => FaceCheckIn::NoMatch,
-                Unidentified::Ambiguous => FaceCheckIn::Ambiguous,
-            })
-        })
-        .await;
-        match outcome {
-            Err(Error::AccessDenied(reason)) => {
-                let candidate = matched
-                    .into_inner()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .ok_or(Error::AccessDenied(reason))?;
-                self.record_lost_race(actor, candidate.client_id, reason, CheckInMethod::Face)
+                    Identification::NoMatch => Unidentified::NoMatch,
+                    Identification::Ambiguous { .. } => Unidentified::Ambiguous,
+                };
+                tx.insert_face_refusal(refusal, now, today, actor.username())
                     .await?;
-                Ok(FaceCheckIn::Denied { candidate, reason })
+                tx.commit().await?;
+                Ok(match refusal {
+                    Unidentified::NoMatch => FaceCheckIn::NoMatch,
+                    Unidentified::Ambiguous => FaceCheckIn::Ambiguous,
+                })
+            })
+            .await;
+            match outcome {
+                Err(Error::AccessDenied(reason)) => {
+                    let candidate = matched
+                        .into_inner()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .ok_or(Error::AccessDenied(reason))?;
+                    self.record_lost_race(actor, candidate.client_id, reason, CheckInMethod::Face)
+                        .await?;
+                    Ok(FaceCheckIn::Denied { candidate, reason })
+                }
+                other => other,
             }
-            other => other,
-        }
+        })
+        .await
     }
 
     /// Loads every active template into an exact in-process matcher with this gym's
@@ -282,8 +319,11 @@ impl Gym {
         actor: &Actor,
         gallery: crate::face::Gallery,
     ) -> Result<InMemoryMatcher> {
-        drop(self.begin_as(actor, Action::ManageFaces).await?);
-        InMemoryMatcher::load(self.store.as_ref(), gallery, self.face.policy).await
+        self.bounded(async move {
+            drop(self.begin_as(actor, Action::ManageFaces).await?);
+            InMemoryMatcher::load(self.store.as_ref(), gallery, self.face.policy).await
+        })
+        .await
     }
 
     /// Who `probe` is: through the in-process cache when enabled, else the vector

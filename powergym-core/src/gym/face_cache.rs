@@ -173,22 +173,25 @@ impl Gym {
     /// more accurate than approximate search in the database (see benches/README.md).
     /// It keeps one database connection for notifications. Calling it again reloads.
     pub async fn enable_face_cache(&self, actor: &Actor, precision: Precision) -> Result<usize> {
-        drop(self.begin_as(actor, Action::ManageFaces).await?);
-        // Listen first, then load: a change committed in between is replayed, never lost.
-        let feed = self.store.biometric_changes().await?;
-        let (matcher, mark) =
-            CacheState::load(self.store.as_ref(), precision, self.face.policy).await?;
-        let loaded = matcher.len();
-        let state = Arc::new(CacheState {
-            matcher,
-            base: AtomicI64::new(mark),
-            precision,
-        });
-        let follower = tokio::spawn(follow(self.store.clone(), state.clone(), feed));
-        *self.face_cache.write().unwrap_or_else(|e| e.into_inner()) =
-            Some(Arc::new(FaceCache { state, follower }));
-        tracing::info!(templates = loaded, "face cache enabled");
-        Ok(loaded)
+        self.bounded(async move {
+            drop(self.begin_as(actor, Action::ManageFaces).await?);
+            // Listen first, then load: a change committed in between is replayed, never lost.
+            let feed = self.store.biometric_changes().await?;
+            let (matcher, mark) =
+                CacheState::load(self.store.as_ref(), precision, self.face.policy).await?;
+            let loaded = matcher.len();
+            let state = Arc::new(CacheState {
+                matcher,
+                base: AtomicI64::new(mark),
+                precision,
+            });
+            let follower = tokio::spawn(follow(self.store.clone(), state.clone(), feed));
+            *self.face_cache.write().unwrap_or_else(|e| e.into_inner()) =
+                Some(Arc::new(FaceCache { state, follower }));
+            tracing::info!(templates = loaded, "face cache enabled");
+            Ok(loaded)
+        })
+        .await
     }
 
     /// Stops using the in-process cache; identification goes back to the database.

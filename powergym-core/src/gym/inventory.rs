@@ -9,6 +9,7 @@ use crate::domain::inventory::{
 };
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::staff::{Action, Actor};
+use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::gym::{Gym, retrying};
 use crate::store::NewMovement;
@@ -23,24 +24,28 @@ pub struct StockChange {
 }
 
 fn notes(raw: Option<&str>) -> Result<Option<String>> {
-    let n = raw
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_owned);
-    if n.as_ref().is_some_and(|n| n.chars().count() > 500) {
-        return Err(Error::validation("notes", "must be at most 500 characters"));
-    }
-    Ok(n)
+    text::MOVEMENT_NOTES.parse_optional(raw)
+}
+
+/// Validates a caller's retry key for a sale or a check-in with the one rule payments'
+/// keys follow too ([`text::IDEMPOTENCY_KEY`]: trimmed, at most 100 characters, no control
+/// or invisible characters). A blank key is refused rather than taken for none, so a
+/// caller that meant to retry safely is never silently unprotected.
+pub(crate) fn idempotency_key(raw: Option<&str>) -> Result<Option<String>> {
+    raw.map(|k| text::IDEMPOTENCY_KEY.parse(k)).transpose()
 }
 
 impl Gym {
     /// Creates a product with no stock (admins only).
     pub async fn create_product(&self, actor: &Actor, input: ProductInput) -> Result<Product> {
-        let new = NewProduct::parse(input)?;
-        let mut tx = self.begin_as(actor, Action::ManageProducts).await?;
-        let product = tx.insert_product(&new, actor.username()).await?;
-        tx.commit().await?;
-        Ok(product)
+        self.bounded(async move {
+            let new = NewProduct::parse(input)?;
+            let mut tx = self.begin_as(actor, Action::ManageProducts).await?;
+            let product = tx.insert_product(&new, actor.username()).await?;
+            tx.commit().await?;
+            Ok(product)
+        })
+        .await
     }
 
     /// Changes a product (admins only). Sales already made keep their price.
@@ -50,11 +55,14 @@ impl Gym {
         id: Uuid,
         update: ProductUpdate,
     ) -> Result<Product> {
-        let mut tx = self.begin_as(actor, Action::ManageProducts).await?;
-        let current = tx.product_by_id(id, true).await?;
-        let saved = tx.save_product(&update.apply_to(&current)?).await?;
-        tx.commit().await?;
-        Ok(saved)
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageProducts).await?;
+            let current = tx.product_by_id(id, true).await?;
+            let saved = tx.save_product(&update.apply_to(&current)?).await?;
+            tx.commit().await?;
+            Ok(saved)
+        })
+        .await
     }
 
     /// Activates or deactivates a product (admins only); inactive products do not move.
@@ -64,18 +72,24 @@ impl Gym {
         id: Uuid,
         active: bool,
     ) -> Result<Product> {
-        let mut tx = self.begin_as(actor, Action::ManageProducts).await?;
-        let mut product = tx.product_by_id(id, true).await?;
-        product.is_active = active;
-        let saved = tx.save_product(&product).await?;
-        tx.commit().await?;
-        Ok(saved)
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageProducts).await?;
+            let mut product = tx.product_by_id(id, true).await?;
+            product.is_active = active;
+            let saved = tx.save_product(&product).await?;
+            tx.commit().await?;
+            Ok(saved)
+        })
+        .await
     }
 
     /// The product with this id.
     pub async fn product(&self, actor: &Actor, id: Uuid) -> Result<Product> {
-        let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
-        tx.product_by_id(id, false).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
+            tx.product_by_id(id, false).await
+        })
+        .await
     }
 
     /// A page of products by name; `search` matches name or description, ignoring case.
@@ -86,9 +100,12 @@ impl Gym {
         search: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<Product>> {
-        let search = search.map(str::trim).filter(|s| !s.is_empty());
-        let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
-        tx.list_products(active_only, search, page).await
+        self.bounded(async move {
+            let search = text::PRODUCT_SEARCH.parse_optional(search)?;
+            let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
+            tx.list_products(active_only, search.as_deref(), page).await
+        })
+        .await
     }
 
     async fn move_stock(
@@ -98,9 +115,11 @@ impl Gym {
         movement_type: MovementType,
         size: Decimal,
         note: Option<&str>,
+        key: Option<&str>,
     ) -> Result<StockChange> {
         let size = Quantity::parse_positive("quantity", size)?;
         let note = notes(note)?;
+        let key = idempotency_key(key)?;
         let action = match movement_type {
             MovementType::Entry => Action::AddStock,
             MovementType::Exit => Action::SellStock,
@@ -108,6 +127,28 @@ impl Gym {
         retrying(|| async {
             let (now, _) = self.now();
             let mut tx = self.begin_as(actor, action).await?;
+            // The key's lock comes before the product row, and the lookup after it, so
+            // concurrent calls with one key write once whichever products they name.
+            if let Some(key) = key.as_deref() {
+                tx.lock_sale_key(key).await?;
+                if let Some(first) = tx.movement_by_idempotency_key(key).await? {
+                    if first.product_id != id
+                        || first.movement_type != movement_type
+                        || first.quantity != movement_type.signed(size)
+                    {
+                        return Err(Error::Conflict {
+                            reason: "the idempotency key was already used for a different sale"
+                                .into(),
+                        });
+                    }
+                    // As payments do: the first movement, with the product as it is now.
+                    let product = tx.product_by_id(id, false).await?;
+                    return Ok(StockChange {
+                        movement: first,
+                        product,
+                    });
+                }
+            }
             let product = tx.product_by_id(id, true).await?;
             if !product.is_active {
                 return Err(Error::Conflict {
@@ -133,6 +174,7 @@ impl Gym {
                     responsible: actor.username().to_owned(),
                     notes: note.clone(),
                     movement_date: now,
+                    idempotency_key: key.clone(),
                 })
                 .await?;
             let product = tx.product_by_id(id, false).await?;
@@ -150,8 +192,11 @@ impl Gym {
         quantity: Decimal,
         notes: Option<&str>,
     ) -> Result<StockChange> {
-        self.move_stock(actor, product, MovementType::Entry, quantity, notes)
-            .await
+        self.bounded(async move {
+            self.move_stock(actor, product, MovementType::Entry, quantity, notes, None)
+                .await
+        })
+        .await
     }
 
     /// Sells: an exit at the product's price of this moment, recorded with its total and
@@ -163,8 +208,38 @@ impl Gym {
         quantity: Decimal,
         notes: Option<&str>,
     ) -> Result<StockChange> {
-        self.move_stock(actor, product, MovementType::Exit, quantity, notes)
+        self.bounded(async move {
+            self.sell_product_with_key(actor, product, quantity, notes, None)
+                .await
+        })
+        .await
+    }
+
+    /// [`sell_product`](Self::sell_product) with a key the caller reuses when it retries
+    /// the same sale (after a timeout or a failure during commit, when it cannot know
+    /// whether the first call sold). A retry writes nothing and returns the first sale
+    /// with the product as it is now; the key given for a different product or quantity
+    /// is a `Conflict`. Keys follow the payments' rule (at most 100 characters).
+    pub async fn sell_product_with_key(
+        &self,
+        actor: &Actor,
+        product: Uuid,
+        quantity: Decimal,
+        notes: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> Result<StockChange> {
+        self.bounded(async move {
+            self.move_stock(
+                actor,
+                product,
+                MovementType::Exit,
+                quantity,
+                notes,
+                idempotency_key,
+            )
             .await
+        })
+        .await
     }
 
     /// A page of movements, newest first, of one product or of all.
@@ -174,11 +249,14 @@ impl Gym {
         product: Option<Uuid>,
         page: PageRequest,
     ) -> Result<Page<Movement>> {
-        let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
-        if let Some(id) = product {
-            tx.product_by_id(id, false).await?;
-        }
-        tx.list_movements(product, page).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
+            if let Some(id) = product {
+                tx.product_by_id(id, false).await?;
+            }
+            tx.list_movements(product, page).await
+        })
+        .await
     }
 
     /// Sales and entries per staff member between two business days, inclusive (admins
@@ -190,35 +268,44 @@ impl Gym {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<Vec<StaffMovements>> {
-        if from > to {
-            return Err(Error::validation("from", "must not be after `to`"));
-        }
-        let (starts, _) = self.calendar().day_bounds(from);
-        let (_, ends) = self.calendar().day_bounds(to);
-        let mut tx = self.begin_as(actor, Action::ReadInventoryReports).await?;
-        tx.movements_by_staff(starts, ends).await
+        self.bounded(async move {
+            if from > to {
+                return Err(Error::validation("from", "must not be after `to`"));
+            }
+            let (starts, _) = self.calendar().day_bounds(from);
+            let (_, ends) = self.calendar().day_bounds(to);
+            let mut tx = self.begin_as(actor, Action::ReadInventoryReports).await?;
+            tx.movements_by_staff(starts, ends).await
+        })
+        .await
     }
 
     /// A product's movement totals and its 50 latest movements.
     pub async fn product_history(&self, actor: &Actor, id: Uuid) -> Result<ProductHistory> {
-        let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
-        let product = tx.product_by_id(id, false).await?;
-        let totals = tx.movement_totals(id).await?;
-        let recent = tx
-            .list_movements(Some(id), PageRequest::new(50, 0)?)
-            .await?
-            .items;
-        Ok(ProductHistory {
-            product,
-            totals,
-            recent,
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
+            let product = tx.product_by_id(id, false).await?;
+            let totals = tx.movement_totals(id).await?;
+            let recent = tx
+                .list_movements(Some(id), PageRequest::new(50, 0)?)
+                .await?
+                .items;
+            Ok(ProductHistory {
+                product,
+                totals,
+                recent,
+            })
         })
+        .await
     }
 
     /// Active products in a stock report (admins only); one definition of low stock, the
     /// status rule's.
     pub async fn stock_report(&self, actor: &Actor, report: StockReport) -> Result<Vec<Product>> {
-        let mut tx = self.begin_as(actor, Action::ReadInventoryReports).await?;
-        tx.products_in_status(report.status()).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ReadInventoryReports).await?;
+            tx.products_in_status(report.status()).await
+        })
+        .await
     }
 }

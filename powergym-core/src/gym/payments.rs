@@ -38,93 +38,79 @@ impl Gym {
         actor: &Actor,
         input: PaymentInput,
     ) -> Result<PaymentReceipt> {
-        let notes = input
-            .notes
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(str::to_owned);
-        if notes.as_ref().is_some_and(|n| n.chars().count() > 500) {
-            return Err(Error::validation("notes", "must be at most 500 characters"));
-        }
-        let key = input
-            .idempotency_key
-            .as_deref()
-            .map(str::trim)
-            .map(str::to_owned);
-        if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 100) {
-            return Err(Error::validation(
-                "idempotency_key",
-                "must be 1 to 100 characters",
-            ));
-        }
-        let attempt = || async {
-            let (now, today) = self.now();
-            let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
-            let (sub, paid) = tx
-                .subscription_with_paid(input.subscription_id, true)
-                .await?;
-            if let Some(key) = key.as_deref()
-                && let Some(first) = tx.payment_by_idempotency_key(key).await?
-            {
-                if first.subscription_id != input.subscription_id
-                    || first.amount.amount() != input.amount
-                    || first.method != input.method
+        self.bounded(async move {
+            let notes = crate::domain::text::PAYMENT_NOTES.parse_optional(input.notes.as_deref())?;
+            // One rule for every idempotency key (payments, sales, check-ins).
+            let key = super::inventory::idempotency_key(input.idempotency_key.as_deref())?;
+            let attempt = || async {
+                let (now, today) = self.now();
+                let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+                let (sub, paid) = tx
+                    .subscription_with_paid(input.subscription_id, true)
+                    .await?;
+                if let Some(key) = key.as_deref()
+                    && let Some(first) = tx.payment_by_idempotency_key(key).await?
                 {
-                    return Err(Error::Conflict {
-                        reason: "the idempotency key was already used for a different payment"
-                            .into(),
+                    if first.subscription_id != input.subscription_id
+                        || first.amount.amount() != input.amount
+                        || first.method != input.method
+                    {
+                        return Err(Error::Conflict {
+                            reason: "the idempotency key was already used for a different payment"
+                                .into(),
+                        });
+                    }
+                    return Ok(PaymentReceipt {
+                        payment: first,
+                        balance: sub.price.balance(paid),
+                        status: sub.status,
                     });
                 }
-                return Ok(PaymentReceipt {
-                    payment: first,
-                    balance: sub.price.balance(paid),
-                    status: sub.status,
-                });
-            }
-            // Judged on today's status: an unpaid period that ended yesterday takes no
-            // payment even if the daily job has not marked it expired yet.
-            let status = sub.status_on(paid, today);
-            let outcome = accept_payment(
-                status,
-                &sub.price,
-                paid,
-                input.amount,
-                sub.start_date,
-                today,
-            )?;
-            let payment = tx
-                .insert_payment(&NewPayment {
-                    subscription_id: sub.id,
-                    amount: outcome.amount,
-                    method: input.method,
-                    received_by: actor.username().to_owned(),
-                    notes: notes.clone(),
-                    idempotency_key: key.clone(),
-                    payment_date: now,
-                })
-                .await?;
-            if outcome.status != sub.status {
-                tx.update_subscription_status(sub.id, sub.status, outcome.status)
+                // Judged on today's status: an unpaid period that ended yesterday takes no
+                // payment even if the daily job has not marked it expired yet.
+                let status = sub.status_on(paid, today);
+                let outcome = accept_payment(
+                    status,
+                    &sub.price,
+                    paid,
+                    input.amount,
+                    sub.start_date,
+                    today,
+                )?;
+                let payment = tx
+                    .insert_payment(&NewPayment {
+                        subscription_id: sub.id,
+                        amount: outcome.amount,
+                        method: input.method,
+                        received_by: actor.username().to_owned(),
+                        notes: notes.clone(),
+                        idempotency_key: key.clone(),
+                        payment_date: now,
+                    })
                     .await?;
+                if outcome.status != sub.status {
+                    tx.update_subscription_status(sub.id, sub.status, outcome.status)
+                        .await?;
+                }
+                tx.commit().await?;
+                tracing::info!(subscription_id = %sub.id, status = %outcome.status, "payment recorded");
+                Ok(PaymentReceipt {
+                    payment,
+                    balance: outcome.balance,
+                    status: outcome.status,
+                })
+            };
+            // Two first calls with one key on different subscriptions race to the unique
+            // index; the loser runs again and finds the winner's receipt.
+            match retrying(attempt).await {
+                Err(Error::AlreadyExists {
+                    field: "idempotency_key",
+                    ..
+                }) => retrying(attempt).await,
+                other => other,
             }
-            tx.commit().await?;
-            tracing::info!(subscription_id = %sub.id, status = %outcome.status, "payment recorded");
-            Ok(PaymentReceipt {
-                payment,
-                balance: outcome.balance,
-                status: outcome.status,
-            })
-        };
-        // Two first calls with one key on different subscriptions race to the unique
-        // index; the loser runs again and finds the winner's receipt.
-        match retrying(attempt).await {
-            Err(Error::AlreadyExists {
-                field: "idempotency_key",
-                ..
-            }) => retrying(attempt).await,
-            other => other,
-        }
+        })
+        .await
     }
 
     /// A page of a subscription's payments, newest first.
@@ -134,9 +120,12 @@ impl Gym {
         id: SubscriptionId,
         page: PageRequest,
     ) -> Result<Page<Payment>> {
-        let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
-        tx.subscription_with_paid(id, false).await?;
-        tx.subscription_payments(id, page).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+            tx.subscription_with_paid(id, false).await?;
+            tx.subscription_payments(id, page).await
+        })
+        .await
     }
 
     /// A page of a client's payments, newest first.
@@ -146,9 +135,12 @@ impl Gym {
         id: ClientId,
         page: PageRequest,
     ) -> Result<Page<Payment>> {
-        let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
-        tx.client_by_id(id).await?;
-        tx.client_payments(id, page).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+            tx.client_by_id(id).await?;
+            tx.client_payments(id, page).await
+        })
+        .await
     }
 
     /// Payment totals and the real debt of one subscription.
@@ -157,15 +149,21 @@ impl Gym {
         actor: &Actor,
         id: SubscriptionId,
     ) -> Result<PaymentStats> {
-        let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
-        tx.subscription_with_paid(id, false).await?;
-        tx.payment_stats(PaymentScope::Subscription(id)).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+            tx.subscription_with_paid(id, false).await?;
+            tx.payment_stats(PaymentScope::Subscription(id)).await
+        })
+        .await
     }
 
     /// Payment totals and the real debt across a client's subscriptions.
     pub async fn client_payment_stats(&self, actor: &Actor, id: ClientId) -> Result<PaymentStats> {
-        let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
-        tx.client_by_id(id).await?;
-        tx.payment_stats(PaymentScope::Client(id)).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+            tx.client_by_id(id).await?;
+            tx.payment_stats(PaymentScope::Client(id)).await
+        })
+        .await
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::payment::PriceSnapshot;
 use crate::domain::plan::renewal_start;
 use crate::domain::staff::{Action, Actor};
 use crate::domain::subscription::{
-    Period, Subscription, SubscriptionEvent, SubscriptionStatus, TransitionContext,
+    Period, Subscription, SubscriptionEvent, SubscriptionStatus, TransitionContext, daily_jobs_day,
     ensure_no_overlap, initial_status, transition,
 };
 use crate::error::{Error, Result};
@@ -94,35 +94,38 @@ impl Gym {
         actor: &Actor,
         input: SubscriptionInput,
     ) -> Result<Subscription> {
-        let discount = input
-            .discount_percentage
-            .map(DiscountPercent::parse)
-            .transpose()?;
-        retrying(|| async {
-            let (_, today) = self.now();
-            let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
-            let client = tx.lock_client(input.client_id).await?;
-            if !client.is_active {
-                return Err(Error::Conflict {
-                    reason: "the client is inactive; reactivate them first".into(),
-                });
-            }
-            let start = input.start_date.unwrap_or(today);
-            let sub = self
-                .sell(
-                    tx.as_mut(),
-                    actor,
-                    Sale {
-                        client_id: input.client_id,
-                        plan_id: input.plan_id,
-                        start,
-                        discount,
-                    },
-                    today,
-                )
-                .await?;
-            tx.commit().await?;
-            Ok(sub)
+        self.bounded(async move {
+            let discount = input
+                .discount_percentage
+                .map(DiscountPercent::parse)
+                .transpose()?;
+            retrying(|| async {
+                let (_, today) = self.now();
+                let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
+                let client = tx.lock_client(input.client_id).await?;
+                if !client.is_active {
+                    return Err(Error::Conflict {
+                        reason: "the client is inactive; reactivate them first".into(),
+                    });
+                }
+                let start = input.start_date.unwrap_or(today);
+                let sub = self
+                    .sell(
+                        tx.as_mut(),
+                        actor,
+                        Sale {
+                            client_id: input.client_id,
+                            plan_id: input.plan_id,
+                            start,
+                            discount,
+                        },
+                        today,
+                    )
+                    .await?;
+                tx.commit().await?;
+                Ok(sub)
+            })
+            .await
         })
         .await
     }
@@ -136,49 +139,52 @@ impl Gym {
         plan_id: Option<PlanId>,
         discount_percentage: Option<Decimal>,
     ) -> Result<Subscription> {
-        let discount = discount_percentage
-            .map(DiscountPercent::parse)
-            .transpose()?;
-        retrying(|| async {
-            let (_, today) = self.now();
-            let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
-            let owner = tx.subscription_with_paid(id, false).await?.0.client_id;
-            let client = tx.lock_client(owner).await?;
-            // Read again under the client's lock: a concurrent cancel has finished by now.
-            let (old, _) = tx.subscription_with_paid(id, false).await?;
-            if old.status == SubscriptionStatus::Canceled {
-                return Err(Error::Conflict {
-                    reason: "a canceled subscription cannot be renewed; sell a new one".into(),
-                });
-            }
-            if !client.is_active {
-                return Err(Error::Conflict {
-                    reason: "the client is inactive; reactivate them first".into(),
-                });
-            }
-            let existing = tx.client_subscriptions(old.client_id).await?;
-            let latest_end = existing
-                .iter()
-                .filter(|(s, _)| s.status != SubscriptionStatus::Canceled)
-                .map(|(s, _)| s.end_date)
-                .max();
-            let start = renewal_start(latest_end, today);
-            let plan = plan_id.unwrap_or(old.plan_id);
-            let sub = self
-                .sell(
-                    tx.as_mut(),
-                    actor,
-                    Sale {
-                        client_id: old.client_id,
-                        plan_id: plan,
-                        start,
-                        discount,
-                    },
-                    today,
-                )
-                .await?;
-            tx.commit().await?;
-            Ok(sub)
+        self.bounded(async move {
+            let discount = discount_percentage
+                .map(DiscountPercent::parse)
+                .transpose()?;
+            retrying(|| async {
+                let (_, today) = self.now();
+                let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
+                let owner = tx.subscription_with_paid(id, false).await?.0.client_id;
+                let client = tx.lock_client(owner).await?;
+                // Read again under the client's lock: a concurrent cancel has finished by now.
+                let (old, _) = tx.subscription_with_paid(id, false).await?;
+                if old.status == SubscriptionStatus::Canceled {
+                    return Err(Error::Conflict {
+                        reason: "a canceled subscription cannot be renewed; sell a new one".into(),
+                    });
+                }
+                if !client.is_active {
+                    return Err(Error::Conflict {
+                        reason: "the client is inactive; reactivate them first".into(),
+                    });
+                }
+                let existing = tx.client_subscriptions(old.client_id).await?;
+                let latest_end = existing
+                    .iter()
+                    .filter(|(s, _)| s.status != SubscriptionStatus::Canceled)
+                    .map(|(s, _)| s.end_date)
+                    .max();
+                let start = renewal_start(latest_end, today);
+                let plan = plan_id.unwrap_or(old.plan_id);
+                let sub = self
+                    .sell(
+                        tx.as_mut(),
+                        actor,
+                        Sale {
+                            client_id: old.client_id,
+                            plan_id: plan,
+                            start,
+                            discount,
+                        },
+                        today,
+                    )
+                    .await?;
+                tx.commit().await?;
+                Ok(sub)
+            })
+            .await
         })
         .await
     }
@@ -191,35 +197,36 @@ impl Gym {
         id: SubscriptionId,
         reason: Option<&str>,
     ) -> Result<Subscription> {
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        if reason.is_some_and(|r| r.chars().count() > 500) {
-            return Err(Error::validation(
-                "reason",
-                "must be at most 500 characters",
-            ));
-        }
-        retrying(|| async {
-            let (_, today) = self.now();
-            let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
-            let (sub, _) = tx.subscription_with_paid(id, true).await?;
-            transition(
-                sub.status,
-                SubscriptionEvent::Cancel,
-                TransitionContext::default(),
-            )?;
-            let canceled = tx
-                .cancel_subscription(id, sub.status, today, reason, actor.username())
-                .await?;
-            tx.commit().await?;
-            Ok(canceled)
+        self.bounded(async move {
+            let reason = crate::domain::text::CANCELLATION_REASON.parse_optional(reason)?;
+            let reason = reason.as_deref();
+            retrying(|| async {
+                let (_, today) = self.now();
+                let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
+                let (sub, _) = tx.subscription_with_paid(id, true).await?;
+                transition(
+                    sub.status,
+                    SubscriptionEvent::Cancel,
+                    TransitionContext::default(),
+                )?;
+                let canceled = tx
+                    .cancel_subscription(id, sub.status, today, reason, actor.username())
+                    .await?;
+                tx.commit().await?;
+                Ok(canceled)
+            })
+            .await
         })
         .await
     }
 
     /// The subscription with this id.
     pub async fn subscription(&self, actor: &Actor, id: SubscriptionId) -> Result<Subscription> {
-        let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
-        Ok(tx.subscription_with_paid(id, false).await?.0)
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
+            Ok(tx.subscription_with_paid(id, false).await?.0)
+        })
+        .await
     }
 
     /// Every subscription of a client, newest first.
@@ -228,14 +235,17 @@ impl Gym {
         actor: &Actor,
         client: ClientId,
     ) -> Result<Vec<Subscription>> {
-        let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
-        tx.client_by_id(client).await?;
-        Ok(tx
-            .client_subscriptions(client)
-            .await?
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect())
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
+            tx.client_by_id(client).await?;
+            Ok(tx
+                .client_subscriptions(client)
+                .await?
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect())
+        })
+        .await
     }
 
     /// The client's subscription covering today that is active or awaiting payment, as
@@ -245,18 +255,21 @@ impl Gym {
         actor: &Actor,
         client: ClientId,
     ) -> Result<Option<Subscription>> {
-        let (_, today) = self.now();
-        let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
-        tx.client_by_id(client).await?;
-        let subs = tx.client_subscriptions(client).await?;
-        Ok(subs.into_iter().find_map(|(s, paid)| {
-            let covers = s.start_date <= today && today <= s.end_date;
-            let live = matches!(
-                s.status_on(paid, today),
-                SubscriptionStatus::Active | SubscriptionStatus::PendingPayment
-            );
-            (covers && live).then_some(s)
-        }))
+        self.bounded(async move {
+            let (_, today) = self.now();
+            let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
+            tx.client_by_id(client).await?;
+            let subs = tx.client_subscriptions(client).await?;
+            Ok(subs.into_iter().find_map(|(s, paid)| {
+                let covers = s.start_date <= today && today <= s.end_date;
+                let live = matches!(
+                    s.status_on(paid, today),
+                    SubscriptionStatus::Active | SubscriptionStatus::PendingPayment
+                );
+                (covers && live).then_some(s)
+            }))
+        })
+        .await
     }
 
     /// A page of all subscriptions, newest first, optionally of one status.
@@ -266,21 +279,29 @@ impl Gym {
         status: Option<SubscriptionStatus>,
         page: PageRequest,
     ) -> Result<Page<Subscription>> {
-        let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
-        tx.list_subscriptions(status, page).await
+        self.bounded(async move {
+            let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
+            tx.list_subscriptions(status, page).await
+        })
+        .await
     }
 
     /// The daily jobs for `today` (admins only): paid scheduled periods that started
     /// become active, unpaid ones await payment, periods past their end expire, pending
     /// rewards past their last day expire. Idempotent: a second run the same day changes
-    /// nothing.
+    /// nothing. `today` may be a past day (catching up) but not a day after the gym's
+    /// current business day by its calendar and clock (`Validation`, field `today`).
     pub async fn run_daily_jobs(&self, actor: &Actor, today: NaiveDate) -> Result<DailyJobCounts> {
-        retrying(|| async {
-            let mut tx = self.begin_as(actor, Action::RunDailyJobs).await?;
-            let counts = tx.run_daily_jobs(today).await?;
-            tx.commit().await?;
-            tracing::info!(?counts, %today, "daily jobs ran");
-            Ok(counts)
+        self.bounded(async move {
+            let today = daily_jobs_day(today, self.today())?;
+            retrying(|| async {
+                let mut tx = self.begin_as(actor, Action::RunDailyJobs).await?;
+                let counts = tx.run_daily_jobs(today).await?;
+                tx.commit().await?;
+                tracing::info!(?counts, %today, "daily jobs ran");
+                Ok(counts)
+            })
+            .await
         })
         .await
     }

@@ -83,6 +83,14 @@ impl Operations {
         pg::vacuum_analyze(&self.pool, progress).await
     }
 
+    /// Lets `role` (an application's login, not a superuser) read and write every
+    /// PowerGym table, use its sequences and functions, and nothing else: no DDL, so it
+    /// cannot migrate, drop or alter. Run as the schema owner (the role that runs the
+    /// migrations); covers tables future migrations create too (default privileges).
+    pub async fn grant_app_role(&self, role: &str) -> Result<()> {
+        pg::grant_app_role(&self.pool, role).await
+    }
+
     /// Rebuilds the face search index with `REINDEX INDEX CONCURRENTLY`, so check-ins
     /// and enrolments go on meanwhile, reporting the server's build progress about
     /// twice a second. Invalid leftovers of an interrupted rebuild are dropped first.

@@ -167,6 +167,38 @@ pub trait StaffRepository {
     async fn delete_staff(&mut self, username: &str) -> Result<()>;
     /// Every account, by username.
     async fn list_staff(&mut self) -> Result<Vec<Staff>>;
+    /// Replaces the password hash only if it is still `old` (a hash upgraded at sign-in
+    /// never overwrites a password changed meanwhile); false when it was not replaced.
+    async fn upgrade_staff_password_hash(
+        &mut self,
+        username: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<bool>;
+    /// The failed sign-ins of an account name (any name, whether or not an account has
+    /// it), locked until the transaction ends so concurrent attempts count one by one;
+    /// a name never seen has none.
+    async fn lock_sign_in_throttle(&mut self, name: &str) -> Result<SignInThrottle>;
+    /// Writes the failed sign-ins of a name locked by
+    /// [`lock_sign_in_throttle`](Self::lock_sign_in_throttle).
+    async fn save_sign_in_throttle(&mut self, name: &str, state: &SignInThrottle) -> Result<()>;
+    /// Forgets a name's failed sign-ins (after a successful one).
+    async fn clear_sign_in_throttle(&mut self, name: &str) -> Result<()>;
+    /// Deletes the records of names whose last failure came before `before`, skipping
+    /// any another transaction holds; returns how many went.
+    async fn prune_sign_in_throttles(&mut self, before: DateTime<Utc>) -> Result<u64>;
+}
+
+/// The consecutive failed sign-ins of one account name, and its lock. The rules that
+/// read and advance it are in `auth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SignInThrottle {
+    /// Consecutive failures since the last success.
+    pub failures: u32,
+    /// Until when every sign-in under the name is refused.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// When the last failure happened.
+    pub last_failure_at: Option<DateTime<Utc>>,
 }
 
 /// Storage of plans.
@@ -331,6 +363,27 @@ pub struct NewAttendance {
     pub method: crate::domain::access::CheckInMethod,
     /// Who let them in.
     pub recorded_by: String,
+    /// The caller's retry key.
+    pub idempotency_key: Option<String>,
+}
+
+/// A refused check-in of an identified client, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDenial {
+    /// Who was refused.
+    pub client_id: ClientId,
+    /// Why.
+    pub reason: DenialReason,
+    /// How the client was identified.
+    pub method: crate::domain::access::CheckInMethod,
+    /// When, by the gym's clock.
+    pub occurred_at: DateTime<Utc>,
+    /// The business day of `occurred_at`.
+    pub business_date: NaiveDate,
+    /// Who refused them.
+    pub recorded_by: String,
+    /// The caller's retry key.
+    pub idempotency_key: Option<String>,
 }
 
 /// Storage of attendances and refused check-ins.
@@ -363,6 +416,21 @@ pub trait AttendanceRepository {
         to: Option<NaiveDate>,
         page: PageRequest,
     ) -> Result<Page<crate::domain::access::Attendance>>;
+    /// Holds off every other check-in under the same retry key until the transaction
+    /// ends, so a retry finds the first call's attendance or refusal, whichever it was.
+    async fn lock_check_in_key(&mut self, key: &str) -> Result<()>;
+    /// The attendance recorded under this retry key, if any.
+    async fn attendance_by_idempotency_key(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<crate::domain::access::Attendance>>;
+    /// The refusal recorded under this retry key, if any: whom, why and how.
+    async fn denial_by_idempotency_key(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<(ClientId, DenialReason, crate::domain::access::CheckInMethod)>>;
+    /// Records a refused check-in, with its retry key.
+    async fn insert_keyed_denial(&mut self, denial: &NewDenial) -> Result<()>;
     /// Refused check-ins per reason between two business days, inclusive.
     async fn denial_counts(
         &mut self,
@@ -388,6 +456,8 @@ pub struct NewMovement {
     pub notes: Option<String>,
     /// When it happened, by the gym's clock.
     pub movement_date: DateTime<Utc>,
+    /// The caller's retry key.
+    pub idempotency_key: Option<String>,
 }
 
 /// Storage of products and their movements.
@@ -417,6 +487,14 @@ pub trait InventoryRepository {
         search: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<crate::domain::inventory::Product>>;
+    /// Holds off every other sale under the same retry key until the transaction ends,
+    /// so a retry finds the first call's movement, whichever product it moved.
+    async fn lock_sale_key(&mut self, key: &str) -> Result<()>;
+    /// The movement recorded under this retry key, if any.
+    async fn movement_by_idempotency_key(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<crate::domain::inventory::Movement>>;
     /// Records a movement; the database moves the stock in the same statement.
     async fn insert_movement(
         &mut self,

@@ -22,6 +22,7 @@ from powergym._powergym import (
     PowergymError,
     ResourceExhaustedError,
     SchemaOutOfDateError,
+    TimeoutError,
     ValidationError,
 )
 
@@ -42,5 +43,6 @@ __all__ = [
     "PowergymError",
     "ResourceExhaustedError",
     "SchemaOutOfDateError",
+    "TimeoutError",
     "ValidationError",
 ]

@@ -10,10 +10,14 @@ use crate::domain::access::{Attendance, CheckInMethod};
 use crate::domain::ids::{ClientId, SubscriptionId};
 use crate::domain::paging::{Page, PageRequest};
 use crate::error::{DenialReason, Error, Result};
-use crate::store::{AttendanceRepository, NewAttendance};
+use crate::store::{AttendanceRepository, NewAttendance, NewDenial};
 
 const COLUMNS: &str = "id, client_id, subscription_id, entry_time, business_date, \
     method::text as method, recorded_by";
+
+/// Class of the transaction-scoped advisory locks held on check-ins' retry keys (the
+/// two-integer key space, apart from the enrolment lock's single key; 'PGCK').
+const CHECK_IN_KEY_LOCK: i32 = 0x5047_434b;
 
 const REASONS: [DenialReason; 6] = [
     DenialReason::ClientInactive,
@@ -65,8 +69,9 @@ impl AttendanceRepository for PgTransaction {
 
     async fn insert_attendance(&mut self, n: &NewAttendance) -> Result<Attendance> {
         let sql = format!(
-            "insert into attendances (client_id, subscription_id, entry_time, business_date, method, recorded_by) \
-             values ($1, $2, $3, $4, $5::check_in_method_enum, $6) returning {COLUMNS}"
+            "insert into attendances (client_id, subscription_id, entry_time, business_date, method, \
+             recorded_by, idempotency_key) values ($1, $2, $3, $4, $5::check_in_method_enum, $6, $7) \
+             returning {COLUMNS}"
         );
         let row: AttendanceRow = sqlx::query_as(AssertSqlSafe(sql))
             .bind(n.client_id.as_uuid())
@@ -75,6 +80,7 @@ impl AttendanceRepository for PgTransaction {
             .bind(n.business_date)
             .bind(n.method.as_str())
             .bind(&n.recorded_by)
+            .bind(n.idempotency_key.as_deref())
             .fetch_one(&mut *self.tx)
             .await
             .map_err(errors::map)?;
@@ -91,6 +97,74 @@ impl AttendanceRepository for PgTransaction {
         by: &str,
     ) -> Result<()> {
         insert_denial_row(self, client, reason.code(), method, at, day, by).await
+    }
+
+    async fn lock_check_in_key(&mut self, key: &str) -> Result<()> {
+        // Keys hash to 32 bits: two keys sharing a lock only wait for each other.
+        sqlx::query("select pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(CHECK_IN_KEY_LOCK)
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        Ok(())
+    }
+
+    async fn attendance_by_idempotency_key(&mut self, key: &str) -> Result<Option<Attendance>> {
+        let sql = format!("select {COLUMNS} from attendances where idempotency_key = $1");
+        let row: Option<AttendanceRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        row.map(Attendance::try_from).transpose()
+    }
+
+    async fn denial_by_idempotency_key(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<(ClientId, DenialReason, CheckInMethod)>> {
+        let row: Option<(Option<Uuid>, String, String)> = sqlx::query_as(
+            "select client_id, reason, method::text from access_denials where idempotency_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        let Some((client, code, method)) = row else {
+            return Ok(None);
+        };
+        // Only refusals of an identified client carry a key (see `insert_keyed_denial`).
+        let reason = REASONS.iter().find(|r| r.code() == code);
+        match (client, reason) {
+            (Some(client), Some(reason)) => Ok(Some((
+                ClientId::from_uuid(client),
+                *reason,
+                method.parse()?,
+            ))),
+            _ => Err(Error::validation(
+                "idempotency_key",
+                "belongs to a refusal that identified no client",
+            )),
+        }
+    }
+
+    async fn insert_keyed_denial(&mut self, d: &NewDenial) -> Result<()> {
+        sqlx::query(
+            "insert into access_denials (client_id, reason, method, occurred_at, business_date, \
+             recorded_by, idempotency_key) values ($1, $2, $3::check_in_method_enum, $4, $5, $6, $7)",
+        )
+        .bind(d.client_id.as_uuid())
+        .bind(d.reason.code())
+        .bind(d.method.as_str())
+        .bind(d.occurred_at)
+        .bind(d.business_date)
+        .bind(&d.recorded_by)
+        .bind(d.idempotency_key.as_deref())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        Ok(())
     }
 
     async fn attendances(

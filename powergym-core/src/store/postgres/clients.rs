@@ -80,9 +80,12 @@ impl ClientRepository for PgTransaction {
             "insert into clients (dni_type, dni_number, first_name, middle_name, last_name, \
              second_last_name, phone, alternative_phone, email, birth_date, gender, address, \
              created_by) values ($1::document_type_enum, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11::gender_type_enum, $12, $13) returning {CLIENT_COLUMNS}"
+             $11::gender_type_enum, $12, $13) \
+             on conflict on constraint idx_clients_dni do nothing returning {CLIENT_COLUMNS}"
         );
-        let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))
+        // `do nothing` rather than a unique violation: the server would write the
+        // violation's DETAIL, the document number itself, into its log.
+        let row: Option<ClientRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(c.document_type.as_str())
             .bind(c.document_number.as_str())
             .bind(c.first_name.as_str())
@@ -96,10 +99,14 @@ impl ClientRepository for PgTransaction {
             .bind(c.gender.as_str())
             .bind(c.address.as_deref())
             .bind(created_by)
-            .fetch_one(&mut *self.tx)
+            .fetch_optional(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        row.try_into()
+        row.ok_or(Error::AlreadyExists {
+            entity: "client",
+            field: "document_number",
+        })?
+        .try_into()
     }
 
     async fn client_by_id(&mut self, id: ClientId) -> Result<Client> {
@@ -198,9 +205,13 @@ impl ClientRepository for PgTransaction {
             "update clients set dni_type = $2::document_type_enum, dni_number = $3, first_name = $4, \
              middle_name = $5, last_name = $6, second_last_name = $7, phone = $8, alternative_phone = $9, \
              email = $10, birth_date = $11, gender = $12::gender_type_enum, address = $13 \
-             where id = $1 returning {CLIENT_COLUMNS}"
+             where id = $1 \
+               and not exists (select 1 from clients o where o.dni_number = $3 and o.id <> $1) \
+             returning {CLIENT_COLUMNS}"
         );
-        let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))
+        // The document is checked in the statement, so a taken one is refused without a
+        // unique violation (whose DETAIL the server would log with the number in it).
+        let row: Option<ClientRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(id.as_uuid())
             .bind(c.document_type.as_str())
             .bind(c.document_number.as_str())
@@ -214,10 +225,28 @@ impl ClientRepository for PgTransaction {
             .bind(c.birth_date.date())
             .bind(c.gender.as_str())
             .bind(c.address.as_deref())
-            .fetch_one(&mut *self.tx)
+            .fetch_optional(&mut *self.tx)
             .await
-            .map_err(not_found)?;
-        row.try_into()
+            .map_err(errors::map)?;
+        match row {
+            Some(row) => row.try_into(),
+            None => {
+                let exists: bool =
+                    sqlx::query_scalar("select exists (select 1 from clients where id = $1)")
+                        .bind(id.as_uuid())
+                        .fetch_one(&mut *self.tx)
+                        .await
+                        .map_err(errors::map)?;
+                Err(if exists {
+                    Error::AlreadyExists {
+                        entity: "client",
+                        field: "document_number",
+                    }
+                } else {
+                    Error::NotFound { entity: "client" }
+                })
+            }
+        }
     }
 
     async fn set_client_active(&mut self, id: ClientId, active: bool) -> Result<Client> {

@@ -19,6 +19,11 @@ fn constraint_error(constraint: &str) -> Option<Error> {
         "idx_users_email" => already("staff member", "email"),
         "plans_slug_key" => already("plan", "slug"),
         "payments_idempotency_key_key" => already("payment", "idempotency_key"),
+        "inventory_movements_idempotency_key_key" => already("sale", "idempotency_key"),
+        "attendances_idempotency_key_key" | "access_denials_idempotency_key_key" => {
+            already("check-in", "idempotency_key")
+        }
+        "sign_in_throttles_failures_check" => invalid("failures", "must not be negative"),
         "rewards_subscription_id_key" => already("reward", "subscription_id"),
         "rewards_applied_subscription_id_key" => Error::Conflict {
             reason: "the subscription already received a reward discount".into(),
@@ -139,6 +144,14 @@ pub(crate) fn map(err: sqlx::Error) -> Error {
         sqlx::Error::PoolClosed => Error::ConnectionFailed {
             reason: "the connection pool was closed".into(),
         },
+        // A failed TLS handshake reaches us as an I/O error of the encrypted stream.
+        sqlx::Error::Io(e) if is_tls_failure(&e) => Error::ConnectionFailed {
+            reason: format!(
+                "TLS failed: {e}: check sslmode, and that sslrootcert names the authority that \
+                 signed the server's certificate (and, for verify-full, that the host name \
+                 is the certificate's)"
+            ),
+        },
         sqlx::Error::Io(e) => Error::ConnectionFailed {
             reason: format!(
                 "{e}: check that PostgreSQL is running and the host and port are right"
@@ -152,6 +165,13 @@ pub(crate) fn map(err: sqlx::Error) -> Error {
             message: other.to_string(),
         },
     }
+}
+
+fn is_tls_failure(e: &std::io::Error) -> bool {
+    let text = e.to_string().to_ascii_lowercase();
+    ["certificate", "tls", "handshake"]
+        .iter()
+        .any(|w| text.contains(w))
 }
 
 fn map_database(db: &dyn DatabaseError) -> Error {
@@ -196,6 +216,23 @@ fn map_database(db: &dyn DatabaseError) -> Error {
             resource: "a configured limit",
             hint: "a server limit was reached (for example max_locks_per_transaction); \
                    raise it in postgresql.conf"
+                .into(),
+        },
+        // The bounded waits of ConnectOptions (PoolSettings): lock, statement, idle
+        // transaction.
+        Some("55P03") => Error::Timeout {
+            reason: "another transaction held a lock this call needed for longer than the lock \
+                     timeout; nothing was written, try again"
+                .into(),
+        },
+        Some("57014") => Error::Timeout {
+            reason: "the statement ran past the statement timeout (or an operator canceled \
+                     it); nothing was written"
+                .into(),
+        },
+        Some("25P03") => Error::Timeout {
+            reason: "the transaction sat idle past the idle-in-transaction timeout and the \
+                     server closed it"
                 .into(),
         },
         Some("23505") => Error::AlreadyExists {

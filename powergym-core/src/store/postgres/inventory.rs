@@ -93,6 +93,10 @@ impl TryFrom<MovementRow> for Movement {
     }
 }
 
+/// Class of the transaction-scoped advisory locks held on sales' retry keys (the
+/// two-integer key space, apart from the enrolment lock's single key; 'PGSK').
+const SALE_KEY_LOCK: i32 = 0x5047_534b;
+
 fn not_found(err: sqlx::Error) -> Error {
     match err {
         sqlx::Error::RowNotFound => Error::NotFound { entity: "product" },
@@ -197,11 +201,32 @@ impl InventoryRepository for PgTransaction {
         page_of(rows, total, page)
     }
 
+    async fn lock_sale_key(&mut self, key: &str) -> Result<()> {
+        // Keys hash to 32 bits: two keys sharing a lock only wait for each other.
+        sqlx::query("select pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(SALE_KEY_LOCK)
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        Ok(())
+    }
+
+    async fn movement_by_idempotency_key(&mut self, key: &str) -> Result<Option<Movement>> {
+        let sql = format!("select {MOVEMENT} from inventory_movements where idempotency_key = $1");
+        let row: Option<MovementRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        row.map(Movement::try_from).transpose()
+    }
+
     async fn insert_movement(&mut self, m: &NewMovement) -> Result<Movement> {
         let sql = format!(
             "insert into inventory_movements (product_id, movement_type, quantity, unit_price, responsible, \
-             notes, movement_date) values ($1, $2::inventory_movement_enum, $3, $4, $5, $6, $7) \
-             returning {MOVEMENT}"
+             notes, movement_date, idempotency_key) \
+             values ($1, $2::inventory_movement_enum, $3, $4, $5, $6, $7, $8) returning {MOVEMENT}"
         );
         let row: MovementRow = sqlx::query_as(AssertSqlSafe(sql))
             .bind(m.product_id)
@@ -211,6 +236,7 @@ impl InventoryRepository for PgTransaction {
             .bind(&m.responsible)
             .bind(m.notes.as_deref())
             .bind(m.movement_date)
+            .bind(m.idempotency_key.as_deref())
             .fetch_one(&mut *self.tx)
             .await
             .map_err(errors::map)?;

@@ -47,12 +47,59 @@ where
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The whole wait for a connection; the pool's own per-attempt wait may be shorter.
+    acquire_timeout: std::time::Duration,
 }
 
 impl PgStore {
     /// Uses an existing pool (the host application's, or one from [`crate::Gym::connect`]).
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        let acquire_timeout = pool.options().get_acquire_timeout();
+        Self {
+            pool,
+            acquire_timeout,
+        }
+    }
+
+    /// A pool whose per-attempt acquire timeout is short, waiting `total` in all.
+    pub(crate) fn with_acquire_timeout(pool: PgPool, total: std::time::Duration) -> Self {
+        Self {
+            pool,
+            acquire_timeout: total,
+        }
+    }
+
+    /// A connection from the pool, within the acquire timeout. When the pool gives up on
+    /// an attempt although it could have opened a connection, the server is asked
+    /// directly: a refused connection or a wrong password is then reported at once,
+    /// instead of after the whole timeout.
+    pub(crate) async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Postgres>> {
+        let deadline = std::time::Instant::now() + self.acquire_timeout;
+        loop {
+            match self.pool.acquire().await {
+                Ok(conn) => return Ok(conn),
+                Err(sqlx::Error::PoolTimedOut) => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        return Err(errors::map(sqlx::Error::PoolTimedOut));
+                    }
+                    if self.pool.size() < self.pool.options().get_max_connections() {
+                        use sqlx::Connection;
+                        let options = self.pool.connect_options();
+                        match tokio::time::timeout(left, sqlx::PgConnection::connect_with(&options))
+                            .await
+                        {
+                            Ok(Ok(probe)) => {
+                                let _ = probe.close().await;
+                            }
+                            Ok(Err(e)) => return Err(errors::map(e)),
+                            Err(_) => return Err(errors::map(sqlx::Error::PoolTimedOut)),
+                        }
+                    }
+                }
+                Err(e) => return Err(errors::map(e)),
+            }
+        }
     }
 
     /// The underlying pool.
@@ -72,7 +119,10 @@ impl fmt::Debug for PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn StoreTransaction>> {
-        let mut tx = self.pool.begin().await.map_err(errors::map)?;
+        let conn = self.acquire().await?;
+        let mut tx = sqlx::Transaction::begin(conn, None)
+            .await
+            .map_err(errors::map)?;
         // The use cases lock a row and then read what others committed before the lock
         // was granted; that needs a fresh snapshot per statement, whatever the server's
         // or the host pool's default isolation level is.

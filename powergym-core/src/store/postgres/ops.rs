@@ -515,6 +515,47 @@ async fn face_stats(conn: &mut PgConnection) -> Result<FaceIndexStats> {
     })
 }
 
+/// A pooled connection whose statements may run as long as they need: maintenance on a
+/// large table outlasts the front desk's statement timeout. [`Unbounded::finish`] puts
+/// the timeout back before the pool reuses it; dropped unfinished (an error, a canceled
+/// call), the connection is closed instead, so no use case ever gets a connection with
+/// the timeout lifted.
+struct Unbounded(Option<sqlx::pool::PoolConnection<sqlx::Postgres>>);
+
+impl Unbounded {
+    async fn acquire(pool: &PgPool) -> Result<Self> {
+        let mut conn = pool.acquire().await.map_err(errors::map)?;
+        sqlx::query("set statement_timeout = 0")
+            .execute(&mut *conn)
+            .await
+            .map_err(errors::map)?;
+        Ok(Self(Some(conn)))
+    }
+
+    fn conn(&mut self) -> &mut PgConnection {
+        self.0.as_mut().expect("present until finished")
+    }
+
+    async fn finish(mut self) {
+        if let Some(mut conn) = self.0.take()
+            && sqlx::query("reset statement_timeout")
+                .execute(&mut *conn)
+                .await
+                .is_err()
+        {
+            let _ = sqlx::Connection::close(conn.detach()).await;
+        }
+    }
+}
+
+impl Drop for Unbounded {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(conn.detach());
+        }
+    }
+}
+
 /// `VACUUM (ANALYZE)` one table at a time, so progress can be told and no single
 /// statement runs for long.
 pub(crate) async fn vacuum_analyze(
@@ -530,6 +571,7 @@ pub(crate) async fn vacuum_analyze(
     .map_err(errors::map)?;
     let total = tables.len() as u64;
     let mut done = Vec::with_capacity(tables.len());
+    let mut conn = Unbounded::acquire(pool).await?;
     for (i, (qualified, name)) in tables.into_iter().enumerate() {
         progress(&Progress {
             phase: format!("vacuum analyze {name}"),
@@ -539,11 +581,12 @@ pub(crate) async fn vacuum_analyze(
         // The name was quoted by the server (quote_ident), and VACUUM takes no
         // parameters; it must also run outside a transaction block, hence raw_sql.
         sqlx::raw_sql(AssertSqlSafe(format!("vacuum (analyze) {qualified}")))
-            .execute(pool)
+            .execute(conn.conn())
             .await
             .map_err(errors::map)?;
         done.push(name);
     }
+    conn.finish().await;
     progress(&Progress {
         phase: "vacuum analyze done".into(),
         done: total,
@@ -589,44 +632,47 @@ pub(crate) async fn rebuild_face_index(
         .await
         .map_err(errors::map)?;
     }
-    let mut conn = pool.acquire().await.map_err(errors::map)?;
+    let mut conn = Unbounded::acquire(pool).await?;
     let pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
-        .fetch_one(&mut *conn)
+        .fetch_one(conn.conn())
         .await
         .map_err(errors::map)?;
-    let reindex = sqlx::raw_sql(AssertSqlSafe(format!(
-        "reindex index concurrently {FACE_INDEX}"
-    )))
-    .execute(&mut *conn);
-    tokio::pin!(reindex);
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            result = &mut reindex => {
-                result.map_err(errors::map)?;
-                break;
-            }
-            _ = tick.tick() => {
-                let row: Option<(String, i64, i64, i64, i64)> = sqlx::query_as(
-                    "select phase, blocks_done, blocks_total, tuples_done, tuples_total \
-                     from pg_stat_progress_create_index where pid = $1",
-                )
-                .bind(pid)
-                .fetch_optional(pool)
-                .await
-                .map_err(errors::map)?;
-                if let Some((phase, blocks_done, blocks_total, tuples_done, tuples_total)) = row {
-                    let (done, total) = if blocks_total > 0 {
-                        (blocks_done, blocks_total)
-                    } else {
-                        (tuples_done, tuples_total)
-                    };
-                    progress(&Progress { phase, done: unsigned(done), total: unsigned(total) });
+    {
+        let reindex = sqlx::raw_sql(AssertSqlSafe(format!(
+            "reindex index concurrently {FACE_INDEX}"
+        )))
+        .execute(conn.conn());
+        tokio::pin!(reindex);
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                result = &mut reindex => {
+                    result.map_err(errors::map)?;
+                    break;
+                }
+                _ = tick.tick() => {
+                    let row: Option<(String, i64, i64, i64, i64)> = sqlx::query_as(
+                        "select phase, blocks_done, blocks_total, tuples_done, tuples_total \
+                         from pg_stat_progress_create_index where pid = $1",
+                    )
+                    .bind(pid)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(errors::map)?;
+                    if let Some((phase, blocks_done, blocks_total, tuples_done, tuples_total)) = row {
+                        let (done, total) = if blocks_total > 0 {
+                            (blocks_done, blocks_total)
+                        } else {
+                            (tuples_done, tuples_total)
+                        };
+                        progress(&Progress { phase, done: unsigned(done), total: unsigned(total) });
+                    }
                 }
             }
         }
     }
+    conn.finish().await;
     let after = index_bytes(pool).await?.unwrap_or(0);
     progress(&Progress {
         phase: "index rebuilt".into(),
@@ -640,4 +686,37 @@ pub(crate) async fn rebuild_face_index(
         dropped_leftovers: leftovers,
         elapsed: started.elapsed(),
     })
+}
+
+pub(crate) async fn grant_app_role(pool: &PgPool, role: &str) -> Result<()> {
+    let quoted: Option<String> = sqlx::query_scalar(
+        "select quote_ident(rolname) from pg_roles where rolname = $1 and not rolsuper",
+    )
+    .bind(role)
+    .fetch_optional(pool)
+    .await
+    .map_err(errors::map)?;
+    let Some(r) = quoted else {
+        return Err(Error::validation(
+            "role",
+            "no such role, or it is a superuser (which needs no grant and should not run an \
+             application)",
+        ));
+    };
+    // The name was quoted by the server (quote_ident); GRANT takes no parameters.
+    let sql = format!(
+        "grant usage on schema public to {r}; \
+         grant select, insert, update, delete on all tables in schema public to {r}; \
+         grant usage, select on all sequences in schema public to {r}; \
+         grant execute on all functions in schema public to {r}; \
+         alter default privileges in schema public \
+             grant select, insert, update, delete on tables to {r}; \
+         alter default privileges in schema public grant usage, select on sequences to {r}; \
+         alter default privileges in schema public grant execute on functions to {r};"
+    );
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(pool)
+        .await
+        .map_err(errors::map)?;
+    Ok(())
 }

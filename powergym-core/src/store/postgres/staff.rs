@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::{PgTransaction, errors};
 use crate::domain::staff::{Role, Staff};
 use crate::error::{Error, Result};
-use crate::store::{NewStaff, StaffRepository};
+use crate::store::{NewStaff, SignInThrottle, StaffRepository};
 
 const COLUMNS: &str = "username, email, full_name, role::text as role, disabled, created_at";
 
@@ -48,18 +48,35 @@ impl StaffRepository for PgTransaction {
     async fn insert_staff(&mut self, s: &NewStaff) -> Result<Staff> {
         let sql = format!(
             "insert into users (username, email, full_name, hashed_password, role) \
-             values ($1, $2, $3, $4, $5::user_role_enum) returning {COLUMNS}"
+             values ($1, $2, $3, $4, $5::user_role_enum) on conflict do nothing \
+             returning {COLUMNS}"
         );
-        let row: StaffRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        // `do nothing` rather than a unique violation, whose DETAIL (the e-mail address)
+        // the server would write into its log; which key collided is asked afterwards.
+        let row: Option<StaffRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(&s.username)
             .bind(s.email.as_deref())
             .bind(s.full_name.as_deref())
             .bind(&s.password_hash)
             .bind(s.role.as_str())
-            .fetch_one(&mut *self.tx)
+            .fetch_optional(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        row.try_into()
+        match row {
+            Some(row) => row.try_into(),
+            None => {
+                let taken: bool =
+                    sqlx::query_scalar("select exists (select 1 from users where username = $1)")
+                        .bind(&s.username)
+                        .fetch_one(&mut *self.tx)
+                        .await
+                        .map_err(errors::map)?;
+                Err(Error::AlreadyExists {
+                    entity: "staff member",
+                    field: if taken { "username" } else { "email" },
+                })
+            }
+        }
     }
 
     async fn staff_credentials(&mut self, username: &str) -> Result<Option<(Staff, String)>> {
@@ -177,5 +194,89 @@ impl StaffRepository for PgTransaction {
             .await
             .map_err(errors::map)?;
         rows.into_iter().map(Staff::try_from).collect()
+    }
+
+    async fn upgrade_staff_password_hash(
+        &mut self,
+        username: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "update users set hashed_password = $3 where username = $1 and hashed_password = $2",
+        )
+        .bind(username)
+        .bind(old)
+        .bind(new)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn lock_sign_in_throttle(&mut self, name: &str) -> Result<SignInThrottle> {
+        // One statement that inserts or locks: `on conflict do update` takes the row lock
+        // on the latest committed version, so a concurrent attempt waits here and then
+        // reads the failures the first one wrote. It never raises on the key, so the name
+        // never reaches the server's log.
+        let (failures, locked_until, last_failure_at): (
+            i32,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+        ) = sqlx::query_as(
+            "insert into sign_in_throttles as t (username) values ($1) \
+             on conflict (username) do update set username = excluded.username \
+             returning t.failures, t.locked_until, t.last_failure_at",
+        )
+        .bind(name)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        Ok(SignInThrottle {
+            failures: u32::try_from(failures).unwrap_or(0),
+            locked_until,
+            last_failure_at,
+        })
+    }
+
+    async fn save_sign_in_throttle(&mut self, name: &str, state: &SignInThrottle) -> Result<()> {
+        sqlx::query(
+            "update sign_in_throttles set failures = $2, locked_until = $3, last_failure_at = $4 \
+             where username = $1",
+        )
+        .bind(name)
+        .bind(i32::try_from(state.failures).unwrap_or(i32::MAX))
+        .bind(state.locked_until)
+        .bind(state.last_failure_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        Ok(())
+    }
+
+    async fn clear_sign_in_throttle(&mut self, name: &str) -> Result<()> {
+        sqlx::query("delete from sign_in_throttles where username = $1")
+            .bind(name)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        Ok(())
+    }
+
+    async fn prune_sign_in_throttles(&mut self, before: DateTime<Utc>) -> Result<u64> {
+        // `skip locked`: a row another sign-in holds is about to be rewritten anyway, and
+        // waiting for it could deadlock two pruning sign-ins on each other's rows. The
+        // batch bound keeps one sign-in's share of the cleanup small.
+        let done = sqlx::query(
+            "delete from sign_in_throttles where username in (\
+               select username from sign_in_throttles \
+               where last_failure_at < $1 \
+               limit 100 for update skip locked)",
+        )
+        .bind(before)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        Ok(done.rows_affected())
     }
 }

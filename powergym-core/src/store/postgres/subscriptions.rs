@@ -242,6 +242,13 @@ impl SubscriptionRepository for PgTransaction {
         // transitions applied to every due row at once (see domain::subscription::
         // transition); a store test checks them against `effective_status` row by row.
         //
+        // A batch over every due row may outlast the front desk's statement timeout on a
+        // large gym; this transaction alone lifts it (`set local`), and still waits on
+        // locks no longer than the lock timeout.
+        sqlx::query("set local statement_timeout = 0")
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
         // Rewards first: apply_reward locks a reward before its subscription, and so
         // does this job.
         let rewards = sqlx::query(

@@ -125,6 +125,7 @@ class ConformanceTest {
         is PowergymException.ExtensionMissing -> mapOf("error" to "extension_missing")
         is PowergymException.InvalidDatabaseUrl -> mapOf("error" to "invalid_database_url")
         is PowergymException.ConnectionFailed -> mapOf("error" to "connection_failed")
+        is PowergymException.Timeout -> mapOf("error" to "timeout")
         is PowergymException.ResourceExhausted -> mapOf("error" to "resource_exhausted")
         is PowergymException.Database -> mapOf("error" to "database")
     }

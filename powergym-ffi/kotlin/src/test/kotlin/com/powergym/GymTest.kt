@@ -127,7 +127,9 @@ class GymTest {
             assertEquals(listOf(1L, 2L), gym.history().filter { it.appliedAt != null }.map { it.version })
             gym.migrate()
             gym.checkSchema()
-            gym.revertTo(0L)
+            assertThrows<PowergymException.Validation> { runBlocking { gym.revertTo(0L) } }
+            assertEquals(latestSchemaVersion(), gym.currentVersion())
+            gym.revertTo(0L, confirmDataLoss = true)
             assertEquals(0L, gym.currentVersion())
         } finally {
             gym.disconnect()
