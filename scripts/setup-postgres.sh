@@ -98,6 +98,7 @@ fi
 conf=/etc/postgresql/$PG_VERSION/main/postgresql.conf
 # Tests run many per-test databases and concurrency tests use big pools.
 if ! grep -q '^# powergym settings' "$conf"; then
+  settings_changed=1
   cat >>"$conf" <<EOF
 # powergym settings
 max_connections = 300
@@ -139,7 +140,12 @@ if [ "$status" != "online" ]; then
   log "starting cluster $PG_VERSION/main"
   pg_ctlcluster "$PG_VERSION" main start >&2
 fi
-if [ "${tls_changed:-0}" = 1 ] && [ "$status" = "online" ]; then
+# Debian starts a new cluster as soon as the package is installed, before our settings
+# are written: max_connections and shared_buffers take a restart, TLS a reload.
+if [ "$status" = "online" ] && [ "${settings_changed:-0}" = 1 ]; then
+  log "restarting cluster $PG_VERSION/main for its new settings"
+  pg_ctlcluster "$PG_VERSION" main restart >&2
+elif [ "$status" = "online" ] && [ "${tls_changed:-0}" = 1 ]; then
   pg_ctlcluster "$PG_VERSION" main reload >&2
 fi
 port=$(pg_lsclusters -h | awk -v v="$PG_VERSION" '$1==v && $2=="main" {print $3}')

@@ -55,11 +55,11 @@ impl Target {
         if database.is_empty() {
             return Err(invalid("the URL names no database"));
         }
+        // Percent-decoding only: `+` and `&` are literal in a URL's user-info.
         let password = parsed.password().map(|p| {
-            url::form_urlencoded::parse(format!("p={p}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
+            percent_encoding::percent_decode_str(p)
+                .decode_utf8_lossy()
+                .into_owned()
         });
         let _ = parsed.set_password(None);
         Ok(Self {
@@ -303,12 +303,13 @@ pub(crate) fn list(dir: &Path) -> Result<Vec<BackupFile>> {
     Ok(out)
 }
 
-/// The name a database gets in file names: letters, digits, `_` and `-` kept.
+/// The name a database gets in file names: letters, digits, `_`, `-` and `.` kept, any
+/// other character replaced by `_` (two such names could then share backups' names).
 fn file_safe(database: &str) -> String {
     database
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
                 c
             } else {
                 '_'
@@ -468,6 +469,48 @@ pub(crate) async fn copy(
     result.map(|_| ())
 }
 
+/// Empties the database for a restore, keeping what extensions own (pgvector, which only
+/// a superuser may create again): every other schema, and everything in `public`.
+const WIPE: &str = r"set lock_timeout = '10s';
+do $$
+declare r record;
+begin
+    for r in select nspname from pg_namespace ns
+             where nspname not in ('public', 'information_schema')
+               and nspname not like 'pg\_%'
+               and not exists (select 1 from pg_depend d
+                               where d.objid = ns.oid and d.deptype = 'e') loop
+        execute format('drop schema %I cascade', r.nspname);
+    end loop;
+    for r in select c.oid::regclass::text as name, c.relkind from pg_class c
+             join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+               -- not extension members, nor sequences their column owns (they go
+               -- with their table)
+               and not exists (select 1 from pg_depend d
+                               where d.objid = c.oid and d.deptype in ('e', 'a', 'i'))
+             order by c.relkind not in ('r', 'p') loop
+        execute format('drop %s if exists %s cascade',
+            case r.relkind when 'v' then 'view' when 'm' then 'materialized view'
+                           when 'S' then 'sequence' when 'f' then 'foreign table'
+                           else 'table' end, r.name);
+    end loop;
+    for r in select p.oid::regprocedure::text as name from pg_proc p
+             join pg_namespace n on n.oid = p.pronamespace
+             where n.nspname = 'public' and p.prokind in ('f', 'p')
+               and not exists (select 1 from pg_depend d
+                               where d.objid = p.oid and d.deptype = 'e') loop
+        execute format('drop routine if exists %s cascade', r.name);
+    end loop;
+    for r in select format('%I.%I', n.nspname, t.typname) as name from pg_type t
+             join pg_namespace n on n.oid = t.typnamespace
+             where n.nspname = 'public' and t.typtype in ('e', 'd')
+               and not exists (select 1 from pg_depend d
+                               where d.objid = t.oid and d.deptype = 'e') loop
+        execute format('drop type if exists %s cascade', r.name);
+    end loop;
+end $$;";
+
 /// What `powergym restore` did.
 #[derive(Debug, Serialize)]
 pub(crate) struct RestoreOutcome {
@@ -529,22 +572,19 @@ pub(crate) async fn restore(target: &Target, req: &RestoreRequest<'_>) -> Result
         );
         safety_backup = Some(safety);
         // Programs still connected would block the drop; give up rather than wait.
-        sqlx::raw_sql(
-            "set lock_timeout = '10s'; drop schema if exists public cascade; \
-             create schema public;",
-        )
-        .execute(&mut conn)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => {
-                CliError::Refused(
-                    "other programs hold locks on the database: stop them (the desk, the \
+        sqlx::raw_sql(WIPE)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => {
+                    CliError::Refused(
+                        "other programs hold locks on the database: stop them (the desk, the \
                      API) and run the restore again"
-                        .into(),
-                )
-            }
-            _ => CliError::from(e),
-        })?;
+                            .into(),
+                    )
+                }
+                _ => CliError::from(e),
+            })?;
     }
     let _ = conn.close().await;
     let total = toc.iter().filter(|l| l.contains(" TABLE DATA ")).count() as u64;
@@ -553,6 +593,9 @@ pub(crate) async fn restore(target: &Target, req: &RestoreRequest<'_>) -> Result
         .arg("--single-transaction")
         .arg("--no-owner")
         .arg("--no-privileges")
+        // `COMMENT ON EXTENSION` needs the extension's owner; the comments are pgvector's
+        // own and stay as they are.
+        .arg("--no-comments")
         .arg("--verbose")
         .arg("--dbname")
         .arg(&target.url)
@@ -622,9 +665,9 @@ mod tests {
 
     #[test]
     fn the_password_leaves_the_url() {
-        let t = Target::parse("postgres://gym:s%40cret@db.example:5433/powergym?sslmode=require")
+        let t = Target::parse("postgres://gym:s%40c+r&t@db.example:5433/powergym?sslmode=require")
             .unwrap();
-        assert_eq!(t.password.as_deref(), Some("s@cret"));
+        assert_eq!(t.password.as_deref(), Some("s@c+r&t"));
         assert!(!t.url.contains("cret"), "{}", t.url);
         assert_eq!(t.database, "powergym");
         assert!(t.url.contains("sslmode=require"));

@@ -287,6 +287,21 @@ async fn maintain(gym: &Gym, no_vacuum: bool, reindex_face: bool) -> Result<()> 
     Ok(())
 }
 
+/// Core's refusal of a destructive step (a `version` the caller must confirm) becomes
+/// the CLI's "needs --yes" (exit 16).
+fn refused_without_yes(e: powergym_core::Error) -> CliError {
+    match e {
+        powergym_core::Error::Validation {
+            field: "version",
+            reason,
+        } if reason.contains("confirm") => CliError::Refused(format!(
+            "{reason}. From the command line the confirmation is --yes (take a backup \
+             first: powergym backup)"
+        )),
+        other => CliError::Core(other),
+    }
+}
+
 /// A version argument: `head`, `base` or a number this program ships.
 fn version_arg(target: &str) -> Result<i64> {
     match target {
@@ -337,6 +352,11 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
     match cmd {
         DbCommand::Upgrade { target } => {
             let target = version_arg(target)?;
+            if target < 1 {
+                return Err(CliError::Invalid(
+                    "upgrade takes head or a version from 1; to go down, use downgrade".into(),
+                ));
+            }
             let pending: Vec<MigrationRecord> = m
                 .history()
                 .await?
@@ -371,21 +391,33 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
         }
         DbCommand::Downgrade { target, yes } => {
             let current = m.current_version().await?;
-            let goal = if target == "-1" {
-                library_versions()
-                    .into_iter()
-                    .filter(|v| *v < current)
-                    .max()
-                    .unwrap_or(0)
-            } else {
-                version_arg(target)?
+            let goal = match target.strip_prefix('-') {
+                // Alembic's relative form: -N is N steps down.
+                Some(n) => {
+                    let steps: usize = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        CliError::Invalid(format!(
+                            "`{target}` is not a downgrade target: give -N (N steps), a \
+                             version, or base"
+                        ))
+                    })?;
+                    let below: Vec<i64> = library_versions()
+                        .into_iter()
+                        .filter(|v| *v <= current)
+                        .rev()
+                        .collect();
+                    below.get(steps).copied().unwrap_or(0)
+                }
+                None => version_arg(target)?,
             };
-            if goal == 0 && current > 0 && !yes {
-                return Err(CliError::Refused(
-                    "downgrading to base drops every PowerGym table and all their data; take \
-                     a backup (`powergym backup`) and repeat with --yes"
-                        .into(),
+            if goal < 0 {
+                return Err(CliError::Invalid(
+                    "versions start at 0 (base); give -N for N steps down".into(),
                 ));
+            }
+            if goal == 0 && !yes {
+                // Asked before the first step, so a refusal reverts nothing: core refuses
+                // base without its confirmation (and does nothing on an empty database).
+                m.revert_to(0).await.map_err(refused_without_yes)?;
             }
             let steps: Vec<i64> = library_versions()
                 .into_iter()
@@ -403,7 +435,13 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
                     i + 1,
                     steps.len()
                 );
-                m.revert_to_confirmed(previous, DataLoss::Accepted).await?;
+                // Core refuses base unless confirmed; --yes is that confirmation.
+                let done = if *yes {
+                    m.revert_to_confirmed(previous, DataLoss::Accepted).await
+                } else {
+                    m.revert_to(previous).await
+                };
+                done.map_err(refused_without_yes)?;
             }
             say!("at version {}", m.current_version().await?);
         }
@@ -452,19 +490,15 @@ async fn db_on(cli: &Cli, gym: &Gym, cmd: &DbCommand) -> Result<ExitCode> {
         }
         DbCommand::Stamp { target, yes } => {
             let goal = version_arg(target)?;
-            let current = m.current_version().await?;
-            if goal < current && !yes {
-                return Err(CliError::Refused(format!(
-                    "stamping back from {current} to {goal} makes the history forget applied \
-                     migrations without reverting them; repeat with --yes if that is what you \
-                     mean"
-                )));
+            if goal < 0 {
+                return Err(CliError::Invalid("versions start at 0 (base)".into()));
             }
-            if goal < current {
-                m.stamp_back(goal, DataLoss::Accepted).await?;
+            let done = if *yes {
+                m.stamp_back(goal, DataLoss::Accepted).await
             } else {
-                m.stamp(goal).await?;
-            }
+                m.stamp(goal).await
+            };
+            done.map_err(refused_without_yes)?;
             say!("stamped at version {goal}");
         }
         DbCommand::GrantApp { role } => {

@@ -173,8 +173,24 @@ async fn db_commands_speak_alembic_with_testable_exit_codes() {
         latest - 1
     );
 
-    // To base drops everything, so it needs --yes; refused, nothing changes.
+    // Alembic's relative form: -2 is two steps down.
+    expect_code(&db.run(&["db", "downgrade", "-2"]), 0);
+    assert_eq!(
+        json(&db.run(&["db", "current", "--json"]))["version"],
+        latest - 3
+    );
+    expect_code(&db.run(&["db", "downgrade", "nonsense"]), 12);
+
+    // To base drops everything, so it needs --yes; refused, nothing changes, also when
+    // asked as more steps than there are.
     let tables = relation_count(&db).await;
+    let out = db.run(&["db", "downgrade", "-99"]);
+    expect_code(&out, 16);
+    assert_eq!(relation_count(&db).await, tables);
+    assert_eq!(
+        json(&db.run(&["db", "current", "--json"]))["version"],
+        latest - 3
+    );
     let out = db.run(&["db", "downgrade", "base"]);
     expect_code(&out, 16);
     assert!(stderr(&out).contains("--yes"));
@@ -892,4 +908,24 @@ async fn adopt_reports_then_copies_the_original_into_a_new_database() {
     expect_code(&target.run(&["db", "check"]), 0);
     // A second adoption of the copy is refused.
     expect_code(&target.run(&["adopt"]), 1);
+
+    // An adopted database (two schemas, the extension in public) backs up and restores
+    // over itself.
+    let out = target.run(&["backup", "--dir", dir.path().to_str().unwrap(), "--json"]);
+    expect_code(&out, 0);
+    let file = json(&out)["file"].as_str().unwrap().to_owned();
+    let out = target.run(&[
+        "restore",
+        "--force",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        &file,
+    ]);
+    expect_code(&out, 0);
+    expect_code(&target.run(&["db", "check"]), 0);
+    let kept: i64 = sqlx::query_scalar("select count(*) from powergym_original.clients")
+        .fetch_one(&mut target.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(kept, 300, "the original's rows came back too");
 }

@@ -131,10 +131,11 @@ impl PoolSettings {
                 self.idle_in_transaction_timeout,
             ),
         ] {
-            if value.is_some_and(|d| d.is_zero() || d > MAX_WAIT) {
+            // Under a millisecond would reach the server as 0, which means "no limit".
+            if value.is_some_and(|d| d < Duration::from_millis(1) || d > MAX_WAIT) {
                 return Err(Error::validation(
                     field,
-                    "must be more than zero and at most 24 hours (or absent)",
+                    "must be from 1 ms to 24 hours (or absent)",
                 ));
             }
         }
@@ -263,20 +264,15 @@ impl Gym {
             })?
             .map_err(errors::map)?;
         let _ = probe.close().await;
-        // The pool waits at most a second per attempt: PgStore::begin asks the server
-        // directly when it does, so a stopped server is reported at once, and keeps
-        // trying a busy pool up to the whole acquire timeout.
         let pool = PgPoolOptions::new()
             .max_connections(s.max_connections)
             .min_connections(s.min_connections)
-            .acquire_timeout(s.acquire_timeout.min(Duration::from_secs(1)))
+            .acquire_timeout(s.acquire_timeout)
             .max_lifetime(s.max_lifetime)
             .idle_timeout(s.idle_timeout)
             .test_before_acquire(s.test_before_acquire)
             .connect_lazy_with(connect);
-        let mut gym = Self::from_pool(pool.clone(), options.clone());
-        gym.store = Arc::new(PgStore::with_acquire_timeout(pool, s.acquire_timeout));
-        Ok(gym)
+        Ok(Self::from_pool(pool, options))
     }
 
     /// Uses a pool the host application already has; `options.pool` is ignored.

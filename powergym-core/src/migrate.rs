@@ -316,40 +316,42 @@ impl Migrations {
     /// but still wait at most the pool's lock timeout for locks held by the gym's own
     /// transactions.
     async fn lock(&self) -> Result<MigrationLock> {
-        let mut conn = self.pool.acquire().await.map_err(errors::map)?;
+        // The guard exists before the session is changed: on any early return (an
+        // error, a canceled call) its Drop closes the connection instead of pooling it.
+        let mut lock = MigrationLock {
+            conn: Some(self.pool.acquire().await.map_err(errors::map)?),
+            held: false,
+        };
         sqlx::query("set statement_timeout = 0")
-            .execute(&mut *conn)
+            .execute(lock.conn())
             .await
             .map_err(errors::map)?;
         let deadline = std::time::Instant::now() + self.lock_wait;
         loop {
             let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
                 .bind(LOCK_KEY)
-                .fetch_one(&mut *conn)
+                .fetch_one(lock.conn())
                 .await
                 .map_err(errors::map)?;
             if got {
-                return Ok(MigrationLock {
-                    conn: Some(conn),
-                    held: true,
-                });
+                lock.held = true;
+                return Ok(lock);
             }
             if std::time::Instant::now() >= deadline {
                 let holder: Option<LockHolder> = sqlx::query_as(
                     "select a.pid, a.usename::text, nullif(a.application_name, ''), \
-                                extract(epoch from now() - a.backend_start)::float8 \
-                         from pg_locks l join pg_stat_activity a on a.pid = l.pid \
-                         where l.locktype = 'advisory' and l.granted \
-                           and ((l.classid::int8 << 32) | l.objid::int8) = $1 limit 1",
+                            extract(epoch from now() - a.backend_start)::float8 \
+                     from pg_locks l join pg_stat_activity a on a.pid = l.pid \
+                     where l.locktype = 'advisory' and l.granted \
+                       and l.database = (select oid from pg_database \
+                                         where datname = current_database()) \
+                       and ((l.classid::int8 << 32) | l.objid::int8) = $1 limit 1",
                 )
                 .bind(LOCK_KEY)
-                .fetch_optional(&mut *conn)
+                .fetch_optional(lock.conn())
                 .await
                 .map_err(errors::map)?;
-                // Back to the pool as it came: nothing is held.
-                let _ = sqlx::query("reset statement_timeout")
-                    .execute(&mut *conn)
-                    .await;
+                lock.release().await;
                 return Err(Error::Timeout {
                     reason: match holder {
                         Some((pid, role, app, age)) => format!(
@@ -407,19 +409,20 @@ impl Migrations {
 
 /// Applies every migration on `conn`, which may be inside a transaction (each migration
 /// then runs in a savepoint): adoption converts a database and migrates it in one
-/// transaction, so a failure leaves the original exactly as it was.
+/// transaction, so a failure leaves the original exactly as it was. The caller holds
+/// the migration lock ([`LOCK_KEY`]).
 pub(crate) async fn run_on(conn: &mut PgConnection) -> Result<()> {
     ensure_extensions(conn).await?;
     // `run_direct`: `run` takes an `Acquire`, whose future rustc cannot prove `Send` for
     // every lifetime of a borrowed connection.
-    let m = migrator();
+    let m = unlocked_migrator();
     m.run_direct(None, conn, false).await.map_err(map_migrate)
 }
 
 /// The advisory lock that serialises PowerGym's migration operations across processes
 /// ("powergym" in ASCII). Our own key, so a host application's sqlx migrations are not
 /// held up by ours.
-const LOCK_KEY: i64 = 0x706f_7765_7267_796d;
+pub(crate) const LOCK_KEY: i64 = 0x706f_7765_7267_796d;
 
 /// How long a migration operation waits for another to finish, by default.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -451,20 +454,28 @@ impl MigrationLock {
             .expect("the connection is present until release")
     }
 
+    /// Unlocks and restores the session, then gives the connection back to the pool; a
+    /// connection whose state cannot be restored is closed instead.
     async fn release(&mut self) {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
-        let unlocked = sqlx::query_scalar::<_, bool>("select pg_advisory_unlock($1)")
-            .bind(LOCK_KEY)
-            .fetch_one(&mut *conn)
-            .await;
+        let unlocked = if self.held {
+            matches!(
+                sqlx::query_scalar::<_, bool>("select pg_advisory_unlock($1)")
+                    .bind(LOCK_KEY)
+                    .fetch_one(&mut *conn)
+                    .await,
+                Ok(true)
+            )
+        } else {
+            true
+        };
         let reset = sqlx::query("reset statement_timeout")
             .execute(&mut *conn)
             .await;
         self.held = false;
-        if !matches!(unlocked, Ok(true)) || reset.is_err() {
-            // The session's state is unknown: end it rather than pool it.
+        if !unlocked || reset.is_err() {
             let _ = sqlx::Connection::close(conn.detach()).await;
         }
     }
@@ -472,11 +483,10 @@ impl MigrationLock {
 
 impl Drop for MigrationLock {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take()
-            && self.held
-        {
-            // Dropping the raw connection closes its socket; the server then ends the
-            // session and releases the advisory lock with it.
+        if let Some(conn) = self.conn.take() {
+            // Not released: the session may hold the lock or a lifted timeout. Dropping
+            // the raw connection closes its socket; the server ends the session, and the
+            // advisory lock with it.
             drop(conn.detach());
         }
     }

@@ -374,7 +374,19 @@ async fn a_duplicate_document_never_reaches_the_server_log() {
             }
         );
     }
+    // Prove the file read is the server's live log: a warning of our own must be in it.
+    let marker = format!("powergym-log-marker-{}", uuid::Uuid::new_v4().simple());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "do $$ begin raise warning '{marker}'; end $$"
+    )))
+    .execute(&mut _db.conn().await)
+    .await
+    .unwrap();
     let log = server_log();
+    assert!(
+        log.contains(&marker),
+        "that file is not the server's live log"
+    );
     assert!(
         !log.contains(&number),
         "the server log holds the document number"

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::world::{client, dec, pay, plan, sale, scalar, world};
-use powergym_core::{DurationUnit, ProductInput};
+use powergym_core::{DurationUnit, Error, ProductInput};
 use sqlx::{Connection, PgConnection};
 use tokio::sync::Mutex;
 
@@ -103,6 +103,9 @@ async fn connections_killed_mid_call_leave_no_partial_write() {
     let sales = Arc::new(Mutex::new(HashSet::new()));
     let attempts = Arc::new(AtomicU64::new(0));
     let failures = Arc::new(AtomicU64::new(0));
+    // Failures for a lost connection, as opposed to business refusals (a payment past
+    // the balance): the test must see the former to mean anything.
+    let lost = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut workers = Vec::new();
     for t in 0..6u64 {
@@ -114,36 +117,40 @@ async fn connections_killed_mid_call_leave_no_partial_write() {
         let sales = sales.clone();
         let attempts = attempts.clone();
         let failures = failures.clone();
+        let lost = lost.clone();
         let product = product.id;
         workers.push(tokio::spawn(async move {
             let mut rng = Lcg(100 + t);
             while Instant::now() < deadline {
                 attempts.fetch_add(1, Ordering::Relaxed);
-                let ok = match rng.next(4) {
+                let outcome: Result<(), Error> = match rng.next(4) {
                     0 | 1 => {
                         let sub = subs[rng.next(subs.len() as u64) as usize];
                         match gym.record_payment(&desk, pay(sub, "10000")).await {
                             Ok(r) => {
                                 receipts.lock().await.insert(r.payment.id);
-                                true
+                                Ok(())
                             }
-                            Err(_) => false,
+                            Err(e) => Err(e),
                         }
                     }
                     2 => match gym.sell_product(&desk, product, dec("1"), None).await {
                         Ok(change) => {
                             sales.lock().await.insert(change.movement.id);
-                            true
+                            Ok(())
                         }
-                        Err(_) => false,
+                        Err(e) => Err(e),
                     },
                     _ => {
                         let c = clients[rng.next(clients.len() as u64) as usize];
-                        gym.check_in(&desk, c).await.is_ok()
+                        gym.check_in(&desk, c).await.map(|_| ())
                     }
                 };
-                if !ok {
+                if let Err(e) = outcome {
                     failures.fetch_add(1, Ordering::Relaxed);
+                    if matches!(e, Error::ConnectionFailed { .. }) {
+                        lost.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
         }));
@@ -158,8 +165,8 @@ async fn connections_killed_mid_call_leave_no_partial_write() {
         "the killer did its work"
     );
     assert!(
-        failures.load(Ordering::Relaxed) > 0,
-        "some calls lost their connection"
+        lost.load(Ordering::Relaxed) > 0,
+        "some calls lost their connection mid-way"
     );
 
     // The pool recovers by itself.
@@ -209,16 +216,8 @@ async fn connections_killed_mid_call_leave_no_partial_write() {
         .await,
         0
     );
-    // Check-ins: at most one a day per member, each with a covering, paid subscription.
-    assert_eq!(
-        scalar(
-            &w.db,
-            "select count(*) from (select client_id, business_date from attendances \
-             group by 1, 2 having count(*) > 1) d"
-        )
-        .await,
-        0
-    );
+    // Check-ins: each with a covering, paid subscription (one a day is the unique
+    // index's to hold, not this test's).
     assert_eq!(
         scalar(
             &w.db,

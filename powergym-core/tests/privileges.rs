@@ -48,6 +48,16 @@ async fn the_owner_migrates_and_the_app_role_only_reads_and_writes_rows() {
         .await
         .unwrap();
     owner.migrations().run().await.unwrap();
+    // Before the grant the app role reads nothing: the grant is what lets it work.
+    let mut app_conn = PgConnection::connect(&as_role(&db.name, "powergym_app"))
+        .await
+        .unwrap();
+    assert!(
+        sqlx::query("select count(*) from clients")
+            .execute(&mut app_conn)
+            .await
+            .is_err()
+    );
     owner
         .operations()
         .grant_app_role("powergym_app")
@@ -81,13 +91,20 @@ async fn the_owner_migrates_and_the_app_role_only_reads_and_writes_rows() {
         app.migrations().current_version().await.unwrap(),
         latest_version()
     );
-    let mut app_conn = PgConnection::connect(&as_role(&db.name, "powergym_app"))
-        .await
-        .unwrap();
     let dropped = sqlx::query("drop table clients")
         .execute(&mut app_conn)
         .await;
     assert!(dropped.is_err());
+    // The migration history is the owner's: readable, never rewritten by the app.
+    for write in [
+        "delete from powergym_schema_migrations",
+        "update powergym_schema_migrations set checksum = checksum",
+    ] {
+        assert!(
+            sqlx::query(write).execute(&mut app_conn).await.is_err(),
+            "{write}"
+        );
+    }
     let is_super: bool =
         sqlx::query_scalar("select rolsuper from pg_roles where rolname = current_user")
             .fetch_one(&mut app_conn)

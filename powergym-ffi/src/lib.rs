@@ -509,10 +509,10 @@ pub struct ConnectOptions {
     /// How long a call waits for a connection, in milliseconds.
     pub acquire_timeout_ms: u64,
     #[uniffi(default = 3600000)]
-    /// Connections older than this are replaced, in milliseconds.
+    /// Connections older than this are replaced, in milliseconds; 0 keeps them.
     pub max_lifetime_ms: u64,
     #[uniffi(default = 600000)]
-    /// Idle connections close after this, in milliseconds.
+    /// Idle connections close after this, in milliseconds; 0 keeps them open.
     pub idle_timeout_ms: u64,
     #[uniffi(default = true)]
     /// Check each connection before handing it out.
@@ -568,8 +568,8 @@ impl Gym {
                 max_connections: options.max_connections,
                 min_connections: options.min_connections,
                 acquire_timeout: Duration::from_millis(options.acquire_timeout_ms),
-                max_lifetime: Some(Duration::from_millis(options.max_lifetime_ms)),
-                idle_timeout: Some(Duration::from_millis(options.idle_timeout_ms)),
+                max_lifetime: optional_ms(options.max_lifetime_ms),
+                idle_timeout: optional_ms(options.idle_timeout_ms),
                 test_before_acquire: options.test_before_acquire,
                 statement_timeout: optional_ms(options.statement_timeout_ms),
                 lock_timeout: optional_ms(options.lock_timeout_ms),

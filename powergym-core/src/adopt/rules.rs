@@ -406,6 +406,15 @@ pub(crate) fn adopt_subscriptions(
             .meta_discount
             .filter(|d| *d > Decimal::ZERO && *d <= Decimal::ONE_HUNDRED);
         let (list_price, final_price) = match s.final_price {
+            Some(fp) if fp < Decimal::ZERO => {
+                f.aside(
+                    "subscriptions",
+                    s.id,
+                    "invalid_value",
+                    "final_price is negative".into(),
+                );
+                continue;
+            }
             Some(fp) => (list.max(fp), fp),
             None => match PriceSnapshot::parse(list, discount) {
                 Ok(snap) => {

@@ -33,8 +33,16 @@ impl std::fmt::Debug for StaffInput {
     }
 }
 
+/// Hashings and verifications running at once: each takes 64 MiB, so a flood of
+/// sign-ins with many different names waits here instead of exhausting memory.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 async fn hash(password: String) -> Result<String> {
     check_password_policy(&password)?;
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|_| Error::validation("password", "hashing was interrupted"))?;
     // argon2id with 64 MiB takes tens of milliseconds of CPU: off the async workers.
     tokio::task::spawn_blocking(move || auth::hash_password(&password))
         .await
@@ -42,6 +50,9 @@ async fn hash(password: String) -> Result<String> {
 }
 
 async fn check(password: String, hash: String) -> auth::PasswordCheck {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return auth::PasswordCheck::Wrong;
+    };
     // Verifying (and rehashing) is as costly as hashing: off the async workers too.
     tokio::task::spawn_blocking(move || auth::check_password(&password, &hash))
         .await
@@ -185,9 +196,14 @@ impl Gym {
         .await
     }
 
+    // The account-management calls below take the name as accounts are stored (trimmed,
+    // lower-case): text that cannot be a username never reaches the database.
+
     /// Sets another account's password (admins only).
     pub async fn reset_password(&self, actor: &Actor, username: &str, new: &str) -> Result<()> {
         self.bounded(async move {
+            let parsed = Username::parse(username)?;
+            let username = parsed.as_str();
             let new_hash = hash(new.to_owned()).await?;
             let mut tx = self.begin_as(actor, Action::ManageStaff).await?;
             tx.set_staff_password(username, &new_hash).await?;
@@ -199,6 +215,8 @@ impl Gym {
     /// Changes an account's role (admins only); the last active admin cannot be demoted.
     pub async fn set_staff_role(&self, actor: &Actor, username: &str, role: Role) -> Result<Staff> {
         self.bounded(async move {
+            let parsed = Username::parse(username)?;
+            let username = parsed.as_str();
             let mut tx = self.begin_as(actor, Action::ManageStaff).await?;
             let admins = tx.lock_active_admins().await?;
             let target = tx.lock_staff(username).await?;
@@ -226,6 +244,8 @@ impl Gym {
         disabled: bool,
     ) -> Result<Staff> {
         self.bounded(async move {
+            let parsed = Username::parse(username)?;
+            let username = parsed.as_str();
             let mut tx = self.begin_as(actor, Action::ManageStaff).await?;
             let admins = tx.lock_active_admins().await?;
             let target = tx.lock_staff(username).await?;
@@ -243,6 +263,8 @@ impl Gym {
     /// What the account recorded stays, attributed to nobody.
     pub async fn remove_staff(&self, actor: &Actor, username: &str) -> Result<()> {
         self.bounded(async move {
+            let parsed = Username::parse(username)?;
+            let username = parsed.as_str();
             if actor.username() == username {
                 return Err(Error::Conflict {
                     reason: "staff cannot remove their own account".into(),

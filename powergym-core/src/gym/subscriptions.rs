@@ -291,17 +291,17 @@ impl Gym {
     /// rewards past their last day expire. Idempotent: a second run the same day changes
     /// nothing. `today` may be a past day (catching up) but not a day after the gym's
     /// current business day by its calendar and clock (`Validation`, field `today`).
+    ///
+    /// A batch job, not a desk call: neither the call timeout nor the statement timeout
+    /// bounds it (on a large gym it may take longer), only the lock timeout does.
     pub async fn run_daily_jobs(&self, actor: &Actor, today: NaiveDate) -> Result<DailyJobCounts> {
-        self.bounded(async move {
-            let today = daily_jobs_day(today, self.today())?;
-            retrying(|| async {
-                let mut tx = self.begin_as(actor, Action::RunDailyJobs).await?;
-                let counts = tx.run_daily_jobs(today).await?;
-                tx.commit().await?;
-                tracing::info!(?counts, %today, "daily jobs ran");
-                Ok(counts)
-            })
-            .await
+        let today = daily_jobs_day(today, self.today())?;
+        retrying(|| async {
+            let mut tx = self.begin_as(actor, Action::RunDailyJobs).await?;
+            let counts = tx.run_daily_jobs(today).await?;
+            tx.commit().await?;
+            tracing::info!(?counts, %today, "daily jobs ran");
+            Ok(counts)
         })
         .await
     }

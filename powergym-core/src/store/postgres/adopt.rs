@@ -405,6 +405,21 @@ async fn run_owned(url: &str, options: &AdoptionOptions, apply: bool) -> Result<
         .await
         .map_err(db)?;
     let revision = recognise(&mut tx).await?;
+    // The original's tables are held against writes from here on (reads go on), so no
+    // row written by a running original backend can slip past the counts; and no
+    // PowerGym migration runs meanwhile. Both are released at commit or rollback.
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "lock table {} in exclusive mode",
+        TABLES.join(", ")
+    )))
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    sqlx::query("select pg_advisory_xact_lock($1)")
+        .bind(crate::migrate::LOCK_KEY)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     let report = adopt_in(&mut tx, revision, options).await?;
     if apply {
         tx.commit().await.map_err(db)?;
@@ -622,12 +637,12 @@ async fn adopt_in(
             });
             continue;
         }
-        if let Some(r) = responsible.as_ref().filter(|r| !users.contains_key(*r)) {
+        if responsible.as_ref().is_some_and(|r| !users.contains_key(r)) {
             f.changes.push(crate::adopt::Change {
                 table: "inventory_movements",
                 id: id.to_string(),
                 kind: "staff_unlinked",
-                detail: format!("its responsible account ({r}) was not adopted; left empty"),
+                detail: "its responsible account was not adopted; left empty".into(),
             });
         }
         *sums.entry(*product).or_default() += *quantity;

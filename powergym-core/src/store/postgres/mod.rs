@@ -47,66 +47,46 @@ where
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
-    /// The whole wait for a connection; the pool's own per-attempt wait may be shorter.
-    acquire_timeout: std::time::Duration,
 }
 
 impl PgStore {
     /// Uses an existing pool (the host application's, or one from [`crate::Gym::connect`]).
     pub fn new(pool: PgPool) -> Self {
-        let acquire_timeout = pool.options().get_acquire_timeout();
-        Self {
-            pool,
-            acquire_timeout,
-        }
+        Self { pool }
     }
 
-    /// A pool whose per-attempt acquire timeout is short, waiting `total` in all.
-    pub(crate) fn with_acquire_timeout(pool: PgPool, total: std::time::Duration) -> Self {
-        Self {
-            pool,
-            acquire_timeout: total,
-        }
-    }
-
-    /// A connection from the pool, within the acquire timeout. When the pool gives up on
-    /// an attempt although it could have opened a connection, the server is asked
-    /// directly: a refused connection or a wrong password is then reported at once,
-    /// instead of after the whole timeout.
+    /// A connection from the pool. Most calls get an idle one at once. When the pool is
+    /// still waiting after a moment and could be opening a connection, the server is
+    /// asked directly, once: a refused connection or a wrong password is then reported
+    /// at once instead of after the whole acquire timeout (the pool retries a refused
+    /// connection until then), while a slow but working server is simply waited for.
     pub(crate) async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Postgres>> {
-        let deadline = std::time::Instant::now() + self.acquire_timeout;
-        loop {
-            match self.pool.acquire().await {
-                Ok(conn) => return Ok(conn),
-                Err(sqlx::Error::PoolTimedOut) => {
-                    let left = deadline.saturating_duration_since(std::time::Instant::now());
-                    if left.is_zero() {
-                        return Err(errors::map(sqlx::Error::PoolTimedOut));
+        let acquire = self.pool.acquire();
+        tokio::pin!(acquire);
+        if let Ok(done) = tokio::time::timeout(PROBE_AFTER, &mut acquire).await {
+            return done.map_err(errors::map);
+        }
+        if self.pool.size() < self.pool.options().get_max_connections() {
+            use sqlx::Connection;
+            let options = self.pool.connect_options();
+            let probe = sqlx::PgConnection::connect_with(&options);
+            tokio::select! {
+                done = &mut acquire => return done.map_err(errors::map),
+                probed = probe => match probed {
+                    Err(e) => return Err(errors::map(e)),
+                    Ok(conn) => {
+                        let _ = conn.close().await;
                     }
-                    if self.pool.size() < self.pool.options().get_max_connections() {
-                        use sqlx::Connection;
-                        let options = self.pool.connect_options();
-                        match tokio::time::timeout(left, sqlx::PgConnection::connect_with(&options))
-                            .await
-                        {
-                            Ok(Ok(probe)) => {
-                                let _ = probe.close().await;
-                            }
-                            Ok(Err(e)) => return Err(errors::map(e)),
-                            Err(_) => return Err(errors::map(sqlx::Error::PoolTimedOut)),
-                        }
-                    }
-                }
-                Err(e) => return Err(errors::map(e)),
+                },
             }
         }
-    }
-
-    /// The underlying pool.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
+        acquire.await.map_err(errors::map)
     }
 }
+
+/// How long a call waits on the pool before asking the server directly whether it is
+/// there at all.
+const PROBE_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl fmt::Debug for PgStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

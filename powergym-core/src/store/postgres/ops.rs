@@ -525,7 +525,9 @@ struct Unbounded(Option<sqlx::pool::PoolConnection<sqlx::Postgres>>);
 impl Unbounded {
     async fn acquire(pool: &PgPool) -> Result<Self> {
         let mut conn = pool.acquire().await.map_err(errors::map)?;
-        sqlx::query("set statement_timeout = 0")
+        // Maintenance waits for running transactions (REINDEX CONCURRENTLY must), longer
+        // than a desk call would: ten minutes, not the pool's seconds.
+        sqlx::raw_sql("set statement_timeout = 0; set lock_timeout = '10min'")
             .execute(&mut *conn)
             .await
             .map_err(errors::map)?;
@@ -538,7 +540,7 @@ impl Unbounded {
 
     async fn finish(mut self) {
         if let Some(mut conn) = self.0.take()
-            && sqlx::query("reset statement_timeout")
+            && sqlx::raw_sql("reset statement_timeout; reset lock_timeout")
                 .execute(&mut *conn)
                 .await
                 .is_err()
@@ -659,7 +661,8 @@ pub(crate) async fn rebuild_face_index(
                     .bind(pid)
                     .fetch_optional(pool)
                     .await
-                    .map_err(errors::map)?;
+                    // Progress is a courtesy: a failed look never abandons the rebuild.
+                    .unwrap_or(None);
                     if let Some((phase, blocks_done, blocks_total, tuples_done, tuples_total)) = row {
                         let (done, total) = if blocks_total > 0 {
                             (blocks_done, blocks_total)
@@ -712,8 +715,11 @@ pub(crate) async fn grant_app_role(pool: &PgPool, role: &str) -> Result<()> {
          alter default privileges in schema public \
              grant select, insert, update, delete on tables to {r}; \
          alter default privileges in schema public grant usage, select on sequences to {r}; \
-         alter default privileges in schema public grant execute on functions to {r};"
+         alter default privileges in schema public grant execute on functions to {r}; \
+         revoke insert, update, delete on powergym_schema_migrations from {r};"
     );
+    // The migration history is the owner's: the app may read it (to check the schema
+    // version) but never rewrite it.
     sqlx::raw_sql(AssertSqlSafe(sql))
         .execute(pool)
         .await
