@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use pyo3::prelude::*;
 use rust_decimal::Decimal;
+
+use crate::types::args;
 use uuid::Uuid;
 
 use crate::errors::to_py;
@@ -74,8 +76,8 @@ impl PriceSnapshot {
 #[pyfunction]
 #[pyo3(signature = (list_price, discount = None))]
 pub(crate) fn price_snapshot(
-    list_price: Decimal,
-    discount: Option<Decimal>,
+    #[pyo3(from_py_with = args::list_price)] list_price: Decimal,
+    #[pyo3(from_py_with = args::discount)] discount: Option<Decimal>,
 ) -> PyResult<PriceSnapshot> {
     r(payment::PriceSnapshot::parse(list_price, discount)).map(Into::into)
 }
@@ -104,12 +106,12 @@ impl PaymentOutcome {
 #[pyo3(signature = (status, *, list_price, paid, amount, start, today, discount = None))]
 pub(crate) fn accept_payment(
     status: &str,
-    list_price: Decimal,
-    paid: Decimal,
-    amount: Decimal,
+    #[pyo3(from_py_with = args::list_price)] list_price: Decimal,
+    #[pyo3(from_py_with = args::paid)] paid: Decimal,
+    #[pyo3(from_py_with = args::amount)] amount: Decimal,
     start: NaiveDate,
     today: NaiveDate,
-    discount: Option<Decimal>,
+    #[pyo3(from_py_with = args::discount)] discount: Option<Decimal>,
 ) -> PyResult<PaymentOutcome> {
     let price = r(payment::PriceSnapshot::parse(list_price, discount))?;
     let paid = r(money::Money::parse("paid", paid))?;
@@ -138,7 +140,7 @@ impl RewardConfig {
     #[pyo3(signature = (attendance_threshold = 20, discount_percentage = Decimal::from(20), expiration_days = 7, eligible_units = vec!["month".to_owned()]))]
     fn new(
         attendance_threshold: u32,
-        discount_percentage: Decimal,
+        #[pyo3(from_py_with = args::reward_percentage)] discount_percentage: Decimal,
         expiration_days: u32,
         eligible_units: Vec<String>,
     ) -> PyResult<Self> {
@@ -260,13 +262,13 @@ pub(crate) fn apply_reward(
     reward_status: &str,
     reward_client_id: Uuid,
     expires_on: NaiveDate,
-    reward_discount: Decimal,
+    #[pyo3(from_py_with = args::reward_discount)] reward_discount: Decimal,
     target_client_id: Uuid,
     target_status: &str,
-    list_price: Decimal,
-    paid: Decimal,
+    #[pyo3(from_py_with = args::list_price)] list_price: Decimal,
+    #[pyo3(from_py_with = args::paid)] paid: Decimal,
     today: NaiveDate,
-    discount: Option<Decimal>,
+    #[pyo3(from_py_with = args::discount)] discount: Option<Decimal>,
 ) -> PyResult<PriceSnapshot> {
     let view = reward::RewardView {
         status: r(reward_status.parse())?,
@@ -309,9 +311,9 @@ fn parse_size(d: Decimal) -> PyResult<inventory::Quantity> {
 #[pyfunction]
 #[pyo3(signature = (quantity, min_stock, max_stock = None))]
 pub(crate) fn stock_status(
-    quantity: Decimal,
-    min_stock: Decimal,
-    max_stock: Option<Decimal>,
+    #[pyo3(from_py_with = args::quantity)] quantity: Decimal,
+    #[pyo3(from_py_with = args::min_stock_value)] min_stock: Decimal,
+    #[pyo3(from_py_with = args::max_stock)] max_stock: Option<Decimal>,
 ) -> PyResult<&'static str> {
     let limits = r(inventory::StockLimits::parse(min_stock, max_stock))?;
     let q = parse_quantity("quantity", quantity)?;
@@ -322,10 +324,10 @@ pub(crate) fn stock_status(
 #[pyfunction]
 #[pyo3(signature = (current, size, *, min_stock, max_stock = None))]
 pub(crate) fn stock_after_entry(
-    current: Decimal,
-    size: Decimal,
-    min_stock: Decimal,
-    max_stock: Option<Decimal>,
+    #[pyo3(from_py_with = args::current)] current: Decimal,
+    #[pyo3(from_py_with = args::size)] size: Decimal,
+    #[pyo3(from_py_with = args::min_stock_value)] min_stock: Decimal,
+    #[pyo3(from_py_with = args::max_stock)] max_stock: Option<Decimal>,
 ) -> PyResult<Decimal> {
     let limits = r(inventory::StockLimits::parse(min_stock, max_stock))?;
     Ok(r(inventory::stock_after_entry(
@@ -338,7 +340,10 @@ pub(crate) fn stock_after_entry(
 
 /// The stock after an exit, refused when short.
 #[pyfunction]
-pub(crate) fn stock_after_exit(current: Decimal, size: Decimal) -> PyResult<Decimal> {
+pub(crate) fn stock_after_exit(
+    #[pyo3(from_py_with = args::current)] current: Decimal,
+    #[pyo3(from_py_with = args::size)] size: Decimal,
+) -> PyResult<Decimal> {
     Ok(r(inventory::stock_after_exit(
         parse_quantity("current", current)?,
         parse_size(size)?,
@@ -348,14 +353,20 @@ pub(crate) fn stock_after_exit(current: Decimal, size: Decimal) -> PyResult<Deci
 
 /// A sale's value at its unit price.
 #[pyfunction]
-pub(crate) fn sale_total(size: Decimal, unit_price: Decimal) -> PyResult<Decimal> {
+pub(crate) fn sale_total(
+    #[pyo3(from_py_with = args::size)] size: Decimal,
+    #[pyo3(from_py_with = args::unit_price)] unit_price: Decimal,
+) -> PyResult<Decimal> {
     let price = r(money::Money::parse("unit_price", unit_price))?;
     Ok(r(inventory::sale_total(parse_size(size)?, price))?.amount())
 }
 
 /// The signed quantity stored for a movement.
 #[pyfunction]
-pub(crate) fn movement_quantity(movement_type: &str, size: Decimal) -> PyResult<Decimal> {
+pub(crate) fn movement_quantity(
+    movement_type: &str,
+    #[pyo3(from_py_with = args::size)] size: Decimal,
+) -> PyResult<Decimal> {
     let t: inventory::MovementType = r(movement_type.parse())?;
     Ok(t.signed(parse_size(size)?))
 }

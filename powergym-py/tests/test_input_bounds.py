@@ -177,3 +177,19 @@ def test_thumbnails_are_bytes_only(gym, admin):
         assert key.open(memoryview(sealed), row, member) == jpeg
         assert key.open(bytearray(sealed), row, member) == jpeg
     refused("sealed", key.open, list(sealed), row, member)
+
+
+def test_rule_functions_take_no_bool_for_a_number():
+    import decimal as _d
+
+    for call, field in [
+        (lambda: powergym.price_snapshot(True), "list_price"),
+        (lambda: powergym.price_snapshot(_d.Decimal("100"), discount=True), "discount"),
+        (lambda: powergym.sale_total(True, _d.Decimal("2500")), "size"),
+        (lambda: powergym.stock_status(_d.Decimal("3"), True, None), "min_stock"),
+        (lambda: powergym.RewardConfig(discount_percentage=True), "discount_percentage"),
+    ]:
+        with pytest.raises(ValidationError) as info:
+            call()
+        assert info.value.field == field
+    assert powergym.sale_total(_d.Decimal("2"), _d.Decimal("2500")) == _d.Decimal("5000.00")

@@ -182,6 +182,13 @@ macro_rules! arguments {
 }
 
 arguments! {
+    list_price -> Decimal = decimal;
+    paid -> Decimal = decimal;
+    reward_discount -> Decimal = decimal;
+    current -> Decimal = decimal;
+    size -> Decimal = decimal;
+    unit_price -> Decimal = decimal;
+    discount -> Option<Decimal> = optional_decimal;
     amount -> Decimal = decimal;
     price -> Decimal = decimal;
     quantity -> Decimal = decimal;
@@ -237,4 +244,14 @@ arguments! {
     guardian_document_type -> Option<String> = optional_text;
     guardian_document_number -> Option<String> = optional_text;
     unit_type -> String = text;
+}
+
+/// A required `min_stock` (the rule functions take one; products default it).
+pub(crate) fn min_stock_value(obj: &Bound<'_, PyAny>) -> PyResult<Decimal> {
+    decimal("min_stock", obj)
+}
+
+/// `RewardConfig`'s required `discount_percentage`.
+pub(crate) fn reward_percentage(obj: &Bound<'_, PyAny>) -> PyResult<Decimal> {
+    decimal("discount_percentage", obj)
 }
