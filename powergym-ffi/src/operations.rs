@@ -418,6 +418,12 @@ impl Gym {
         Ok(self.0.operations().health_report().await?.into())
     }
 
+    /// Lets `role` (not a superuser) read and write every PowerGym table and nothing
+    /// else; run as the schema owner after migrating.
+    pub async fn grant_app_role(&self, role: String) -> Result<()> {
+        Ok(self.0.operations().grant_app_role(&role).await?)
+    }
+
     /// `VACUUM (ANALYZE)` on every table, one at a time, blocking no reads or writes;
     /// returns the tables done.
     pub async fn vacuum_analyze(&self) -> Result<Vec<String>> {

@@ -241,6 +241,15 @@ impl Gym {
             .map(HealthReport)
     }
 
+    /// Lets `role` (not a superuser) read and write every PowerGym table and nothing
+    /// else; run as the schema owner after migrating.
+    fn grant_app_role(&self, py: Python<'_>, role: &str) -> PyResult<()> {
+        let role = role.to_owned();
+        self.wait(py, async move {
+            self.0.operations().grant_app_role(&role).await
+        })
+    }
+
     /// `VACUUM (ANALYZE)` on every table, one at a time, blocking no reads or writes;
     /// returns the tables done.
     fn vacuum_analyze(&self, py: Python<'_>) -> PyResult<Vec<String>> {

@@ -7,8 +7,11 @@ import os
 import subprocess
 import time
 
+import pytest
+
 import powergym
 from powergym import Verdict
+from powergym import exceptions as exc
 
 from conftest import psql
 
@@ -179,3 +182,17 @@ def test_rebuild_face_index(gym):
     report = gym.health_report()
     assert report.face.index_valid
     assert report.check("face_index").verdict == Verdict.OK
+
+
+def test_grant_app_role_gives_rows_and_refuses_a_superuser(gym, db_url):
+    gym.grant_app_role("powergym_app")  # made by scripts/setup-postgres.sh
+    granted = subprocess.run(
+        ["psql", "-X", "-tA", db_url, "-c",
+         "select has_table_privilege('powergym_app', 'clients', 'insert'), "
+         "has_table_privilege('powergym_app', 'powergym_schema_migrations', 'insert')"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    assert granted == "t|f"
+    with pytest.raises(exc.ValidationError) as info:
+        gym.grant_app_role("powergym")
+    assert info.value.field == "role"

@@ -72,6 +72,13 @@ class OperationsTest : StaffedGymTest() {
     }
 
     @Test
+    fun grantAppRoleRefusesASuperuser() = runBlocking {
+        gym.grantAppRole("powergym_app") // made by scripts/setup-postgres.sh
+        val refused = assertThrows<PowergymException.Validation> { runBlocking { gym.grantAppRole("powergym") } }
+        assertEquals("role", refused.field)
+    }
+
+    @Test
     fun rebuildFaceIndex() = runBlocking {
         val rebuilt = gym.rebuildFaceIndex()
         assertEquals("idx_biometrics_embedding", rebuilt.index)
