@@ -278,7 +278,7 @@ pub(crate) fn adopt_plans(plans: &[RawPlan], f: &mut Findings) -> BTreeMap<Uuid,
                 slug: p.slug.clone(),
                 description: p.description.clone(),
                 price: p.price,
-                currency: Some(p.currency.trim().to_ascii_uppercase()),
+                currency: Some(p.currency.clone()),
                 duration_unit: p
                     .duration_unit
                     .to_ascii_lowercase()

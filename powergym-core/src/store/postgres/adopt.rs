@@ -617,7 +617,7 @@ async fn adopt_in(
                 capacity_value: p.capacity_value,
                 unit_type: p.unit_type,
                 price: p.price,
-                currency: Some(p.currency.trim().to_ascii_uppercase()),
+                currency: Some(p.currency),
                 photo_url: p.photo_url,
                 min_stock: Some(p.min_stock),
                 max_stock: p.max_stock,
