@@ -29,6 +29,30 @@ pub struct Guardian {
     pub document_number: String,
 }
 
+impl Guardian {
+    /// The guardian from a form's three optional fields: all three or none. Bindings take
+    /// the fields separately; this is where they become one value, so a form that gives
+    /// only a name is refused the same way in every language.
+    pub fn from_parts(
+        name: Option<String>,
+        document_type: Option<&str>,
+        document_number: Option<String>,
+    ) -> Result<Option<Self>> {
+        match (name, document_type, document_number) {
+            (None, None, None) => Ok(None),
+            (Some(name), Some(document_type), Some(document_number)) => Ok(Some(Self {
+                name,
+                document_type: document_type.parse()?,
+                document_number,
+            })),
+            _ => Err(Error::validation(
+                "guardian",
+                "give the guardian's name, document type and number together",
+            )),
+        }
+    }
+}
+
 impl fmt::Debug for Guardian {
     // Personal data: kept out of debug output and logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -152,5 +176,28 @@ impl BiometricConsent {
     /// True while the consent is in force.
     pub fn is_active(&self) -> bool {
         self.withdrawn_at.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guardian_is_all_three_fields_or_none() {
+        assert_eq!(Guardian::from_parts(None, None, None).unwrap(), None);
+        let g = Guardian::from_parts(Some("Rosa".into()), Some("CC"), Some("52000111".into()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(g.document_type, DocumentType::Cc);
+        for (name, kind, number) in [
+            (Some("Rosa".to_string()), None, None),
+            (None, Some("CC"), Some("52000111".to_string())),
+            (Some("Rosa".to_string()), Some("CC"), None),
+        ] {
+            let err = Guardian::from_parts(name, kind, number).unwrap_err();
+            assert!(matches!(err, Error::Validation { field, .. } if field == "guardian"));
+        }
+        assert!(Guardian::from_parts(Some("R".into()), Some("XX"), Some("1".into())).is_err());
     }
 }

@@ -125,6 +125,19 @@ pub enum Alert {
     PendingDebt,
 }
 
+impl Alert {
+    /// Stable snake_case code, the same in every binding (`low_stock`, `out_of_stock`,
+    /// `subscriptions_expiring`, `pending_debt`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LowStock => "low_stock",
+            Self::OutOfStock => "out_of_stock",
+            Self::SubscriptionsExpiring => "subscriptions_expiring",
+            Self::PendingDebt => "pending_debt",
+        }
+    }
+}
+
 /// The gym's statistics for a period of business days.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GymStatistics {
@@ -204,4 +217,22 @@ pub struct Activity {
     pub client_id: ClientId,
     /// For a payment, its amount.
     pub amount: Option<Money>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_codes_are_distinct_snake_case() {
+        let all = [
+            Alert::LowStock,
+            Alert::OutOfStock,
+            Alert::SubscriptionsExpiring,
+            Alert::PendingDebt,
+        ];
+        let codes: std::collections::HashSet<_> = all.iter().map(|a| a.as_str()).collect();
+        assert_eq!(codes.len(), all.len());
+        assert!(codes.iter().all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')));
+    }
 }

@@ -154,6 +154,9 @@ impl Unidentified {
     }
 }
 
+/// The default `ef_search` (see [`FaceSearch::default`]).
+pub const DEFAULT_EF_SEARCH: u32 = 400;
+
 /// How the vector index is searched.
 ///
 /// Approximate search trades recall for speed; [`FaceSearch::Exact`] compares the probe
@@ -176,11 +179,42 @@ impl Default for FaceSearch {
     /// choose an exact scan at this setting, which is right for them. For speed at large
     /// galleries use the in-process cache (`Gym::enable_face_cache`), not a lower value.
     fn default() -> Self {
-        Self::Hnsw { ef_search: 400 }
+        Self::Hnsw {
+            ef_search: DEFAULT_EF_SEARCH,
+        }
     }
 }
 
 impl FaceSearch {
+    /// The search named by a binding's option: `"hnsw"` with its `ef_search`, or
+    /// `"exact"` (which takes no `ef_search`). Every binding parses through this, so
+    /// the names and bounds are the same everywhere.
+    pub fn parse(kind: &str, ef_search: Option<u32>) -> Result<Self> {
+        match (kind, ef_search) {
+            ("hnsw", ef) => Self::Hnsw {
+                ef_search: ef.unwrap_or(DEFAULT_EF_SEARCH),
+            }
+            .validate(),
+            ("exact", None) => Ok(Self::Exact),
+            ("exact", Some(_)) => Err(Error::validation(
+                "ef_search",
+                "applies to the 'hnsw' search only",
+            )),
+            _ => Err(Error::validation(
+                "face_search",
+                "expected 'hnsw' or 'exact'",
+            )),
+        }
+    }
+
+    /// The name [`parse`](Self::parse) reads.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Hnsw { .. } => "hnsw",
+            Self::Exact => "exact",
+        }
+    }
+
     /// Checks the parameters.
     pub fn validate(self) -> Result<Self> {
         match self {
@@ -238,6 +272,38 @@ pub trait FaceMatcher: Send + Sync {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn face_search_parses_the_binding_names_once() {
+        assert_eq!(
+            FaceSearch::parse("hnsw", None).unwrap(),
+            FaceSearch::default()
+        );
+        assert_eq!(
+            FaceSearch::parse("hnsw", Some(40)).unwrap(),
+            FaceSearch::Hnsw { ef_search: 40 }
+        );
+        assert_eq!(FaceSearch::parse("exact", None).unwrap(), FaceSearch::Exact);
+        for (kind, ef, field) in [
+            ("hnsw", Some(0), "ef_search"),
+            ("hnsw", Some(1001), "ef_search"),
+            ("exact", Some(10), "ef_search"),
+            ("ivfflat", None, "face_search"),
+            ("HNSW", None, "face_search"),
+        ] {
+            match FaceSearch::parse(kind, ef) {
+                Err(Error::Validation { field: f, .. }) => assert_eq!(f, field, "{kind} {ef:?}"),
+                other => panic!("{kind} {ef:?}: {other:?}"),
+            }
+        }
+        for search in [FaceSearch::default(), FaceSearch::Exact] {
+            let ef = match search {
+                FaceSearch::Hnsw { ef_search } => Some(ef_search),
+                FaceSearch::Exact => None,
+            };
+            assert_eq!(FaceSearch::parse(search.kind(), ef).unwrap(), search);
+        }
+    }
+
     use super::*;
 
     fn c(n: u128, d: f32) -> ScoredCandidate {

@@ -18,7 +18,7 @@ pub use embedding::{EMBEDDING_DIM, FaceEmbedding};
 pub(crate) use enrolment::enroll_in;
 pub use in_memory::InMemoryMatcher;
 pub use matcher::{
-    FaceMatcher, FaceSearch, FaceTemplate, Identification, MatchPolicy, ScoredCandidate,
+    DEFAULT_EF_SEARCH, FaceMatcher, FaceSearch, FaceTemplate, Identification, MatchPolicy, ScoredCandidate,
     Unidentified, Verification,
 };
 pub use memory::{DEFAULT_RERANK, Gallery, Precision};
