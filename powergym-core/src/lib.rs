@@ -8,6 +8,7 @@ pub mod domain;
 mod error;
 pub mod face;
 mod gym;
+pub mod logging;
 pub mod migrate;
 pub mod ops;
 pub mod store;
