@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use powergym_core as core;
 use powergym_core::face::{FaceEmbedding, Precision};
 use powergym_core::{ClientId, DenialReason, DocumentType};
 use uuid::Uuid;
 
-use crate::store::Actor;
-use crate::{Gym, Result, Timestamp};
+use crate::records::{Actor, Attendance};
+use crate::types::Timestamp;
+use crate::{Gym, Result};
 
 /// The 32-byte key thumbnails are sealed with (AES-256-GCM). Its text form is never
 /// printed.
@@ -71,6 +71,8 @@ pub struct BiometricConsent {
     pub has_guardian: bool,
     /// When it was withdrawn (the templates were erased then).
     pub withdrawn_at: Option<Timestamp>,
+    /// Staff member who recorded the withdrawal.
+    pub withdrawn_by: Option<String>,
 }
 
 impl From<core::domain::consent::BiometricConsent> for BiometricConsent {
@@ -83,6 +85,7 @@ impl From<core::domain::consent::BiometricConsent> for BiometricConsent {
             recorded_by: c.recorded_by,
             has_guardian: c.has_guardian,
             withdrawn_at: c.withdrawn_at,
+            withdrawn_by: c.withdrawn_by,
         }
     }
 }
@@ -151,18 +154,14 @@ impl From<core::face::Identification> for FaceMatch {
 pub enum FaceCheckInOutcome {
     /// Identified and admitted.
     Granted {
-        /// The member.
-        client_id: ClientId,
-        /// The attendance recorded.
-        attendance_id: Uuid,
-        /// Its business day.
-        business_date: NaiveDate,
+        /// The attendance recorded (its `clientId` is the member).
+        attendance: Attendance,
         /// Cosine distance of the match.
         distance: f32,
         /// Cosine similarity of the match (1 − distance).
         similarity: f32,
     },
-    /// Identified but refused.
+    /// Identified but refused (the refusal is recorded).
     Denied {
         /// The member.
         client_id: ClientId,
@@ -170,10 +169,12 @@ pub enum FaceCheckInOutcome {
         reason: DenialReason,
         /// Cosine distance of the match.
         distance: f32,
+        /// Cosine similarity of the match (1 − distance).
+        similarity: f32,
     },
     /// Nobody within the threshold.
     NoMatch,
-    /// Two members too close to tell apart.
+    /// Two members too close to tell apart: check in by document instead.
     Ambiguous,
 }
 
@@ -184,9 +185,7 @@ impl From<core::FaceCheckIn> for FaceCheckInOutcome {
                 attendance,
                 candidate,
             } => Self::Granted {
-                client_id: candidate.client_id,
-                attendance_id: attendance.id,
-                business_date: attendance.business_date,
+                attendance: attendance.into(),
                 distance: candidate.distance,
                 similarity: candidate.similarity,
             },
@@ -194,6 +193,7 @@ impl From<core::FaceCheckIn> for FaceCheckInOutcome {
                 client_id: candidate.client_id,
                 reason,
                 distance: candidate.distance,
+                similarity: candidate.similarity,
             },
             core::FaceCheckIn::NoMatch => Self::NoMatch,
             core::FaceCheckIn::Ambiguous => Self::Ambiguous,
@@ -201,10 +201,39 @@ impl From<core::FaceCheckIn> for FaceCheckInOutcome {
     }
 }
 
+/// A 1:1 check of a face against one member's template.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FaceVerification {
+    /// Whether the face is within the gym's threshold of the member's template.
+    pub matched: bool,
+    /// The member asked about.
+    pub client_id: ClientId,
+    /// Cosine distance to the template (0 = identical).
+    pub distance: f32,
+    /// Cosine similarity (1 − distance).
+    pub similarity: f32,
+}
+
+impl From<core::face::Verification> for FaceVerification {
+    fn from(v: core::face::Verification) -> Self {
+        Self {
+            matched: v.matched,
+            client_id: v.candidate.client_id,
+            distance: v.candidate.distance,
+            similarity: v.candidate.similarity,
+        }
+    }
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl Gym {
     /// Records a member's consent to face check-in; a minor needs the guardian's name,
-    /// document type and number.
+    /// document type and number (all three, or none for an adult).
+    #[uniffi::method(default(
+        guardian_name = None,
+        guardian_document_type = None,
+        guardian_document_number = None
+    ))]
     pub async fn record_biometric_consent(
         &self,
         actor: Arc<Actor>,
@@ -215,28 +244,14 @@ impl Gym {
         guardian_document_number: Option<String>,
     ) -> Result<BiometricConsent> {
         use core::domain::consent::{ConsentInput, Guardian};
-        let guardian = match (
+        let guardian = Guardian::from_parts(
             guardian_name,
-            guardian_document_type,
+            guardian_document_type.map(DocumentType::as_str),
             guardian_document_number,
-        ) {
-            (None, None, None) => None,
-            (Some(name), Some(document_type), Some(document_number)) => Some(Guardian {
-                name,
-                document_type,
-                document_number,
-            }),
-            _ => {
-                return Err(core::Error::validation(
-                    "guardian",
-                    "give the guardian's name, document type and number together",
-                )
-                .into());
-            }
-        };
+        )?;
         Ok(self
             .0
-            .record_biometric_consent(&actor.0, client_id, ConsentInput { purpose, guardian })
+            .record_biometric_consent(&actor.actor, client_id, ConsentInput { purpose, guardian })
             .await?
             .into())
     }
@@ -249,13 +264,37 @@ impl Gym {
     ) -> Result<BiometricConsent> {
         Ok(self
             .0
-            .withdraw_biometric_consent(&actor.0, client_id)
+            .withdraw_biometric_consent(&actor.actor, client_id)
             .await?
             .into())
     }
 
+    /// A member's consents, newest first, withdrawn ones included.
+    pub async fn biometric_consents(
+        &self,
+        actor: Arc<Actor>,
+        client_id: ClientId,
+    ) -> Result<Vec<BiometricConsent>> {
+        let consents = self.0.biometric_consents(&actor.actor, client_id).await?;
+        Ok(consents.into_iter().map(Into::into).collect())
+    }
+
+    /// The member's active face template (without its vector), if one is enrolled.
+    pub async fn face_template(
+        &self,
+        actor: Arc<Actor>,
+        client_id: ClientId,
+    ) -> Result<Option<FaceTemplate>> {
+        Ok(self
+            .0
+            .face_template(&actor.actor, client_id)
+            .await?
+            .map(Into::into))
+    }
+
     /// Enrols (or replaces) a member's face from 2048 little-endian `f32` bytes, with an
     /// optional small JPEG thumbnail sealed with the gym's key.
+    #[uniffi::method(default(thumbnail = None))]
     pub async fn enroll_face(
         &self,
         actor: Arc<Actor>,
@@ -266,14 +305,14 @@ impl Gym {
         let face = self::embedding(&embedding)?;
         Ok(self
             .0
-            .enroll_face(&actor.0, client_id, &face, thumbnail.as_deref())
+            .enroll_face(&actor.actor, client_id, &face, thumbnail.as_deref())
             .await?
             .into())
     }
 
     /// Deletes a member's face template and thumbnail; whether there was one.
     pub async fn remove_face(&self, actor: Arc<Actor>, client_id: ClientId) -> Result<bool> {
-        Ok(self.0.remove_face(&actor.0, client_id).await?)
+        Ok(self.0.remove_face(&actor.actor, client_id).await?)
     }
 
     /// The member's decrypted thumbnail, if one is stored.
@@ -282,39 +321,34 @@ impl Gym {
         actor: Arc<Actor>,
         client_id: ClientId,
     ) -> Result<Option<Vec<u8>>> {
-        Ok(self.0.face_thumbnail(&actor.0, client_id).await?)
+        Ok(self.0.face_thumbnail(&actor.actor, client_id).await?)
     }
 
     /// Who this face belongs to (1:N).
     pub async fn identify_face(&self, actor: Arc<Actor>, embedding: Vec<u8>) -> Result<FaceMatch> {
         let face = self::embedding(&embedding)?;
-        Ok(self.0.identify_face(&actor.0, &face).await?.into())
+        Ok(self.0.identify_face(&actor.actor, &face).await?.into())
     }
 
-    /// Whether this face is this member (1:1): `Match` or `NoMatch`.
+    /// Whether this face is this member (1:1), and how close it is.
     pub async fn verify_face(
         &self,
         actor: Arc<Actor>,
         client_id: ClientId,
         embedding: Vec<u8>,
-    ) -> Result<FaceMatch> {
+    ) -> Result<FaceVerification> {
         let face = self::embedding(&embedding)?;
-        let v = self.0.verify_face(&actor.0, client_id, &face).await?;
-        Ok(if v.matched {
-            FaceMatch::Match {
-                client_id,
-                distance: v.candidate.distance,
-                similarity: v.candidate.similarity,
-            }
-        } else {
-            FaceMatch::NoMatch
-        })
+        Ok(self
+            .0
+            .verify_face(&actor.actor, client_id, &face)
+            .await?
+            .into())
     }
 
     /// Loads every template into an exact in-process search cache kept in step with the
     /// database; returns how many.
     pub async fn enable_face_cache(&self, actor: Arc<Actor>, precision: Precision) -> Result<u64> {
-        Ok(self.0.enable_face_cache(&actor.0, precision).await? as u64)
+        Ok(self.0.enable_face_cache(&actor.actor, precision).await? as u64)
     }
 
     /// Stops using the in-process cache.
@@ -329,6 +363,6 @@ impl Gym {
         embedding: Vec<u8>,
     ) -> Result<FaceCheckInOutcome> {
         let face = self::embedding(&embedding)?;
-        Ok(self.0.check_in_by_face(&actor.0, &face).await?.into())
+        Ok(self.0.check_in_by_face(&actor.actor, &face).await?.into())
     }
 }

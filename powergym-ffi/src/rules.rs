@@ -1,5 +1,13 @@
 //! The pure rules of powergym-core for Kotlin and Swift. Conversions only: every
 //! decision is made by the core function each export calls.
+//!
+//! An app calls these to preview before it writes (a price with a discount, a period's
+//! end date, a renewal's start, whether a member would be let in, a business date); the
+//! rest are here because the shared conformance vectors (`conformance/*.json`, run by
+//! `ConformanceTest.kt` as by the Rust and Python suites) drive every rule family through
+//! each language, and the label parsers turn the vectors' labels into core's enums by
+//! core's own spelling. Each export is used by that test; anything a use case covers is
+//! reached through the use case.
 
 use chrono::NaiveDate;
 use powergym_core as core;
@@ -14,102 +22,8 @@ use powergym_core::domain::{access, inventory, payment, plan, reward, staff};
 use powergym_core::{ClientId, SubscriptionEvent, SubscriptionId, SubscriptionStatus};
 use rust_decimal::Decimal;
 
-use crate::{PowergymError, Result, Timestamp};
-
-uniffi::custom_type!(Decimal, String, {
-    remote,
-    lower: |d| d.to_string(),
-    try_lift: |s| Ok(s.parse::<Decimal>()?),
-});
-
-uniffi::custom_type!(SubscriptionId, String, {
-    remote,
-    lower: |id| id.to_string(),
-    try_lift: |s| Ok(SubscriptionId::parse(&s)?),
-});
-
-/// The unit of a plan's duration.
-#[uniffi::remote(Enum)]
-pub enum DurationUnit {
-    Day,
-    Week,
-    Month,
-    Year,
-}
-
-/// A staff member's role.
-#[uniffi::remote(Enum)]
-pub enum Role {
-    Admin,
-    Employee,
-}
-
-/// Everything staff can do (spec §8.3).
-#[uniffi::remote(Enum)]
-pub enum Action {
-    ManageOwnProfile,
-    ManageStaff,
-    ManageClients,
-    ReadPlans,
-    ManagePlans,
-    ManageSubscriptions,
-    RunDailyJobs,
-    ManagePayments,
-    CheckIn,
-    ReadClientAttendance,
-    ReadAllAttendance,
-    ManageFaces,
-    ManageRewards,
-    ReadStatistics,
-    ReadInventory,
-    ManageProducts,
-    AddStock,
-    SellStock,
-    ReadInventoryReports,
-}
-
-/// A change to a staff account that may remove an admin.
-#[uniffi::remote(Enum)]
-pub enum AccountChange {
-    Disable,
-    DemoteToEmployee,
-    Remove,
-}
-
-/// The life of a reward.
-#[uniffi::remote(Enum)]
-pub enum RewardStatus {
-    Pending,
-    Applied,
-    Expired,
-}
-
-/// Where a product's stock stands.
-#[uniffi::remote(Enum)]
-pub enum StockStatus {
-    Normal,
-    LowStock,
-    StockOut,
-    Overstock,
-}
-
-/// The direction of a stock movement.
-#[uniffi::remote(Enum)]
-pub enum MovementType {
-    Entry,
-    Exit,
-}
-
-/// Why a check-in was refused.
-#[uniffi::remote(Enum)]
-pub enum DenialReason {
-    ClientInactive,
-    NoSubscription,
-    NotStartedYet,
-    Expired,
-    Unpaid,
-    AlreadyCheckedIn,
-}
+use crate::types::Timestamp;
+use crate::{PowergymError, Result};
 
 /// A subscription's price, fixed at purchase.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -162,19 +76,39 @@ pub struct RewardConfig {
     pub eligible_units: Vec<DurationUnit>,
 }
 
-/// The verdict on a subscription's attendance.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct RewardDecision {
+impl TryFrom<RewardConfig> for reward::RewardConfig {
+    type Error = core::Error;
+
+    fn try_from(c: RewardConfig) -> core::Result<Self> {
+        Self::new(
+            c.attendance_threshold,
+            c.discount_percentage,
+            c.expiration_days,
+            c.eligible_units,
+        )
+    }
+}
+
+/// The reward rule's verdict on a subscription's attendance (the pure rule; a gym's
+/// stored verdict is `Gym.evaluateReward`'s `RewardEvaluation`).
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum RewardDecision {
+    /// No reward is due.
+    NotEligible {
+        /// Distinct attendance days counted.
+        attendance_count: u32,
+    },
     /// A reward is due.
-    pub eligible: bool,
-    /// Distinct attendance days counted.
-    pub attendance_count: u32,
-    /// The day it was earned, when eligible.
-    pub eligible_date: Option<NaiveDate>,
-    /// Last day it can be applied, when eligible.
-    pub expires_on: Option<NaiveDate>,
-    /// Its discount, when eligible.
-    pub discount: Option<Decimal>,
+    Eligible {
+        /// Distinct attendance days counted.
+        attendance_count: u32,
+        /// The day it was earned.
+        eligible_date: NaiveDate,
+        /// Last day it can be applied.
+        expires_on: NaiveDate,
+        /// Its discount, percent.
+        discount: Decimal,
+    },
 }
 
 /// A subscription as the check-in decision sees it.
@@ -270,12 +204,7 @@ pub fn evaluate_reward(
     today: NaiveDate,
     attendance_days: u32,
 ) -> Result<RewardDecision> {
-    let config = reward::RewardConfig::new(
-        config.attendance_threshold,
-        config.discount_percentage,
-        config.expiration_days,
-        config.eligible_units,
-    )?;
+    let config = reward::RewardConfig::try_from(config)?;
     let sub = reward::EarningSubscription {
         status,
         unit,
@@ -284,24 +213,19 @@ pub fn evaluate_reward(
     };
     Ok(
         match reward::evaluate_reward(&config, &sub, attendance_days, today)? {
-            reward::RewardDecision::NotEligible { attendance_count } => RewardDecision {
-                eligible: false,
-                attendance_count,
-                eligible_date: None,
-                expires_on: None,
-                discount: None,
-            },
+            reward::RewardDecision::NotEligible { attendance_count } => {
+                RewardDecision::NotEligible { attendance_count }
+            }
             reward::RewardDecision::Eligible {
                 attendance_count,
                 eligible_date,
                 expires_on,
                 discount,
-            } => RewardDecision {
-                eligible: true,
+            } => RewardDecision::Eligible {
                 attendance_count,
-                eligible_date: Some(eligible_date),
-                expires_on: Some(expires_on),
-                discount: Some(discount.value()),
+                eligible_date,
+                expires_on,
+                discount: discount.value(),
             },
         },
     )
@@ -491,4 +415,32 @@ pub fn parse_reward_status(label: String) -> Result<RewardStatus> {
 #[uniffi::export]
 pub fn parse_movement_type(label: String) -> Result<MovementType> {
     parse(&label)
+}
+
+/// The status after `event` on a subscription in `status`.
+#[uniffi::export]
+pub fn transition(
+    status: SubscriptionStatus,
+    event: SubscriptionEvent,
+    fully_paid: bool,
+    start_reached: bool,
+) -> Result<SubscriptionStatus> {
+    Ok(core::transition(
+        status,
+        event,
+        core::TransitionContext {
+            fully_paid,
+            start_reached,
+        },
+    )?)
+}
+
+/// The status a new subscription starts in.
+#[uniffi::export]
+pub fn initial_status(
+    start: NaiveDate,
+    today: NaiveDate,
+    price_is_zero: bool,
+) -> SubscriptionStatus {
+    core::initial_status(start, today, price_is_zero)
 }

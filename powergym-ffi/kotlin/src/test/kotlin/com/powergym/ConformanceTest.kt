@@ -57,13 +57,16 @@ class ConformanceTest {
                 config, parseSubscriptionStatus(i.str("status")), parseDurationUnit(i.str("unit")),
                 i.date("start"), i.date("end"), i.date("today"), i.getInt("attendance_days").toUInt(),
             )
-            val out = mutableMapOf<String, Any?>("eligible" to r.eligible, "attendance_count" to r.attendanceCount.toInt())
-            if (r.eligible) {
-                out["eligible_date"] = r.eligibleDate.toString()
-                out["expires_on"] = r.expiresOn.toString()
-                out["discount"] = r.discount!!.toPlainString()
+            when (r) {
+                is RewardDecision.NotEligible -> mapOf("eligible" to false, "attendance_count" to r.attendanceCount.toInt())
+                is RewardDecision.Eligible -> mapOf(
+                    "eligible" to true,
+                    "attendance_count" to r.attendanceCount.toInt(),
+                    "eligible_date" to r.eligibleDate.toString(),
+                    "expires_on" to r.expiresOn.toString(),
+                    "discount" to r.discount.toPlainString(),
+                )
             }
-            out
         }
         "reward_apply" -> applyReward(
             parseRewardStatus(i.str("reward_status")), owner, i.date("expires_on"), i.dec("reward_discount"),
@@ -127,6 +130,7 @@ class ConformanceTest {
         is PowergymException.ConnectionFailed -> mapOf("error" to "connection_failed")
         is PowergymException.Timeout -> mapOf("error" to "timeout")
         is PowergymException.ResourceExhausted -> mapOf("error" to "resource_exhausted")
+        is PowergymException.Unsupported -> mapOf("error" to "unsupported")
         is PowergymException.Database -> mapOf("error" to "database")
     }
 

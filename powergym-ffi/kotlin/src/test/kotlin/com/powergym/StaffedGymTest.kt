@@ -7,7 +7,8 @@ import java.util.UUID
 
 /** A migrated gym on a database of its own, with its admin and a desk employee. */
 abstract class StaffedGymTest {
-    private lateinit var dbName: String
+    /** The test's own database. */
+    protected lateinit var dbName: String
     protected lateinit var gym: Gym
     protected lateinit var admin: Actor
     protected lateinit var desk: Actor

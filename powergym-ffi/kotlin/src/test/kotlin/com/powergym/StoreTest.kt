@@ -40,11 +40,11 @@ class StoreTest : StaffedGymTest() {
 
         val granted = gym.checkInByDocument(desk, DocumentType.CC, "10.203.040")
         assertTrue(granted is CheckInOutcome.Granted)
-        assertEquals(null, gym.evaluateReward(desk, sub.id))
+        assertEquals(RewardEvaluation.NotEarned(1u), gym.evaluateReward(desk, sub.id))
         val stats = gym.statistics(admin, sub.startDate, sub.startDate)
-        assertEquals(0, BigDecimal("45000").compareTo(stats.periodRevenue))
-        assertEquals(1uL, stats.attendances)
-        assertEquals(1uL, stats.deniedCheckIns)
+        assertEquals(0, BigDecimal("45000").compareTo(stats.financial.periodRevenue))
+        assertEquals(1uL, stats.attendance.totalAttendances)
+        assertEquals(1uL, stats.attendance.deniedCheckIns)
         // The jobs may catch up past days but never run ahead of the gym's business day.
         assertThrows<PowergymException.Validation> { runBlocking { gym.runDailyJobs(admin, sub.endDate.plusDays(1)) } }
         val counts = gym.runDailyJobs(admin, LocalDate.now(java.time.ZoneId.of("America/Bogota")))
@@ -59,7 +59,7 @@ class StoreTest : StaffedGymTest() {
         assertEquals(StockStatus.STOCK_OUT, water.stockStatus)
         gym.addStock(admin, water.id, BigDecimal("3"))
         val sale = gym.sellProduct(desk, water.id, BigDecimal("2"))
-        assertEquals(0, BigDecimal("5000").compareTo(sale.totalAmount))
+        assertEquals(0, BigDecimal("5000").compareTo(sale.movement.totalAmount))
         assertEquals(StockStatus.LOW_STOCK, sale.product.stockStatus)
         val short = assertThrows<PowergymException.InsufficientStock> {
             runBlocking { gym.sellProduct(desk, water.id, BigDecimal("2")) }
