@@ -3,7 +3,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=$root/.venv
-stamp=$venv/.powergym-deps-v4
+stamp=$venv/.powergym-deps-v5
 if [ ! -f "$stamp" ]; then
   # Debian's own python3 needs python3-venv for `-m venv` (a pyenv or python.org
   # Python has it built in).
@@ -15,6 +15,7 @@ if [ ! -f "$stamp" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
     "maturin>=1.9,<2" "pytest>=8,<10" "mypy>=1.10,<2" "cryptography>=42,<47" "numpy>=1.26,<3" \
-    "hypothesis>=6.100,<7"
+    "hypothesis>=6.100,<7" "pytest-asyncio>=0.24,<2" \
+    "fastapi>=0.115,<1" "httpx>=0.27,<1" "python-multipart>=0.0.9,<1"
   touch "$stamp"
 fi

@@ -3,187 +3,133 @@
 //! decisions are core's.
 
 use pyo3::prelude::*;
-use rust_decimal::Decimal;
 
 use crate::errors::to_py;
 use crate::gym::wait;
+use crate::types::record::{Money, record};
 use powergym_core as core;
 
-/// Money always shows two decimal places.
-fn money(mut d: Decimal) -> Decimal {
-    d.rescale(2);
-    d
+record! {
+    /// Rows of one original table, and where each went (before = adopted + set aside).
+    TableAccount {
+        table: String,
+        before: u64,
+        adopted: u64,
+        set_aside: u64,
+    }
+    repr(table, before, adopted, set_aside)
 }
 
-/// Rows of one original table, and where each went (before = adopted + set aside).
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(Clone, PartialEq)]
-pub(crate) struct TableAccount {
-    table: String,
-    before: u64,
-    adopted: u64,
-    set_aside: u64,
-}
-
-#[pymethods]
-impl TableAccount {
-    fn __repr__(&self) -> String {
-        format!(
-            "TableAccount(table='{}', before={}, adopted={}, set_aside={})",
-            self.table, self.before, self.adopted, self.set_aside
-        )
-    }
-}
-
-/// A row of the original not carried over, with its reason (stable code) and, for a
-/// person, what was wrong and the rule applied. Holds no member data.
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(Clone, PartialEq)]
-pub(crate) struct SetAside {
-    table: &'static str,
-    id: String,
-    reason: &'static str,
-    detail: String,
-}
-
-#[pymethods]
-impl SetAside {
-    fn __repr__(&self) -> String {
-        format!(
-            "SetAside(table='{}', id='{}', reason='{}')",
-            self.table, self.id, self.reason
-        )
-    }
-}
-
-/// A row adopted with a change, and why.
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(Clone, PartialEq)]
-pub(crate) struct AdoptionChange {
-    table: &'static str,
-    id: String,
-    kind: &'static str,
-    detail: String,
-}
-
-#[pymethods]
-impl AdoptionChange {
-    fn __repr__(&self) -> String {
-        format!(
-            "AdoptionChange(table='{}', id='{}', kind='{}')",
-            self.table, self.id, self.kind
-        )
-    }
-}
-
-/// What adoption did, or (dry run) would do.
-#[pyclass(frozen, module = "powergym")]
-pub(crate) struct AdoptionReport(core::AdoptionReport);
-
-#[pymethods]
-impl AdoptionReport {
-    /// The original's Alembic revision.
-    #[getter]
-    fn revision(&self) -> &str {
-        &self.0.revision
-    }
-    /// True once adopted; False for a dry run.
-    #[getter]
-    fn applied(&self) -> bool {
-        self.0.applied
-    }
-    /// The schema version the library's migrations brought the database to.
-    #[getter]
-    fn schema_version(&self) -> i64 {
-        self.0.schema_version
-    }
-    /// Rows per original table.
-    #[getter]
-    fn tables(&self) -> Vec<TableAccount> {
-        self.0
-            .tables
-            .iter()
-            .map(|t| TableAccount {
-                table: t.table.clone(),
-                before: t.before,
-                adopted: t.adopted,
-                set_aside: t.set_aside,
-            })
-            .collect()
-    }
-    /// Every row not carried over.
-    #[getter]
-    fn set_aside(&self) -> Vec<SetAside> {
-        self.0
-            .set_aside
-            .iter()
-            .map(|s| SetAside {
-                table: s.table,
-                id: s.id.clone(),
-                reason: s.reason,
-                detail: s.detail.clone(),
-            })
-            .collect()
-    }
-    /// Every row carried over with a change.
-    #[getter]
-    fn changes(&self) -> Vec<AdoptionChange> {
-        self.0
-            .changes
-            .iter()
-            .map(|c| AdoptionChange {
-                table: c.table,
-                id: c.id.clone(),
-                kind: c.kind,
-                detail: c.detail.clone(),
-            })
-            .collect()
-    }
-    /// Sum of the original's payments.
-    #[getter]
-    fn payments_before(&self) -> Decimal {
-        money(self.0.payments_before)
-    }
-    /// Sum of the adopted payments.
-    #[getter]
-    fn payments_adopted(&self) -> Decimal {
-        money(self.0.payments_adopted)
-    }
-    /// Sum of the payments set aside (to refund or credit by hand).
-    #[getter]
-    fn payments_set_aside(&self) -> Decimal {
-        money(self.0.payments_set_aside)
-    }
-    /// Face templates set aside for want of recorded consent.
-    #[getter]
-    fn templates_set_aside(&self) -> u64 {
-        self.0.templates_set_aside
-    }
-    /// The account of one original table, or None.
-    fn table(&self, name: &str) -> Option<TableAccount> {
-        self.0.table(name).map(|t| TableAccount {
-            table: t.table.clone(),
+impl From<core::adopt::TableAccount> for TableAccount {
+    fn from(t: core::adopt::TableAccount) -> Self {
+        Self {
+            table: t.table,
             before: t.before,
             adopted: t.adopted,
             set_aside: t.set_aside,
-        })
+        }
+    }
+}
+
+record! {
+    /// A row of the original not carried over, with its reason (stable code) and, for a
+    /// person, what was wrong and the rule applied. Holds no member data.
+    SetAside {
+        table: String,
+        id: String,
+        reason: String,
+        detail: String,
+    }
+    repr(table, id, reason)
+}
+
+impl From<core::adopt::SetAside> for SetAside {
+    fn from(s: core::adopt::SetAside) -> Self {
+        Self {
+            table: s.table.to_owned(),
+            id: s.id,
+            reason: s.reason.to_owned(),
+            detail: s.detail,
+        }
+    }
+}
+
+record! {
+    /// A row adopted with a change, and why.
+    AdoptionChange {
+        table: String,
+        id: String,
+        kind: String,
+        detail: String,
+    }
+    repr(table, id, kind)
+}
+
+impl From<core::adopt::Change> for AdoptionChange {
+    fn from(c: core::adopt::Change) -> Self {
+        Self {
+            table: c.table.to_owned(),
+            id: c.id,
+            kind: c.kind.to_owned(),
+            detail: c.detail,
+        }
+    }
+}
+
+record! {
+    /// What adoption did, or (dry run) would do.
+    AdoptionReport {
+        /// The original's Alembic revision.
+        revision: String,
+        /// True once adopted; False for a dry run.
+        applied: bool,
+        /// The schema version the library's migrations brought the database to.
+        schema_version: i64,
+        tables: Vec<TableAccount>,
+        /// Every row not carried over.
+        set_aside: Vec<SetAside>,
+        /// Every row carried over with a change.
+        changes: Vec<AdoptionChange>,
+        payments_before: Money,
+        payments_adopted: Money,
+        /// To refund or credit by hand.
+        payments_set_aside: Money,
+        /// Face templates set aside for want of recorded consent.
+        templates_set_aside: u64,
+    }
+    repr(revision, applied, set_aside, changes)
+}
+
+#[pymethods]
+impl AdoptionReport {
+    /// The account of one original table, or None.
+    fn table(&self, name: &str) -> Option<TableAccount> {
+        self.tables.iter().find(|t| t.table == name).cloned()
     }
     /// How many rows were set aside for `reason`.
     fn set_aside_for(&self, reason: &str) -> usize {
-        self.0.set_aside_for(reason)
+        self.set_aside.iter().filter(|s| s.reason == reason).count()
     }
     /// How many rows were adopted with a change of `kind`.
     fn changes_of(&self, kind: &str) -> usize {
-        self.0.changes_of(kind)
+        self.changes.iter().filter(|c| c.kind == kind).count()
     }
-    fn __repr__(&self) -> String {
-        format!(
-            "AdoptionReport(revision='{}', applied={}, set_aside={}, changes={})",
-            self.0.revision,
-            if self.0.applied { "True" } else { "False" },
-            self.0.set_aside.len(),
-            self.0.changes.len()
-        )
+}
+
+impl From<core::AdoptionReport> for AdoptionReport {
+    fn from(r: core::AdoptionReport) -> Self {
+        Self {
+            revision: r.revision,
+            applied: r.applied,
+            schema_version: r.schema_version,
+            tables: r.tables.into_iter().map(Into::into).collect(),
+            set_aside: r.set_aside.into_iter().map(Into::into).collect(),
+            changes: r.changes.into_iter().map(Into::into).collect(),
+            payments_before: Money::of(r.payments_before),
+            payments_adopted: Money::of(r.payments_adopted),
+            payments_set_aside: Money::of(r.payments_set_aside),
+            templates_set_aside: r.templates_set_aside,
+        }
     }
 }
 
@@ -203,7 +149,7 @@ fn adoption_plan(py: Python<'_>, url: &str, time_zone: &str) -> PyResult<Adoptio
         py,
         async move { core::Gym::adoption_plan(&url, &options).await },
     )
-    .map(AdoptionReport)
+    .map(AdoptionReport::from)
 }
 
 /// Adopts the original database at `url` in place, in one transaction.
@@ -212,7 +158,7 @@ fn adoption_plan(py: Python<'_>, url: &str, time_zone: &str) -> PyResult<Adoptio
 fn adopt(py: Python<'_>, url: &str, time_zone: &str) -> PyResult<AdoptionReport> {
     let options = options(time_zone)?;
     let url = url.to_owned();
-    wait(py, async move { core::Gym::adopt(&url, &options).await }).map(AdoptionReport)
+    wait(py, async move { core::Gym::adopt(&url, &options).await }).map(AdoptionReport::from)
 }
 
 /// Registers the adoption functions and records.

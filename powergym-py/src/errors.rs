@@ -106,6 +106,12 @@ create_exception!(
 );
 create_exception!(
     powergym.exceptions,
+    UnsupportedError,
+    PowergymError,
+    "The store cannot do this (a PostgreSQL operation asked of the embedded SQLite store)."
+);
+create_exception!(
+    powergym.exceptions,
     ResourceExhaustedError,
     PowergymError,
     "The database server ran out of disk space, connection slots or memory."
@@ -201,6 +207,18 @@ pub(crate) fn to_py(err: Error) -> PyErr {
             ResourceExhaustedError::new_err(message),
             vec![("resource", resource.into()), ("hint", hint.into())],
         ),
+        Error::Unsupported {
+            operation,
+            store,
+            remedy,
+        } => (
+            UnsupportedError::new_err(message),
+            vec![
+                ("operation", operation.into()),
+                ("store", store.into()),
+                ("remedy", remedy.into()),
+            ],
+        ),
         Error::Database { code, message: _ } => (
             DatabaseError::new_err(message),
             vec![("sqlstate", code.map_or(Attr::None, Attr::Str))],
@@ -292,6 +310,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "ResourceExhaustedError",
         py.get_type::<ResourceExhaustedError>(),
     )?;
+    m.add("UnsupportedError", py.get_type::<UnsupportedError>())?;
     m.add("DatabaseError", py.get_type::<DatabaseError>())?;
     Ok(())
 }

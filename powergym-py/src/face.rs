@@ -1,4 +1,5 @@
-//! Face records handed to Python, and the one-buffer embedding conversion.
+//! Face records handed to Python (declared with [`record!`]), and the one-buffer
+//! embedding conversion.
 //!
 //! An embedding crosses the boundary as one buffer: a numpy array (any float dtype and
 //! shape holding 512 values, converted to little-endian float32 by numpy itself) or
@@ -12,6 +13,8 @@ use pyo3::types::{PyByteArray, PyBytes};
 use uuid::Uuid;
 
 use crate::errors::to_py;
+use crate::types::enums::{Enum, FaceCheckInOutcome, FaceMatchOutcome};
+use crate::types::record::record;
 use powergym_core as core;
 use powergym_core::face;
 
@@ -53,20 +56,21 @@ pub(crate) fn embedding(obj: &Bound<'_, PyAny>) -> PyResult<face::FaceEmbedding>
     parsed.map_err(to_py)
 }
 
-/// A member's recorded biometric consent. Holds no guardian data, only whether a guardian
-/// consented.
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(PartialEq)]
-pub(crate) struct BiometricConsent {
-    id: Uuid,
-    client_id: Uuid,
-    purpose: String,
-    granted_at: DateTime<Utc>,
-    recorded_by: Option<String>,
-    has_guardian: bool,
-    withdrawn_at: Option<DateTime<Utc>>,
-    withdrawn_by: Option<String>,
-    is_active: bool,
+record! {
+    /// A member's recorded biometric consent. Holds no guardian data, only whether a
+    /// guardian consented.
+    BiometricConsent {
+        id: Uuid,
+        client_id: Uuid,
+        purpose: String,
+        granted_at: DateTime<Utc>,
+        recorded_by: Option<String>,
+        has_guardian: bool,
+        withdrawn_at: Option<DateTime<Utc>>,
+        withdrawn_by: Option<String>,
+        is_active: bool,
+    }
+    repr(id, is_active)
 }
 
 impl From<core::domain::consent::BiometricConsent> for BiometricConsent {
@@ -85,26 +89,16 @@ impl From<core::domain::consent::BiometricConsent> for BiometricConsent {
     }
 }
 
-#[pymethods]
-impl BiometricConsent {
-    fn __repr__(&self) -> String {
-        format!(
-            "BiometricConsent(id='{}', is_active={})",
-            self.id,
-            if self.is_active { "True" } else { "False" }
-        )
+record! {
+    /// A stored face template, without its vector.
+    FaceTemplate {
+        id: Uuid,
+        client_id: Uuid,
+        has_thumbnail: bool,
+        enrolled_by: Option<String>,
+        enrolled_at: DateTime<Utc>,
     }
-}
-
-/// A stored face template, without its vector.
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(PartialEq)]
-pub(crate) struct FaceTemplate {
-    id: Uuid,
-    client_id: Uuid,
-    has_thumbnail: bool,
-    enrolled_by: Option<String>,
-    enrolled_at: DateTime<Utc>,
+    repr(id)
 }
 
 impl From<face::FaceTemplate> for FaceTemplate {
@@ -119,38 +113,31 @@ impl From<face::FaceTemplate> for FaceTemplate {
     }
 }
 
-#[pymethods]
-impl FaceTemplate {
-    fn __repr__(&self) -> String {
-        format!("FaceTemplate(id='{}')", self.id)
+record! {
+    /// The answer to "who is this?" (`outcome` is `match`, `no_match` or `ambiguous`) or
+    /// to "is this them?" (`match` or `no_match`). An ambiguous answer names no one.
+    FaceMatch {
+        outcome: Enum<FaceMatchOutcome>,
+        client_id: Option<Uuid>,
+        distance: Option<f32>,
+        similarity: Option<f32>,
     }
-}
-
-/// The answer to "who is this?" (`outcome` is `match`, `no_match` or `ambiguous`) or to
-/// "is this them?" (`outcome` is `match` or `no_match`). An ambiguous answer names no
-/// one.
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(PartialEq)]
-pub(crate) struct FaceMatch {
-    outcome: &'static str,
-    client_id: Option<Uuid>,
-    distance: Option<f32>,
-    similarity: Option<f32>,
+    repr(outcome)
 }
 
 impl FaceMatch {
-    fn scored(outcome: &'static str, c: face::ScoredCandidate) -> Self {
+    fn scored(outcome: FaceMatchOutcome, c: face::ScoredCandidate) -> Self {
         Self {
-            outcome,
+            outcome: outcome.into(),
             client_id: Some(c.client_id.as_uuid()),
             distance: Some(c.distance),
             similarity: Some(c.similarity),
         }
     }
 
-    fn nobody(outcome: &'static str) -> Self {
+    fn nobody(outcome: FaceMatchOutcome) -> Self {
         Self {
-            outcome,
+            outcome: outcome.into(),
             client_id: None,
             distance: None,
             similarity: None,
@@ -161,46 +148,46 @@ impl FaceMatch {
 impl From<face::Identification> for FaceMatch {
     fn from(i: face::Identification) -> Self {
         match i {
-            face::Identification::Match(c) => Self::scored("match", c),
-            face::Identification::NoMatch => Self::nobody("no_match"),
-            face::Identification::Ambiguous { .. } => Self::nobody("ambiguous"),
+            face::Identification::Match(c) => Self::scored(FaceMatchOutcome::Match, c),
+            face::Identification::NoMatch => Self::nobody(FaceMatchOutcome::NoMatch),
+            face::Identification::Ambiguous { .. } => Self::nobody(FaceMatchOutcome::Ambiguous),
         }
     }
 }
 
 impl From<face::Verification> for FaceMatch {
     fn from(v: face::Verification) -> Self {
-        Self::scored(if v.matched { "match" } else { "no_match" }, v.candidate)
+        let outcome = if v.matched {
+            FaceMatchOutcome::Match
+        } else {
+            FaceMatchOutcome::NoMatch
+        };
+        Self::scored(outcome, v.candidate)
     }
 }
 
-#[pymethods]
-impl FaceMatch {
-    fn __repr__(&self) -> String {
-        format!("FaceMatch(outcome='{}')", self.outcome)
+record! {
+    /// What happened at the door when a face was shown: `outcome` is `granted`,
+    /// `denied`, `no_match` or `ambiguous`; `reason` says why a matched member was
+    /// denied.
+    FaceCheckIn {
+        outcome: Enum<FaceCheckInOutcome>,
+        granted: bool,
+        client_id: Option<Uuid>,
+        distance: Option<f32>,
+        similarity: Option<f32>,
+        reason: Option<Enum<core::DenialReason>>,
+        attendance_id: Option<Uuid>,
+        business_date: Option<NaiveDate>,
+        entry_time: Option<DateTime<Utc>>,
     }
-}
-
-/// What happened at the door when a face was shown: `outcome` is `granted`, `denied`,
-/// `no_match` or `ambiguous`; `reason` says why a matched member was denied.
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(PartialEq)]
-pub(crate) struct FaceCheckIn {
-    outcome: &'static str,
-    granted: bool,
-    client_id: Option<Uuid>,
-    distance: Option<f32>,
-    similarity: Option<f32>,
-    reason: Option<&'static str>,
-    attendance_id: Option<Uuid>,
-    business_date: Option<NaiveDate>,
-    entry_time: Option<DateTime<Utc>>,
+    repr(outcome, reason, attendance_id)
 }
 
 impl From<core::FaceCheckIn> for FaceCheckIn {
     fn from(o: core::FaceCheckIn) -> Self {
-        let empty = |outcome| Self {
-            outcome,
+        let empty = |outcome: FaceCheckInOutcome| Self {
+            outcome: outcome.into(),
             granted: false,
             client_id: None,
             distance: None,
@@ -225,24 +212,14 @@ impl From<core::FaceCheckIn> for FaceCheckIn {
                 attendance_id: Some(attendance.id),
                 business_date: Some(attendance.business_date),
                 entry_time: Some(attendance.entry_time),
-                ..matched("granted", candidate)
+                ..matched(FaceCheckInOutcome::Granted, candidate)
             },
             core::FaceCheckIn::Denied { candidate, reason } => Self {
-                reason: Some(reason.code()),
-                ..matched("denied", candidate)
+                reason: Some(reason.into()),
+                ..matched(FaceCheckInOutcome::Denied, candidate)
             },
-            core::FaceCheckIn::NoMatch => empty("no_match"),
-            core::FaceCheckIn::Ambiguous => empty("ambiguous"),
-        }
-    }
-}
-
-#[pymethods]
-impl FaceCheckIn {
-    fn __repr__(&self) -> String {
-        match self.reason {
-            Some(r) => format!("FaceCheckIn(outcome='denied', reason='{r}')"),
-            None => format!("FaceCheckIn(outcome='{}')", self.outcome),
+            core::FaceCheckIn::NoMatch => empty(FaceCheckInOutcome::NoMatch),
+            core::FaceCheckIn::Ambiguous => empty(FaceCheckInOutcome::Ambiguous),
         }
     }
 }

@@ -1,14 +1,15 @@
 //! The pure rules of powergym-core as Python functions and frozen records. Conversions
-//! only: every decision is made by the core function each wrapper calls.
+//! only: every decision is made by the core function each wrapper calls. Statuses and
+//! units come back as `powergym` enum members, money with two decimal places.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pyo3::prelude::*;
 use rust_decimal::Decimal;
 
-use crate::types::args;
-use uuid::Uuid;
-
 use crate::errors::to_py;
+use crate::types::args;
+use crate::types::enums::Enum;
+use crate::types::record::{Money, record};
 use powergym_core as core;
 use powergym_core::domain::{access, inventory, money, payment, plan, reward, staff};
 
@@ -18,6 +19,38 @@ fn r<T>(result: core::Result<T>) -> PyResult<T> {
 
 fn parse_status(s: &str) -> PyResult<core::SubscriptionStatus> {
     r(s.parse())
+}
+
+/// The status after `event` on a subscription in `status`.
+#[pyfunction]
+#[pyo3(signature = (status, event, *, fully_paid, start_reached))]
+pub(crate) fn transition(
+    status: &str,
+    event: &str,
+    fully_paid: bool,
+    start_reached: bool,
+) -> PyResult<Enum<core::SubscriptionStatus>> {
+    let context = core::TransitionContext {
+        fully_paid,
+        start_reached,
+    };
+    r(core::transition(
+        parse_status(status)?,
+        r(event.parse())?,
+        context,
+    ))
+    .map(Enum)
+}
+
+/// The status a new subscription starts in.
+#[pyfunction]
+#[pyo3(signature = (start, today, *, price_is_zero))]
+pub(crate) fn initial_status(
+    start: NaiveDate,
+    today: NaiveDate,
+    price_is_zero: bool,
+) -> Enum<core::SubscriptionStatus> {
+    Enum(core::initial_status(start, today, price_is_zero))
 }
 
 /// The last day (inclusive) of a plan period starting on `start`.
@@ -32,43 +65,36 @@ pub(crate) fn renewal_start(latest_end: Option<NaiveDate>, today: NaiveDate) -> 
     plan::renewal_start(latest_end, today)
 }
 
-/// The gym's business date of an instant.
+/// The gym's business date of an instant (a timezone-aware datetime, in any zone).
 #[pyfunction]
 #[pyo3(signature = (instant, time_zone = "America/Bogota"))]
-pub(crate) fn business_date(instant: DateTime<Utc>, time_zone: &str) -> PyResult<NaiveDate> {
+pub(crate) fn business_date(
+    #[pyo3(from_py_with = args::instant)] instant: DateTime<Utc>,
+    time_zone: &str,
+) -> PyResult<NaiveDate> {
     Ok(r(core::BusinessCalendar::new(time_zone))?.date_of(instant))
 }
 
-/// A subscription's price, fixed at purchase.
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(PartialEq)]
-pub(crate) struct PriceSnapshot {
-    list_price: Decimal,
-    discount: Option<Decimal>,
-    final_price: Decimal,
-    discount_amount: Decimal,
+record! {
+    /// A subscription's price, fixed at purchase.
+    PriceSnapshot {
+        list_price: Money,
+        /// A percentage (20 is 20 %), not money.
+        discount: Option<Decimal>,
+        final_price: Money,
+        discount_amount: Money,
+    }
+    repr(list_price, discount, final_price, discount_amount)
 }
 
 impl From<payment::PriceSnapshot> for PriceSnapshot {
     fn from(p: payment::PriceSnapshot) -> Self {
         Self {
-            list_price: p.list_price().amount(),
+            list_price: p.list_price().into(),
             discount: p.discount().map(|d| d.value()),
-            final_price: p.final_price().amount(),
-            discount_amount: p.discount_amount().amount(),
+            final_price: p.final_price().into(),
+            discount_amount: p.discount_amount().into(),
         }
-    }
-}
-
-#[pymethods]
-impl PriceSnapshot {
-    fn __repr__(&self) -> String {
-        format!(
-            "PriceSnapshot(list_price={}, discount={}, final_price={})",
-            self.list_price,
-            self.discount.map_or("None".into(), |d| d.to_string()),
-            self.final_price
-        )
     }
 }
 
@@ -82,23 +108,14 @@ pub(crate) fn price_snapshot(
     r(payment::PriceSnapshot::parse(list_price, discount)).map(Into::into)
 }
 
-/// What a payment did.
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(PartialEq)]
-pub(crate) struct PaymentOutcome {
-    paid: Decimal,
-    balance: Decimal,
-    status: &'static str,
-}
-
-#[pymethods]
-impl PaymentOutcome {
-    fn __repr__(&self) -> String {
-        format!(
-            "PaymentOutcome(paid={}, balance={}, status='{}')",
-            self.paid, self.balance, self.status
-        )
+record! {
+    /// What a payment did.
+    PaymentOutcome {
+        paid: Money,
+        balance: Money,
+        status: Enum<core::SubscriptionStatus>,
     }
+    repr(paid, balance, status)
 }
 
 /// Decides a payment on a subscription.
@@ -124,9 +141,9 @@ pub(crate) fn accept_payment(
         today,
     ))?;
     Ok(PaymentOutcome {
-        paid: o.paid.amount(),
-        balance: o.balance.amount(),
-        status: o.status.as_str(),
+        paid: o.paid.into(),
+        balance: o.balance.into(),
+        status: o.status.into(),
     })
 }
 
@@ -169,8 +186,8 @@ impl RewardConfig {
         self.0.expiration_days()
     }
     #[getter]
-    fn eligible_units(&self) -> Vec<&'static str> {
-        self.0.eligible_units().iter().map(|u| u.as_str()).collect()
+    fn eligible_units(&self) -> Vec<Enum<plan::DurationUnit>> {
+        self.0.eligible_units().iter().copied().map(Enum).collect()
     }
     fn __repr__(&self) -> String {
         format!(
@@ -178,31 +195,26 @@ impl RewardConfig {
             self.0.attendance_threshold(),
             self.0.discount().value(),
             self.0.expiration_days(),
-            self.eligible_units()
+            self.0
+                .eligible_units()
+                .iter()
+                .map(|u| u.as_str())
+                .collect::<Vec<_>>()
         )
     }
 }
 
-/// The verdict on a subscription's attendance.
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(PartialEq)]
-pub(crate) struct RewardDecision {
-    eligible: bool,
-    attendance_count: u32,
-    eligible_date: Option<NaiveDate>,
-    expires_on: Option<NaiveDate>,
-    discount: Option<Decimal>,
-}
-
-#[pymethods]
-impl RewardDecision {
-    fn __repr__(&self) -> String {
-        format!(
-            "RewardDecision(eligible={}, attendance_count={})",
-            if self.eligible { "True" } else { "False" },
-            self.attendance_count
-        )
+record! {
+    /// The verdict on a subscription's attendance.
+    RewardDecision {
+        eligible: bool,
+        attendance_count: u32,
+        eligible_date: Option<NaiveDate>,
+        expires_on: Option<NaiveDate>,
+        /// A percentage (20 is 20 %), not money.
+        discount: Option<Decimal>,
     }
+    repr(eligible, attendance_count)
 }
 
 /// Decides whether a subscription earned a reward.
@@ -260,10 +272,10 @@ pub(crate) fn evaluate_reward(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn apply_reward(
     reward_status: &str,
-    reward_client_id: Uuid,
+    #[pyo3(from_py_with = args::reward_client_id)] reward_client_id: uuid::Uuid,
     expires_on: NaiveDate,
     #[pyo3(from_py_with = args::reward_discount)] reward_discount: Decimal,
-    target_client_id: Uuid,
+    #[pyo3(from_py_with = args::target_client_id)] target_client_id: uuid::Uuid,
     target_status: &str,
     #[pyo3(from_py_with = args::list_price)] list_price: Decimal,
     #[pyo3(from_py_with = args::paid)] paid: Decimal,
@@ -314,10 +326,14 @@ pub(crate) fn stock_status(
     #[pyo3(from_py_with = args::quantity)] quantity: Decimal,
     #[pyo3(from_py_with = args::min_stock_value)] min_stock: Decimal,
     #[pyo3(from_py_with = args::max_stock)] max_stock: Option<Decimal>,
-) -> PyResult<&'static str> {
+) -> PyResult<Enum<inventory::StockStatus>> {
     let limits = r(inventory::StockLimits::parse(min_stock, max_stock))?;
     let q = parse_quantity("quantity", quantity)?;
-    Ok(inventory::StockStatus::of(q, limits.min_stock(), limits.max_stock()).as_str())
+    Ok(Enum(inventory::StockStatus::of(
+        q,
+        limits.min_stock(),
+        limits.max_stock(),
+    )))
 }
 
 /// The stock after an entry, refused past the maximum.
@@ -351,14 +367,14 @@ pub(crate) fn stock_after_exit(
     .value())
 }
 
-/// A sale's value at its unit price.
+/// A sale's value at its unit price, with two decimal places.
 #[pyfunction]
 pub(crate) fn sale_total(
     #[pyo3(from_py_with = args::size)] size: Decimal,
     #[pyo3(from_py_with = args::unit_price)] unit_price: Decimal,
-) -> PyResult<Decimal> {
+) -> PyResult<Money> {
     let price = r(money::Money::parse("unit_price", unit_price))?;
-    Ok(r(inventory::sale_total(parse_size(size)?, price))?.amount())
+    r(inventory::sale_total(parse_size(size)?, price)).map(Money::from)
 }
 
 /// The signed quantity stored for a movement.
@@ -371,65 +387,26 @@ pub(crate) fn movement_quantity(
     Ok(t.signed(parse_size(size)?))
 }
 
-/// A subscription as the check-in decision sees it.
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(PartialEq, Clone)]
-pub(crate) struct SubscriptionView {
-    id: Uuid,
-    status: String,
-    start: NaiveDate,
-    end: NaiveDate,
-    fully_paid: bool,
-}
-
-#[pymethods]
-impl SubscriptionView {
-    #[new]
-    #[pyo3(signature = (*, id, status, start, end, fully_paid))]
-    fn new(
-        id: Uuid,
-        status: String,
+record! {
+    /// A subscription as the check-in decision sees it.
+    SubscriptionView {
+        id: uuid::Uuid,
+        status: Enum<core::SubscriptionStatus>,
         start: NaiveDate,
         end: NaiveDate,
         fully_paid: bool,
-    ) -> PyResult<Self> {
-        let parsed = parse_status(&status)?;
-        Ok(Self {
-            id,
-            status: parsed.as_str().to_owned(),
-            start,
-            end,
-            fully_paid,
-        })
     }
-    fn __repr__(&self) -> String {
-        format!(
-            "SubscriptionView(id='{}', status='{}', start={}, end={})",
-            self.id, self.status, self.start, self.end
-        )
-    }
+    repr(id, status, start, end)
 }
 
-/// The outcome of a check-in attempt.
-#[pyclass(frozen, eq, get_all, module = "powergym")]
-#[derive(PartialEq)]
-pub(crate) struct AccessDecision {
-    granted: bool,
-    subscription_id: Option<Uuid>,
-    reason: Option<&'static str>,
-}
-
-#[pymethods]
-impl AccessDecision {
-    fn __repr__(&self) -> String {
-        match (self.subscription_id, self.reason) {
-            (Some(id), _) => format!("AccessDecision(granted=True, subscription_id='{id}')"),
-            (None, reason) => format!(
-                "AccessDecision(granted=False, reason='{}')",
-                reason.unwrap_or("")
-            ),
-        }
+record! {
+    /// The outcome of a check-in attempt.
+    AccessDecision {
+        granted: bool,
+        subscription_id: Option<uuid::Uuid>,
+        reason: Option<Enum<core::DenialReason>>,
     }
+    repr(granted, subscription_id, reason)
 }
 
 /// Decides a check-in.
@@ -443,16 +420,14 @@ pub(crate) fn decide_access(
 ) -> PyResult<AccessDecision> {
     let views = subscriptions
         .iter()
-        .map(|s| {
-            Ok(access::SubscriptionView {
-                id: core::SubscriptionId::from_uuid(s.id),
-                status: parse_status(&s.status)?,
-                start: s.start,
-                end: s.end,
-                fully_paid: s.fully_paid,
-            })
+        .map(|s| access::SubscriptionView {
+            id: core::SubscriptionId::from_uuid(s.id),
+            status: s.status.0,
+            start: s.start,
+            end: s.end,
+            fully_paid: s.fully_paid,
         })
-        .collect::<PyResult<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     Ok(
         match access::decide_access(client_active, already_checked_in, &views, today) {
             access::AccessDecision::Granted { subscription_id } => AccessDecision {
@@ -463,7 +438,7 @@ pub(crate) fn decide_access(
             access::AccessDecision::Denied(reason) => AccessDecision {
                 granted: false,
                 subscription_id: None,
-                reason: Some(reason.code()),
+                reason: Some(reason.into()),
             },
         },
     )
@@ -493,7 +468,8 @@ pub(crate) fn guard_last_admin(
     ))
 }
 
-/// Registers the rule functions and records on the native module.
+/// Registers the rule functions and records on the native module (and, until lib.rs
+/// calls it itself, [`crate::types::register`]).
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PriceSnapshot>()?;
     m.add_class::<PaymentOutcome>()?;
@@ -501,6 +477,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RewardDecision>()?;
     m.add_class::<SubscriptionView>()?;
     m.add_class::<AccessDecision>()?;
+    m.add_function(wrap_pyfunction!(transition, m)?)?;
+    m.add_function(wrap_pyfunction!(initial_status, m)?)?;
     m.add_function(wrap_pyfunction!(end_date, m)?)?;
     m.add_function(wrap_pyfunction!(renewal_start, m)?)?;
     m.add_function(wrap_pyfunction!(business_date, m)?)?;

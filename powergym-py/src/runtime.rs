@@ -62,6 +62,13 @@ impl<T> ProcessBound<T> {
         }
     }
 
+    /// Another owner of the value, for a call that outlives the borrow of its handle (an
+    /// awaitable). A forked child never reaches this: callers check
+    /// [`is_foreign`](Self::is_foreign) first.
+    pub(crate) fn shared(&self) -> Arc<T> {
+        Arc::clone(&self.value)
+    }
+
     /// True in a process other than the one that made the value (a forked child).
     pub(crate) fn is_foreign(&self) -> bool {
         self.pid != std::process::id()
@@ -83,5 +90,79 @@ impl<T> Drop for ProcessBound<T> {
             // never reaches zero, and the value is never dropped in this process.
             std::mem::forget(Arc::clone(&self.value));
         }
+    }
+}
+
+/// The shared runtime as seen by pyo3-async-runtimes, so `AsyncGym`'s awaitables run on
+/// the same fork-aware runtime as the blocking `Gym`'s calls (pyo3-async-runtimes' own
+/// tokio runtime is built once per process and would hang in a forked child).
+pub(crate) struct Shared;
+
+tokio::task_local! {
+    static TASK_LOCALS: std::cell::OnceCell<pyo3_async_runtimes::TaskLocals>;
+}
+
+impl pyo3_async_runtimes::generic::JoinError for JoinFailed {
+    fn is_panic(&self) -> bool {
+        self.0.is_panic()
+    }
+    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        self.0.into_panic()
+    }
+}
+
+/// A task of the shared runtime that did not finish (panicked or was cancelled).
+pub(crate) struct JoinFailed(tokio::task::JoinError);
+
+/// Adapts tokio's join handle to the error type above.
+pub(crate) struct Joined(tokio::task::JoinHandle<()>);
+
+impl std::future::Future for Joined {
+    type Output = Result<(), JoinFailed>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx).map_err(JoinFailed)
+    }
+}
+
+impl pyo3_async_runtimes::generic::Runtime for Shared {
+    type JoinError = JoinFailed;
+    type JoinHandle = Joined;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        Joined(runtime().spawn(fut))
+    }
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        Joined(runtime().spawn_blocking(f))
+    }
+}
+
+impl pyo3_async_runtimes::generic::ContextExt for Shared {
+    fn scope<F, R>(
+        locals: pyo3_async_runtimes::TaskLocals,
+        fut: F,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = R> + Send>>
+    where
+        F: std::future::Future<Output = R> + Send + 'static,
+    {
+        let cell = std::cell::OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<pyo3_async_runtimes::TaskLocals> {
+        TASK_LOCALS
+            .try_with(|c| c.get().cloned())
+            .unwrap_or_default()
     }
 }

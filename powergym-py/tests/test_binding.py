@@ -17,7 +17,7 @@ from conftest import admin_url, psql
 
 def test_every_exception_class_is_a_powergym_error():
     names = [n for n in exc.__all__ if n != "PowergymError"]
-    assert len(names) == 17
+    assert len(names) == 18
     for name in names:
         assert issubclass(getattr(exc, name), exc.PowergymError)
     assert issubclass(exc.PowergymError, Exception)

@@ -100,7 +100,7 @@ def test_run_daily_jobs_refuses_a_future_day(gym, admin):
     today = gym.today()
     refused("today", gym.run_daily_jobs, admin, today + datetime.timedelta(days=1))
     refused("today", gym.run_daily_jobs, admin, datetime.date(9999, 12, 31))
-    assert gym.run_daily_jobs(admin, today - datetime.timedelta(days=3))["expired"] == 0
+    assert gym.run_daily_jobs(admin, today - datetime.timedelta(days=3)).expired == 0
 
 
 def test_a_bool_is_not_a_number(gym, admin):

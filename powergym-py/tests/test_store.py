@@ -61,8 +61,8 @@ def test_sell_pay_and_check_in(gym, admin, desk):
     # The jobs run for the gym's business day or a past one (a later day is refused; see
     # test_input_bounds); the paid period that started today stays active.
     counts = gym.run_daily_jobs(admin, gym.today())
-    assert set(counts) == {"activated", "awaiting_payment", "expired", "expired_unpaid", "expired_rewards"}
-    assert counts["expired"] == 0
+    assert set(counts.to_dict()) == {"activated", "awaiting_payment", "expired", "expired_unpaid", "expired_rewards"}
+    assert counts.expired == 0
 
 
 def test_inventory(gym, admin, desk):
@@ -87,10 +87,11 @@ def test_rewards_and_statistics(gym, admin, desk):
     sub = gym.create_subscription(desk, client_id=ana.id, plan_id=plan.id)
     gym.record_payment(desk, subscription_id=sub.id, amount=Decimal("50000"), method="cash")
     assert gym.check_in_by_document(desk, "CC", "55667788").granted
-    assert gym.evaluate_reward(desk, sub.id) is None  # one day of twenty
+    evaluation = gym.evaluate_reward(desk, sub.id)
+    assert (evaluation.attendance_count, evaluation.reward) == (1, None)  # one day of twenty
     stats = gym.statistics(admin, sub.start_date, sub.start_date)
-    assert stats["financial"]["period_revenue"] == Decimal("50000")
-    assert stats["attendance"]["total_attendances"] == 1
-    assert stats["clients"]["with_active_subscription"] == 1
+    assert stats.financial.period_revenue == Decimal("50000")
+    assert stats.attendance.total_attendances == 1
+    assert stats.clients.with_active_subscription == 1
     with pytest.raises(PermissionDeniedError):
         gym.statistics(desk, sub.start_date, sub.start_date)

@@ -5,22 +5,32 @@
 //! infinite, an `int` may exceed any Rust integer (PyO3 raises `OverflowError`), and a
 //! list of ints converts to bytes, and a `str` holding a lone surrogate cannot be UTF-8
 //! (PyO3 raises `UnicodeEncodeError`). These conversions refuse each with `ValidationError`
-//! naming the argument, so every bad input surfaces as the one typed error. They judge the
-//! Python type only; the rules (ranges, decimal places, pool limits) stay in core.
+//! naming the argument, so every bad input surfaces as the one typed error. Ids are a
+//! `uuid.UUID` or its text; an instant is a timezone-aware `datetime` in any zone (a naive
+//! one names no instant). They judge the Python type only; the rules (ranges, decimal
+//! places, pool limits) stay in core.
 
 use std::str::FromStr;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyMemoryView, PyString, PyType};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDate, PyDateTime, PyFloat, PyInt, PyMemoryView, PyString,
+    PyType,
+};
 use rust_decimal::Decimal;
+use uuid::Uuid;
 
 use crate::errors::to_py;
 use powergym_core as core;
 
 static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TIMEZONE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static UUID: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
-fn invalid(field: &'static str, reason: &'static str) -> PyErr {
+/// `ValidationError` naming `field`.
+pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> PyErr {
     to_py(core::Error::validation(field, reason))
 }
 
@@ -60,7 +70,10 @@ pub(crate) fn optional_decimal(
 }
 
 /// A whole number (an `int` or anything with `__index__`, never a `bool`) that fits `T`.
-fn integer<T: TryFrom<i128>>(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<T> {
+pub(crate) fn integer<T: TryFrom<i128>>(
+    field: &'static str,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<T> {
     if obj.is_instance_of::<PyBool>() {
         return Err(invalid(field, "must be a whole number, not a bool"));
     }
@@ -170,15 +183,79 @@ pub(crate) fn optional_binary(
     binary(field, obj).map(Some)
 }
 
+/// A `bool`, and only a `bool` (not an int or another truthy object).
+pub(crate) fn boolean(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    obj.cast::<PyBool>()
+        .map(|b| b.is_true())
+        .map_err(|_| invalid(field, "must be a bool"))
+}
+
+/// An id: a `uuid.UUID` or its string form (`'0b6e…'`, with or without hyphens).
+pub(crate) fn uuid(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<Uuid> {
+    if obj.is_instance(UUID.import(obj.py(), "uuid", "UUID")?)? {
+        return obj.extract();
+    }
+    let text = obj
+        .cast::<PyString>()
+        .map_err(|_| invalid(field, "must be a uuid.UUID or its string form"))?;
+    Uuid::parse_str(text.to_cow()?.trim()).map_err(|_| invalid(field, "is not a valid UUID"))
+}
+
+/// [`uuid`], or `None`.
+pub(crate) fn optional_uuid(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<Option<Uuid>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    uuid(field, obj).map(Some)
+}
+
+/// A calendar day: a `datetime.date`, not a `datetime.datetime` (whose time of day and
+/// zone would be silently dropped).
+pub(crate) fn date(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
+    if obj.is_instance_of::<PyDateTime>() || !obj.is_instance_of::<PyDate>() {
+        return Err(invalid(field, "must be a datetime.date"));
+    }
+    obj.extract()
+        .map_err(|_| invalid(field, "must be a datetime.date"))
+}
+
+/// An instant: a timezone-aware `datetime.datetime` in any zone (`timezone.utc`,
+/// `ZoneInfo('America/Bogota')`, a fixed offset...), converted to UTC by Python's own
+/// rules. A naive datetime names no instant and is refused.
+pub(crate) fn aware_datetime(
+    field: &'static str,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<DateTime<Utc>> {
+    if !obj.is_instance_of::<PyDateTime>() {
+        return Err(invalid(field, "must be a datetime.datetime"));
+    }
+    if obj.call_method0("utcoffset")?.is_none() {
+        return Err(invalid(
+            field,
+            "must be timezone-aware (a naive datetime names no instant)",
+        ));
+    }
+    let utc = TIMEZONE
+        .import(obj.py(), "datetime", "timezone")?
+        .getattr("utc")?;
+    obj.call_method1("astimezone", (utc,))
+        .and_then(|in_utc| in_utc.extract())
+        .map_err(|_| invalid(field, "is out of range"))
+}
+
 /// One converter per argument name, for `from_py_with` (which takes a function of the
 /// object alone), so each error names the argument the caller wrote.
+/// `name("field")` names the argument when the function's name differs from it (an
+/// optional form of a required argument, say).
 macro_rules! arguments {
-    ($( $name:ident -> $ty:ty = $conv:ident; )*) => {$(
+    ($( $name:ident $(($field:literal))? -> $ty:ty = $conv:ident; )*) => {$(
         #[doc = concat!("The `", stringify!($name), "` argument, by [`", stringify!($conv), "`].")]
         pub(crate) fn $name(obj: &Bound<'_, PyAny>) -> PyResult<$ty> {
-            $conv(stringify!($name), obj)
+            $conv(arguments!(@field $name $($field)?), obj)
         }
     )*};
+    (@field $name:ident) => { stringify!($name) };
+    (@field $name:ident $field:literal) => { $field };
 }
 
 arguments! {
@@ -202,7 +279,6 @@ arguments! {
     version -> i64 = signed64;
     max_connections -> u32 = unsigned32;
     min_connections -> u32 = unsigned32;
-    ef_search -> u32 = unsigned32;
     acquire_timeout -> f64 = real;
     max_lifetime -> Option<f64> = optional_real;
     idle_timeout -> Option<f64> = optional_real;
@@ -244,6 +320,14 @@ arguments! {
     guardian_document_type -> Option<String> = optional_text;
     guardian_document_number -> Option<String> = optional_text;
     unit_type -> String = text;
+    instant -> DateTime<Utc> = aware_datetime;
+    client_id -> Uuid = uuid;
+    plan_id -> Uuid = uuid;
+    subscription_id -> Uuid = uuid;
+    product_id -> Uuid = uuid;
+    reward_id -> Uuid = uuid;
+    reward_client_id -> Uuid = uuid;
+    target_client_id -> Uuid = uuid;
 }
 
 /// A required `min_stock` (the rule functions take one; products default it).
@@ -254,4 +338,57 @@ pub(crate) fn min_stock_value(obj: &Bound<'_, PyAny>) -> PyResult<Decimal> {
 /// `RewardConfig`'s required `discount_percentage`.
 pub(crate) fn reward_percentage(obj: &Bound<'_, PyAny>) -> PyResult<Decimal> {
     decimal("discount_percentage", obj)
+}
+
+/// [`unsigned32`], or `None`.
+pub(crate) fn optional_unsigned32(
+    field: &'static str,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<Option<u32>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    unsigned32(field, obj).map(Some)
+}
+
+/// [`date`], or `None`.
+pub(crate) fn optional_date(
+    field: &'static str,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<Option<NaiveDate>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    date(field, obj).map(Some)
+}
+
+// Arguments of the use cases added with `AsyncGym`; the same converters as above.
+arguments! {
+    birth_date -> NaiveDate = date;
+    optional_birth_date("birth_date") -> Option<NaiveDate> = optional_date;
+    start_date -> Option<NaiveDate> = optional_date;
+    start -> NaiveDate = date;
+    end -> NaiveDate = date;
+    optional_start("start") -> Option<NaiveDate> = optional_date;
+    optional_end("end") -> Option<NaiveDate> = optional_date;
+    today -> NaiveDate = date;
+    ef_search_value("ef_search") -> Option<u32> = optional_unsigned32;
+    optional_plan_id("plan_id") -> Option<Uuid> = optional_uuid;
+    optional_product_id("product_id") -> Option<Uuid> = optional_uuid;
+    optional_document_type("document_type") -> Option<String> = optional_text;
+    optional_document_number("document_number") -> Option<String> = optional_text;
+    optional_first_name("first_name") -> Option<String> = optional_text;
+    optional_last_name("last_name") -> Option<String> = optional_text;
+    optional_phone("phone") -> Option<String> = optional_text;
+    optional_gender("gender") -> Option<String> = optional_text;
+    optional_name("name") -> Option<String> = optional_text;
+    optional_price("price") -> Option<Decimal> = optional_decimal;
+    slug_value("slug") -> String = text;
+    current_password -> String = text;
+    new_password -> String = text;
+    reason -> Option<String> = optional_text;
+    status -> Option<String> = optional_text;
+    photo_url -> Option<String> = optional_text;
+    search -> Option<String> = optional_text;
+    report -> String = text;
 }
