@@ -100,6 +100,7 @@ impl CliError {
                 | CoreError::Conflict { .. }
                 | CoreError::Database { .. } => 1,
                 CoreError::Timeout { .. } => 19,
+                CoreError::Unsupported { .. } => 20,
             },
             Self::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => 14,
             Self::Io { .. } => 1,

@@ -178,6 +178,17 @@ pub enum Error {
         /// What an operator can do about it.
         hint: String,
     },
+    /// The store cannot do this: an operation of PostgreSQL's asked of the embedded
+    /// SQLite store (a role to grant, a vector index to rebuild).
+    #[error("{operation} is not available on the {store} store: {remedy}")]
+    Unsupported {
+        /// What was asked.
+        operation: &'static str,
+        /// The store that cannot do it (`sqlite`).
+        store: &'static str,
+        /// What to use instead.
+        remedy: &'static str,
+    },
     /// Any other database failure.
     #[error("database error{}: {message}", code.as_deref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default())]
     Database {
@@ -224,6 +235,7 @@ impl Error {
             Self::ConnectionFailed { .. } => "connection_failed",
             Self::Timeout { .. } => "timeout",
             Self::ResourceExhausted { .. } => "resource_exhausted",
+            Self::Unsupported { .. } => "unsupported",
             Self::Database { .. } => "database",
         }
     }

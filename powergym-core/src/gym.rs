@@ -241,6 +241,57 @@ pub struct Gym {
 }
 
 impl Gym {
+    /// Opens the store `url` names, with default options: `sqlite://path/to/gym.db` (or
+    /// `sqlite:path`, `sqlite::memory:`) for the embedded SQLite store, which needs no
+    /// server; `postgres://…` (or `postgresql://…`) for PostgreSQL. Pick SQLite for one
+    /// desk, a kiosk, an offline or mobile app; PostgreSQL for several desks and
+    /// processes, or a chain.
+    pub async fn open(url: &str) -> Result<Self> {
+        Self::open_with(url, GymOptions::default()).await
+    }
+
+    /// [`Gym::open`] with options. For SQLite, `options.pool` gives the connection count
+    /// and the acquire timeout, and `lock_timeout` becomes the busy timeout (how long a
+    /// write waits for another writer); the server-side timeouts do not apply.
+    pub async fn open_with(url: &str, options: GymOptions) -> Result<Self> {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
+        match scheme {
+            "postgres" | "postgresql" => Self::connect_with(url, options).await,
+            "sqlite" => {
+                let s = &options.pool;
+                s.validate()?;
+                let store = crate::store::sqlite::SqliteStore::open_with(
+                    url,
+                    &crate::store::sqlite::SqliteOptions {
+                        busy_timeout: s.lock_timeout.unwrap_or(MAX_WAIT),
+                        max_connections: s.max_connections,
+                        acquire_timeout: s.acquire_timeout,
+                    },
+                )
+                .await?;
+                Ok(Self::from_sqlite(store, options))
+            }
+            _ => Err(Error::InvalidDatabaseUrl {
+                reason: "expected a postgres://, postgresql:// or sqlite: URL".into(),
+            }),
+        }
+    }
+
+    /// A gym on an open SQLite store.
+    pub fn from_sqlite(store: crate::store::sqlite::SqliteStore, options: GymOptions) -> Self {
+        Self {
+            face: options.face,
+            call_timeout: options.call_timeout,
+            face_cache: Arc::default(),
+            migrations: Migrations::sqlite(store.pool().clone()),
+            operations: crate::ops::Operations::sqlite(store.pool().clone()),
+            store: Arc::new(store),
+            calendar: options.calendar,
+            clock: options.clock,
+            rewards: options.rewards,
+        }
+    }
+
     /// Connects to PostgreSQL with default options.
     pub async fn connect(url: &str) -> Result<Self> {
         Self::connect_with(url, GymOptions::default()).await

@@ -5,15 +5,22 @@
 //! The history lives in its own table, [`HISTORY_TABLE`], so a host application that runs
 //! its own sqlx migrations (in `_sqlx_migrations`) in the same database never collides
 //! with ours.
+//!
+//! Each store has its own numbered, reversible set (`migrations/postgres`,
+//! `migrations/sqlite`) and the same operations over it. On PostgreSQL the operations
+//! serialise across processes on an advisory lock; on SQLite each runs in one `BEGIN
+//! IMMEDIATE` transaction, which holds the file's write lock from start to end (each
+//! migration inside it a savepoint), so a second process waits, then sees the result.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::{AssertSqlSafe, PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, SqlitePool};
 
 use crate::error::{Error, Result};
 use crate::store::postgres::errors;
+use crate::store::sqlite::errors as sqlite_errors;
 
 /// Name of the table that records which PowerGym migrations a database has.
 pub const HISTORY_TABLE: &str = "powergym_schema_migrations";
@@ -22,6 +29,8 @@ pub const HISTORY_TABLE: &str = "powergym_schema_migrations";
 pub const MIN_PGVECTOR_VERSION: (u32, u32) = (0, 8);
 
 static EMBEDDED: Migrator = sqlx::migrate!("./migrations/postgres");
+
+static EMBEDDED_SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// A migration and whether the database has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,11 +55,18 @@ impl MigrationRecord {
     }
 }
 
-/// Migration operations on one PostgreSQL database.
+/// Migration operations on one database, PostgreSQL or SQLite.
 #[derive(Debug, Clone)]
 pub struct Migrations {
-    pool: PgPool,
+    backend: Backend,
     lock_wait: std::time::Duration,
+}
+
+/// The database a [`Migrations`] acts on.
+#[derive(Debug, Clone)]
+enum Backend {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
 }
 
 #[derive(sqlx::FromRow)]
@@ -60,49 +76,106 @@ struct AppliedRow {
     checksum: Vec<u8>,
 }
 
-fn migrator() -> Migrator {
-    let mut m = Migrator::with_migrations(EMBEDDED.iter().cloned().collect());
+fn migrator_of(embedded: &Migrator) -> Migrator {
+    let mut m = Migrator::with_migrations(embedded.iter().cloned().collect());
     m.dangerous_set_table_name(HISTORY_TABLE);
     m
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Every version this library ships, ascending.
-pub fn library_versions() -> Vec<i64> {
-    EMBEDDED
+fn versions_of(embedded: &Migrator) -> Vec<i64> {
+    embedded
         .iter()
         .filter(|m| m.migration_type.is_up_migration())
         .map(|m| m.version)
         .collect()
 }
 
-/// The newest version this library ships.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every PostgreSQL version this library ships, ascending.
+pub fn library_versions() -> Vec<i64> {
+    versions_of(&EMBEDDED)
+}
+
+/// The newest PostgreSQL version this library ships.
 pub fn latest_version() -> i64 {
     library_versions().last().copied().unwrap_or(0)
 }
 
+/// Every SQLite version this library ships, ascending.
+pub fn sqlite_library_versions() -> Vec<i64> {
+    versions_of(&EMBEDDED_SQLITE)
+}
+
+/// The newest SQLite version this library ships.
+pub fn sqlite_latest_version() -> i64 {
+    sqlite_library_versions().last().copied().unwrap_or(0)
+}
+
 impl Migrations {
-    /// Operations on the database behind `pool`.
+    /// Operations on the PostgreSQL database behind `pool`.
     pub fn new(pool: PgPool) -> Self {
         Self {
-            pool,
+            backend: Backend::Postgres(pool),
             lock_wait: LOCK_WAIT,
         }
     }
 
-    /// The same operations, waiting at most `wait` for another process's migration.
+    /// Operations on the SQLite database behind `pool` (see
+    /// [`crate::store::sqlite::SqliteStore::pool`]).
+    pub fn sqlite(pool: SqlitePool) -> Self {
+        Self {
+            backend: Backend::Sqlite(pool),
+            lock_wait: LOCK_WAIT,
+        }
+    }
+
+    fn embedded(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Postgres(_) => &EMBEDDED,
+            Backend::Sqlite(_) => &EMBEDDED_SQLITE,
+        }
+    }
+
+    /// Every version this library ships for this database's store, ascending.
+    pub fn library_versions(&self) -> Vec<i64> {
+        versions_of(self.embedded())
+    }
+
+    /// The newest version this library ships for this database's store.
+    pub fn latest_version(&self) -> i64 {
+        self.library_versions().last().copied().unwrap_or(0)
+    }
+
+    /// The store's error translation.
+    fn map_err(&self) -> fn(sqlx::Error) -> Error {
+        match self.backend {
+            Backend::Postgres(_) => errors::map,
+            Backend::Sqlite(_) => sqlite_errors::map,
+        }
+    }
+
+    fn map_migrate(&self, err: MigrateError) -> Error {
+        map_migrate_with(err, self.map_err(), self.latest_version())
+    }
+
+    /// The same operations, waiting at most `wait` for another process's migration. (On
+    /// SQLite the wait is the store's busy timeout, set when it was opened.)
     pub fn with_lock_wait(mut self, wait: std::time::Duration) -> Self {
         self.lock_wait = wait;
         self
     }
 
     async fn applied(&self) -> Result<Vec<AppliedRow>> {
+        let pool = match &self.backend {
+            Backend::Postgres(pool) => pool,
+            Backend::Sqlite(pool) => return sqlite_applied(pool).await,
+        };
         let exists: Option<String> = sqlx::query_scalar("select to_regclass($1)::text")
             .bind(HISTORY_TABLE)
-            .fetch_one(&self.pool)
+            .fetch_one(pool)
             .await
             .map_err(errors::map)?;
         if exists.is_none() {
@@ -113,7 +186,7 @@ impl Migrations {
              where success order by version"
         );
         sqlx::query_as(AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(errors::map)
     }
@@ -133,7 +206,8 @@ impl Migrations {
             .into_iter()
             .map(|r| (r.version, r))
             .collect();
-        let mut records: Vec<MigrationRecord> = EMBEDDED
+        let mut records: Vec<MigrationRecord> = self
+            .embedded()
             .iter()
             .filter(|m| m.migration_type.is_up_migration())
             .map(|m| {
@@ -147,7 +221,7 @@ impl Migrations {
                 }
             })
             .collect();
-        let known = library_versions();
+        let known = self.library_versions();
         for (version, row) in &applied {
             if !known.contains(version) {
                 records.push(MigrationRecord {
@@ -173,7 +247,7 @@ impl Migrations {
             .map(|r| r.version)
             .max()
             .unwrap_or(0);
-        let library = latest_version();
+        let library = self.latest_version();
         let pending = history.iter().any(|r| !r.is_applied());
         if database != library || pending {
             return Err(Error::SchemaOutOfDate { database, library });
@@ -197,7 +271,18 @@ impl Migrations {
 
     async fn upgrade(&self, target: Option<i64>) -> Result<()> {
         self.refuse_if_ahead().await?;
-        let mut lock = self.lock().await?;
+        let pool = match &self.backend {
+            Backend::Postgres(pool) => pool,
+            Backend::Sqlite(pool) => {
+                let mut tx = sqlite_exclusive(pool).await?;
+                let m = unlocked_migrator_of(&EMBEDDED_SQLITE);
+                m.run_direct(target, &mut *tx, false)
+                    .await
+                    .map_err(|e| self.map_migrate(e))?;
+                return tx.commit().await.map_err(sqlite_errors::map);
+            }
+        };
+        let mut lock = self.lock(pool).await?;
         let result = async {
             ensure_extensions(lock.conn()).await?;
             let m = unlocked_migrator();
@@ -249,7 +334,17 @@ impl Migrations {
             self.known_version(version)?;
         }
         self.refuse_if_ahead().await?;
-        let mut lock = self.lock().await?;
+        let pool = match &self.backend {
+            Backend::Postgres(pool) => pool,
+            Backend::Sqlite(pool) => {
+                let mut tx = sqlite_exclusive(pool).await?;
+                revert_with(&mut *tx, &EMBEDDED_SQLITE, version)
+                    .await
+                    .map_err(|e| self.map_migrate(e))?;
+                return tx.commit().await.map_err(sqlite_errors::map);
+            }
+        };
+        let mut lock = self.lock(pool).await?;
         let result = revert_on(lock.conn(), version).await;
         lock.release().await;
         result
@@ -283,7 +378,11 @@ impl Migrations {
             self.known_version(version)?;
         }
         self.refuse_if_ahead().await?;
-        let mut lock = self.lock().await?;
+        let pool = match &self.backend {
+            Backend::Postgres(pool) => pool,
+            Backend::Sqlite(pool) => return self.sqlite_stamp(pool, version).await,
+        };
+        let mut lock = self.lock(pool).await?;
         let result = async {
             if version > 0 {
                 let m = unlocked_migrator();
@@ -315,11 +414,11 @@ impl Migrations {
     /// ([`LOCK_WAIT`] unless set). Statements on it may run as long as they need (an index build),
     /// but still wait at most the pool's lock timeout for locks held by the gym's own
     /// transactions.
-    async fn lock(&self) -> Result<MigrationLock> {
+    async fn lock(&self, pool: &PgPool) -> Result<MigrationLock> {
         // The guard exists before the session is changed: on any early return (an
         // error, a canceled call) its Drop closes the connection instead of pooling it.
         let mut lock = MigrationLock {
-            conn: Some(self.pool.acquire().await.map_err(errors::map)?),
+            conn: Some(pool.acquire().await.map_err(errors::map)?),
             held: false,
         };
         sqlx::query("set statement_timeout = 0")
@@ -372,8 +471,35 @@ impl Migrations {
         }
     }
 
+    /// [`Migrations::stamp`] on SQLite, in one exclusive transaction.
+    async fn sqlite_stamp(&self, pool: &SqlitePool, version: i64) -> Result<()> {
+        let mut tx = sqlite_exclusive(pool).await?;
+        if version > 0 {
+            let m = unlocked_migrator_of(&EMBEDDED_SQLITE);
+            m.run_direct(Some(version), &mut *tx, true)
+                .await
+                .map_err(|e| self.map_migrate(e))?;
+        }
+        let exists: bool = sqlx::query_scalar(
+            "select exists (select 1 from sqlite_master where type = 'table' and name = ?1)",
+        )
+        .bind(HISTORY_TABLE)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(sqlite_errors::map)?;
+        if exists {
+            let sql = format!("delete from {HISTORY_TABLE} where version > ?1");
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(version)
+                .execute(&mut *tx)
+                .await
+                .map_err(sqlite_errors::map)?;
+        }
+        tx.commit().await.map_err(sqlite_errors::map)
+    }
+
     fn known_version(&self, version: i64) -> Result<()> {
-        let known = library_versions();
+        let known = self.library_versions();
         if known.contains(&version) {
             Ok(())
         } else {
@@ -393,8 +519,8 @@ impl Migrations {
 
     async fn refuse_if_ahead(&self) -> Result<()> {
         let database = self.current_version().await?;
-        let library = latest_version();
-        let known = library_versions();
+        let library = self.latest_version();
+        let known = self.library_versions();
         let unknown = self
             .applied()
             .await?
@@ -495,7 +621,11 @@ impl Drop for MigrationLock {
 /// The migrator without sqlx's own lock (ours, [`LOCK_KEY`], is taken around it, with a
 /// bounded wait and a release on every path).
 fn unlocked_migrator() -> Migrator {
-    let mut m = migrator();
+    unlocked_migrator_of(&EMBEDDED)
+}
+
+fn unlocked_migrator_of(embedded: &Migrator) -> Migrator {
+    let mut m = migrator_of(embedded);
     m.set_locking(false);
     m
 }
@@ -503,22 +633,29 @@ fn unlocked_migrator() -> Migrator {
 /// Runs the down scripts of applied migrations newer than `target`, newest first, on a
 /// connection that already holds the lock.
 async fn revert_on(conn: &mut PgConnection, target: i64) -> Result<()> {
-    use sqlx::migrate::Migrate;
-    let m = unlocked_migrator();
-    conn.ensure_migrations_table(HISTORY_TABLE)
+    revert_with(conn, &EMBEDDED, target)
         .await
-        .map_err(map_migrate)?;
-    if let Some(v) = conn
-        .dirty_version(HISTORY_TABLE)
-        .await
-        .map_err(map_migrate)?
-    {
-        return Err(map_migrate(MigrateError::Dirty(v)));
+        .map_err(map_migrate)
+}
+
+/// Runs the down scripts of `embedded`'s applied migrations newer than `target`, newest
+/// first, on a connection that already excludes other migrations.
+async fn revert_with<C>(
+    conn: &mut C,
+    embedded: &Migrator,
+    target: i64,
+) -> std::result::Result<(), MigrateError>
+where
+    C: sqlx::migrate::Migrate,
+{
+    let m = unlocked_migrator_of(embedded);
+    conn.ensure_migrations_table(HISTORY_TABLE).await?;
+    if let Some(v) = conn.dirty_version(HISTORY_TABLE).await? {
+        return Err(MigrateError::Dirty(v));
     }
     let applied: std::collections::BTreeSet<i64> = conn
         .list_applied_migrations(HISTORY_TABLE)
-        .await
-        .map_err(map_migrate)?
+        .await?
         .into_iter()
         .map(|a| a.version)
         .collect();
@@ -528,11 +665,59 @@ async fn revert_on(conn: &mut PgConnection, target: i64) -> Result<()> {
         .filter(|x| x.migration_type.is_down_migration())
         .filter(|x| applied.contains(&x.version) && x.version > target)
     {
-        conn.revert(HISTORY_TABLE, migration)
-            .await
-            .map_err(map_migrate)?;
+        conn.revert(HISTORY_TABLE, migration).await?;
     }
     Ok(())
+}
+
+/// A SQLite transaction holding the file's write lock from its first statement (waited
+/// for up to the busy timeout): the whole migration operation runs inside it, so another
+/// process's operation waits and then sees this one's result.
+async fn sqlite_exclusive(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pool.begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(sqlite_errors::map)
+}
+
+/// The applied migrations recorded in a SQLite file (none without a history table).
+async fn sqlite_applied(pool: &SqlitePool) -> Result<Vec<AppliedRow>> {
+    let exists: bool = sqlx::query_scalar(
+        "select exists (select 1 from sqlite_master where type = 'table' and name = ?1)",
+    )
+    .bind(HISTORY_TABLE)
+    .fetch_one(pool)
+    .await
+    .map_err(sqlite_errors::map)?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "select version, installed_on, checksum from {HISTORY_TABLE} \
+         where success order by version"
+    );
+    // sqlx's SQLite history stores `installed_on` as `CURRENT_TIMESTAMP` text, UTC.
+    let rows: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .map_err(sqlite_errors::map)?;
+    rows.into_iter()
+        .map(|(version, installed_on, checksum)| {
+            let installed_on =
+                chrono::NaiveDateTime::parse_from_str(&installed_on, "%Y-%m-%d %H:%M:%S")
+                    .map(|t| t.and_utc())
+                    .map_err(|_| Error::Database {
+                        code: None,
+                        message: format!(
+                            "the migration history's time of version {version} is not a timestamp"
+                        ),
+                    })?;
+            Ok(AppliedRow {
+                version,
+                installed_on,
+                checksum,
+            })
+        })
+        .collect()
 }
 
 fn checksum_conflict(version: i64) -> Error {
@@ -545,12 +730,16 @@ fn checksum_conflict(version: i64) -> Error {
 }
 
 fn map_migrate(err: MigrateError) -> Error {
+    map_migrate_with(err, errors::map, latest_version())
+}
+
+fn map_migrate_with(err: MigrateError, map: fn(sqlx::Error) -> Error, latest: i64) -> Error {
     match err {
-        MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => errors::map(e),
+        MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => map(e),
         MigrateError::VersionMismatch(v) => checksum_conflict(v),
         MigrateError::VersionMissing(v) => Error::SchemaOutOfDate {
             database: v,
-            library: latest_version(),
+            library: latest,
         },
         MigrateError::Dirty(v) => Error::Conflict {
             reason: format!(
@@ -655,6 +844,22 @@ mod tests {
                     .iter()
                     .any(|m| m.version == *v && m.migration_type.is_down_migration()),
                 "migration {v} has no down script"
+            );
+        }
+    }
+
+    #[test]
+    fn sqlite_migrations_are_numbered_and_reversible() {
+        let ups = sqlite_library_versions();
+        assert!(!ups.is_empty());
+        assert_eq!(ups, (1..=ups.len() as i64).collect::<Vec<_>>());
+        assert_eq!(sqlite_latest_version(), ups.len() as i64);
+        for v in &ups {
+            assert!(
+                EMBEDDED_SQLITE
+                    .iter()
+                    .any(|m| m.version == *v && m.migration_type.is_down_migration()),
+                "SQLite migration {v} has no down script"
             );
         }
     }

@@ -422,6 +422,22 @@ pub struct StaffMovements {
     pub units_entered: Decimal,
 }
 
+impl std::str::FromStr for StockReport {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        [Self::LowStock, Self::OutOfStock, Self::Overstock]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                Error::validation(
+                    "report",
+                    "expected 'low_stock', 'out_of_stock' or 'overstock'",
+                )
+            })
+    }
+}
+
 /// Which stock report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StockReport {
@@ -434,6 +450,15 @@ pub enum StockReport {
 }
 
 impl StockReport {
+    /// Stable snake_case name (`low_stock`, `out_of_stock`, `overstock`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LowStock => "low_stock",
+            Self::OutOfStock => "out_of_stock",
+            Self::Overstock => "overstock",
+        }
+    }
+
     /// The status each report lists: one definition, the status rule's.
     pub fn status(self) -> StockStatus {
         match self {

@@ -233,6 +233,10 @@ mod tests {
         ];
         let codes: std::collections::HashSet<_> = all.iter().map(|a| a.as_str()).collect();
         assert_eq!(codes.len(), all.len());
-        assert!(codes.iter().all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')));
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
+        );
     }
 }

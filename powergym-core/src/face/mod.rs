@@ -18,8 +18,8 @@ pub use embedding::{EMBEDDING_DIM, FaceEmbedding};
 pub(crate) use enrolment::enroll_in;
 pub use in_memory::InMemoryMatcher;
 pub use matcher::{
-    DEFAULT_EF_SEARCH, FaceMatcher, FaceSearch, FaceTemplate, Identification, MatchPolicy, ScoredCandidate,
-    Unidentified, Verification,
+    DEFAULT_EF_SEARCH, FaceMatcher, FaceSearch, FaceTemplate, Identification, MatchPolicy,
+    ScoredCandidate, Unidentified, Verification,
 };
 pub use memory::{DEFAULT_RERANK, Gallery, Precision};
 pub use pgvector::PgVectorMatcher;

@@ -9,9 +9,9 @@ pub mod health;
 
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::{PgPool, SqlitePool};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::postgres::ops as pg;
 
 pub use health::{HealthReport, HealthThresholds, Verdict};
@@ -43,16 +43,44 @@ pub struct IndexRebuild {
     pub elapsed: Duration,
 }
 
-/// Operations on one PostgreSQL database; from [`crate::Gym::operations`].
+/// Operations on one database; from [`crate::Gym::operations`]. The health report, the
+/// application role and the face index are PostgreSQL's; on SQLite they are
+/// [`Error::Unsupported`], and `vacuum_analyze` compacts and re-analyses the file.
 #[derive(Debug, Clone)]
 pub struct Operations {
-    pool: PgPool,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
 }
 
 impl Operations {
-    /// Operations on the database behind `pool`.
+    /// Operations on the PostgreSQL database behind `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            backend: Backend::Postgres(pool),
+        }
+    }
+
+    /// Operations on the SQLite database behind `pool`.
+    pub fn sqlite(pool: SqlitePool) -> Self {
+        Self {
+            backend: Backend::Sqlite(pool),
+        }
+    }
+
+    fn postgres(&self, operation: &'static str, remedy: &'static str) -> Result<&PgPool> {
+        match &self.backend {
+            Backend::Postgres(pool) => Ok(pool),
+            Backend::Sqlite(_) => Err(Error::Unsupported {
+                operation,
+                store: "sqlite",
+                remedy,
+            }),
+        }
     }
 
     /// The health report with the default thresholds. Records the sizes it read, so the
@@ -64,7 +92,11 @@ impl Operations {
 
     /// The health report with the given thresholds.
     pub async fn health_report_with(&self, thresholds: &HealthThresholds) -> Result<HealthReport> {
-        let mut report = pg::gather_health(&self.pool).await?;
+        let pool = self.postgres(
+            "the health report",
+            "a SQLite file needs none of its checks; `vacuum_analyze` keeps it compact",
+        )?;
+        let mut report = pg::gather_health(pool).await?;
         // An index is "unused" only on a table that is read: on a new database every
         // index has zero scans and none is worth reporting.
         report
@@ -80,7 +112,10 @@ impl Operations {
         &self,
         progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<Vec<String>> {
-        pg::vacuum_analyze(&self.pool, progress).await
+        match &self.backend {
+            Backend::Postgres(pool) => pg::vacuum_analyze(pool, progress).await,
+            Backend::Sqlite(pool) => crate::store::sqlite::vacuum_analyze(pool, progress).await,
+        }
     }
 
     /// Lets `role` (an application's login, not a superuser) read and write every
@@ -88,7 +123,11 @@ impl Operations {
     /// cannot migrate, drop or alter. Run as the schema owner (the role that runs the
     /// migrations); covers tables future migrations create too (default privileges).
     pub async fn grant_app_role(&self, role: &str) -> Result<()> {
-        pg::grant_app_role(&self.pool, role).await
+        let pool = self.postgres(
+            "granting an application role",
+            "a SQLite file has no roles: protect it with the file's permissions",
+        )?;
+        pg::grant_app_role(pool, role).await
     }
 
     /// Rebuilds the face search index with `REINDEX INDEX CONCURRENTLY`, so check-ins
@@ -98,6 +137,10 @@ impl Operations {
         &self,
         progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<IndexRebuild> {
-        pg::rebuild_face_index(&self.pool, progress).await
+        let pool = self.postgres(
+            "rebuilding the face index",
+            "SQLite searches faces in process and has no index to rebuild",
+        )?;
+        pg::rebuild_face_index(pool, progress).await
     }
 }

@@ -18,7 +18,9 @@ use crate::domain::staff::{Role, Staff};
 use crate::domain::subscription::{Subscription, SubscriptionStatus};
 use crate::error::{DenialReason, Result};
 
+pub(crate) mod constraints;
 pub mod postgres;
+pub mod sqlite;
 
 /// A storage backend.
 #[async_trait]
