@@ -5,6 +5,7 @@ mod common;
 
 use common::TestDb;
 use common::faces::{face, near};
+use common::sql::{Arg, RawConn, id};
 use common::world::*;
 use powergym_core::domain::consent::{ConsentInput, Guardian};
 use powergym_core::face::{
@@ -52,12 +53,17 @@ async fn consent_enrolment_identification_and_erasure() {
         .await
         .unwrap_err();
     assert_eq!(err, Error::ConsentRequired { guardian: false });
-    let direct = sqlx::query(
-        "insert into biometrics (client_id, embedding) select id, array_fill(0.1, array[512])::vector from clients",
-    )
-    .execute(&mut w.db.conn().await)
-    .await
-    .unwrap_err();
+    let direct = w
+        .db
+        .try_exec(
+            "insert into biometrics (client_id, embedding) select id, array_fill(0.1, array[512])::vector from clients",
+            "insert into biometrics (client_id, embedding, consent_id) select id, zeroblob(2048), \
+             (select c.id from biometric_consents c where c.client_id = clients.id and c.withdrawn_at is null) \
+             from clients",
+            &[],
+        )
+        .await
+        .unwrap_err();
     assert!(direct.to_string().contains("consent"), "{direct}");
     assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
 
@@ -165,10 +171,8 @@ async fn consent_enrolment_identification_and_erasure() {
     assert!(w.gym.remove_face(&w.desk, bea).await.unwrap());
     assert!(!w.gym.remove_face(&w.desk, bea).await.unwrap());
     assert_eq!(count(&w, "select count(*) from biometrics").await, 38);
-    sqlx::query("delete from clients where dni_number = '50000002'")
-        .execute(&mut w.db.conn().await)
-        .await
-        .unwrap();
+    w.db.sql("delete from clients where dni_number = '50000002'", &[])
+        .await;
     assert_eq!(count(&w, "select count(*) from biometrics").await, 37);
 }
 
@@ -205,12 +209,11 @@ async fn a_minor_needs_a_guardian() {
         Error::ConsentRequired { guardian: true }
     );
     // The database holds the same line for a TI holder.
-    let direct = sqlx::query(
-        "insert into biometric_consents (client_id, purpose, granted_at) select id, 'x', now() from clients",
-    )
-    .execute(&mut w.db.conn().await)
-    .await
-    .unwrap_err();
+    let insert = "insert into biometric_consents (client_id, purpose, granted_at) select id, 'x', $1 from clients";
+    let direct =
+        w.db.try_exec(insert, insert, &[Arg::Instant(chrono::Utc::now())])
+            .await
+            .unwrap_err();
     assert!(direct.to_string().contains("guardian"), "{direct}");
 
     let bad_guardian = ConsentInput {
@@ -380,7 +383,7 @@ async fn thumbnails_are_sealed_to_their_row() {
         },
         ..GymOptions::default()
     };
-    let gym = powergym_core::Gym::connect_with(&db.url, options)
+    let gym = powergym_core::Gym::open_with(&db.url, options)
         .await
         .unwrap();
     let w = staffed(db, gym).await;
@@ -400,24 +403,20 @@ async fn thumbnails_are_sealed_to_their_row() {
         w.gym.face_thumbnail(&w.desk, ana).await.unwrap().as_deref(),
         Some(jpeg.as_slice())
     );
-    let stored: Vec<u8> = sqlx::query_scalar("select thumbnail_encrypted from biometrics")
-        .fetch_one(&mut w.db.conn().await)
-        .await
-        .unwrap();
+    let stored: Vec<u8> =
+        w.db.bytes("select thumbnail_encrypted from biometrics")
+            .await;
     // version, nonce, ciphertext, tag: the JPEG itself is nowhere in the row.
     assert_eq!(stored.len(), 1 + 12 + jpeg.len() + 16);
     assert!(!stored.windows(32).any(|win| win == &jpeg[..32]));
 
     // Moved onto another member's row, the ciphertext no longer opens.
     let bea = enrolled(&w, "20304050", 2).await;
-    sqlx::query(
+    w.db.sql(
         "update biometrics set thumbnail_encrypted = (select thumbnail_encrypted from biometrics where client_id = $1) where client_id = $2",
+        &[id(ana), id(bea)],
     )
-    .bind(ana.as_uuid())
-    .bind(bea.as_uuid())
-    .execute(&mut w.db.conn().await)
-    .await
-    .unwrap();
+    .await;
     assert!(matches!(
         w.gym.face_thumbnail(&w.desk, bea).await,
         Err(Error::Validation {
@@ -459,6 +458,9 @@ async fn thumbnails_are_sealed_to_their_row() {
 
 #[tokio::test]
 async fn both_matchers_agree_behind_the_trait() {
+    // Drives PgVectorMatcher (pgvector's exact and HNSW search) directly; the in-process
+    // gallery both stores use is checked against it here and by every other face test.
+    postgres_only!();
     let w = world().await;
     let mut ids = Vec::new();
     for seed in 0..300u64 {
@@ -713,11 +715,15 @@ async fn the_face_cache_follows_every_process_and_never_admits_on_a_stale_entry(
     // Changes the cache never hears of (notifications off) still count: each search asks
     // the database what changed since the load. Dan's photo is 0.35 from Ana's template
     // and 0.2 from Dan's, which only the other process enrolled.
-    let mut conn = w.db.conn().await;
-    sqlx::query("alter table biometrics disable trigger biometrics_notify")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    // On SQLite the change log is the only channel (the feed polls it and each search
+    // reads it), so there is no push to switch off.
+    let mut conn = w.db.raw().await;
+    if let RawConn::Pg(pg) = &mut conn {
+        sqlx::query("alter table biometrics disable trigger biometrics_notify")
+            .execute(pg)
+            .await
+            .unwrap();
+    }
     let photo = near(&face(1), 60, 0.25);
     let ana_now = near(&photo, 61, 0.35);
     let dan_face = near(&photo, 62, 0.2);
@@ -740,11 +746,8 @@ async fn the_face_cache_follows_every_process_and_never_admits_on_a_stale_entry(
     ));
     // A template deleted behind the cache's back: the cache still proposes Ana, the
     // database no longer has her face, and the database search decides.
-    sqlx::query("delete from biometrics where client_id = $1")
-        .bind(ana.as_uuid())
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    let delete = "delete from biometrics where client_id = $1";
+    conn.exec(delete, delete, &[id(ana)]).await;
     assert_eq!(who(ana_now.clone()).await, None);
     assert_eq!(
         w.gym.check_in_by_face(&w.desk, &ana_now).await.unwrap(),
@@ -757,63 +760,70 @@ async fn the_face_cache_follows_every_process_and_never_admits_on_a_stale_entry(
 
 #[tokio::test]
 async fn the_database_closes_every_consent_gap() {
-    use sqlx::Connection;
     let w = world().await;
     let ana = client(&w, "10203040").await;
-    let mut conn = w.db.conn().await;
-    let vector = |seed| pgvector::Vector::from(face(seed).as_slice().to_vec());
+    let mut conn = w.db.raw().await;
+    let vector = |seed| Arg::Vector(face(seed).as_slice().to_vec());
+    // A template row as a writer outside the library would store it (SQLite's rows name
+    // the consent they rest on; PostgreSQL's trigger fills it in).
+    let insert_template = (
+        "insert into biometrics (client_id, embedding, is_active) values ($1, $2, $3)",
+        "insert into biometrics (client_id, embedding, is_active, consent_id) values ($1, $2, $3, \
+         (select id from biometric_consents where client_id = $1 and withdrawn_at is null))",
+    );
 
     // No consent: not even an inactive template may be stored.
-    let err = sqlx::query(
-        "insert into biometrics (client_id, embedding, is_active) values ($1, $2, false)",
-    )
-    .bind(ana.as_uuid())
-    .bind(vector(1))
-    .execute(&mut conn)
-    .await
-    .unwrap_err();
+    let err = conn
+        .try_exec(
+            insert_template.0,
+            insert_template.1,
+            &[id(ana), vector(1), Arg::Bool(false)],
+        )
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("consent"), "{err}");
 
     // A withdrawal that takes no client lock still waits for an enrolment in flight
-    // (the trigger holds the consent row FOR SHARE), then erases what it stored.
+    // (PostgreSQL: the trigger holds the consent row FOR SHARE; SQLite: the enrolment
+    // holds the write lock), then erases what it stored.
     w.gym
         .record_biometric_consent(&w.desk, ana, consent())
         .await
         .unwrap();
-    let mut enrolling = sqlx::PgConnection::connect(&w.db.url).await.unwrap();
-    let mut tx = enrolling.begin().await.unwrap();
-    sqlx::query("insert into biometrics (client_id, embedding) values ($1, $2)")
-        .bind(ana.as_uuid())
-        .bind(vector(1))
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    let url = w.db.url.clone();
+    let mut enrolling = w.db.raw().await;
+    enrolling.begin().await;
+    enrolling
+        .exec(
+            insert_template.0,
+            insert_template.1,
+            &[id(ana), vector(1), Arg::Bool(true)],
+        )
+        .await;
+    let db_withdraw = w.db.raw().await;
     let withdrawal = tokio::spawn(async move {
-        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-        sqlx::query("update biometric_consents set withdrawn_at = now() where client_id = $1")
-            .bind(ana.as_uuid())
-            .execute(&mut c)
-            .await
-            .unwrap();
+        let mut c = db_withdraw;
+        let withdraw = "update biometric_consents set withdrawn_at = $1 where client_id = $2";
+        c.exec(
+            withdraw,
+            withdraw,
+            &[Arg::Instant(chrono::Utc::now()), id(ana)],
+        )
+        .await;
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
         !withdrawal.is_finished(),
         "the withdrawal must wait for the enrolment"
     );
-    tx.commit().await.unwrap();
+    enrolling.commit().await;
     withdrawal.await.unwrap();
     assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
 
     // A consent cannot lose its guardian, and a member whose document becomes a minor's
     // loses a guardian-less consent and the face with it.
     let bea = enrolled(&w, "20304050", 2).await;
-    sqlx::query("update clients set dni_type = 'TI' where id = $1")
-        .bind(bea.as_uuid())
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    let minor = "update clients set dni_type = 'TI' where id = $1";
+    conn.exec(minor, minor, &[id(bea)]).await;
     assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
     assert_eq!(
         count(
@@ -838,13 +848,8 @@ async fn the_database_closes_every_consent_gap() {
         )
         .await
         .unwrap();
-    let err = sqlx::query(
-        "update biometric_consents set guardian_name = null, guardian_document_type = null, \
-         guardian_document_number = null where client_id = $1 and withdrawn_at is null",
-    )
-    .bind(bea.as_uuid())
-    .execute(&mut conn)
-    .await
-    .unwrap_err();
+    let orphan = "update biometric_consents set guardian_name = null, guardian_document_type = null, \
+         guardian_document_number = null where client_id = $1 and withdrawn_at is null";
+    let err = conn.try_exec(orphan, orphan, &[id(bea)]).await.unwrap_err();
     assert!(err.to_string().contains("guardian"), "{err}");
 }

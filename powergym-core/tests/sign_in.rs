@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use chrono::{DateTime, TimeDelta, Utc};
 use common::TestDb;
+use common::sql::Arg;
 use common::world::{NOW, World, staffed};
 use powergym_core::{Clock, Error, Gym, GymOptions};
 
@@ -33,7 +34,7 @@ impl Clock for HandClock {
 async fn world_with_hand_clock() -> (World, Arc<HandClock>) {
     let clock = Arc::new(HandClock(Mutex::new(NOW.parse().unwrap())));
     let db = TestDb::new().await;
-    let gym = Gym::connect_with(
+    let gym = Gym::open_with(
         &db.url,
         GymOptions {
             clock: clock.clone(),
@@ -50,20 +51,36 @@ fn is_sign_in_refusal(err: &Error) -> bool {
 }
 
 async fn stored_hash(w: &World, username: &str) -> String {
-    sqlx::query_scalar("select hashed_password from users where username = $1")
-        .bind(username)
-        .fetch_one(&mut w.db.conn().await)
-        .await
-        .unwrap()
+    w.db.text(
+        "select hashed_password from users where username = $1",
+        &[Arg::Text(username.into())],
+    )
+    .await
+    .expect("the account exists")
 }
 
 /// (failures, locked_until) of a name's throttle record, if it has one.
 async fn throttle(w: &World, name: &str) -> Option<(i32, Option<DateTime<Utc>>)> {
-    sqlx::query_as("select failures, locked_until from sign_in_throttles where username = $1")
-        .bind(name)
-        .fetch_optional(&mut w.db.conn().await)
-        .await
-        .unwrap()
+    let name = [Arg::Text(name.into())];
+    w.db.text(
+        "select username from sign_in_throttles where username = $1",
+        &name,
+    )
+    .await?;
+    let failures =
+        w.db.int2(
+            "select failures::bigint from sign_in_throttles where username = $1",
+            "select failures from sign_in_throttles where username = $1",
+            &name,
+        )
+        .await;
+    let locked_until =
+        w.db.instant(
+            "select locked_until from sign_in_throttles where username = $1",
+            &name,
+        )
+        .await;
+    Some((i32::try_from(failures).unwrap(), locked_until))
 }
 
 #[tokio::test]
@@ -75,11 +92,11 @@ async fn a_weak_hash_verifies_once_and_is_then_stored_with_the_current_parameter
         .unwrap()
         .to_string();
     assert!(weak.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{weak}");
-    sqlx::query("update users set hashed_password = $1 where username = 'desk'")
-        .bind(&weak)
-        .execute(&mut w.db.conn().await)
-        .await
-        .unwrap();
+    w.db.sql(
+        "update users set hashed_password = $1 where username = 'desk'",
+        &[Arg::Text(weak.clone())],
+    )
+    .await;
 
     // A failed sign-in never touches the hash.
     let err = w
@@ -270,10 +287,8 @@ async fn an_unknown_name_is_refused_and_locked_exactly_like_a_real_one() {
         .unwrap_err();
     assert_eq!(format!("{invalid:?}"), format!("{real:?}"));
     let stored: Vec<String> =
-        sqlx::query_scalar("select username from sign_in_throttles order by username")
-            .fetch_all(&mut w.db.conn().await)
-            .await
-            .unwrap();
+        w.db.texts("select username from sign_in_throttles order by username")
+            .await;
     assert_eq!(stored, ["", "desk", "ghost"]);
 }
 

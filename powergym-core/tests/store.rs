@@ -5,6 +5,7 @@
 mod common;
 
 use common::TestDb;
+use common::sql::{Arg, id};
 use common::world::*;
 use powergym_core::{
     CheckInOutcome, ClientId, DenialReason, DocumentType, DurationUnit, Error, PaymentInput,
@@ -148,13 +149,12 @@ async fn staff_accounts_sign_in_and_permissions() {
 async fn accounts_moved_from_the_original_keep_their_passwords() {
     let w = world().await;
     // A row as the original's pwdlib/argon2-cffi wrote it.
-    sqlx::query(
+    w.db.sql(
         "insert into users (username, hashed_password, role) values ('legacy', \
          '$argon2id$v=19$m=65536,t=3,p=4$TwPlM+uTYtvx/HxJaq4Vew$A9k7OOp045MJEvLfU3b9Sc4AUyWHvUHInWgbmw3buZA', 'employee')",
+        &[],
     )
-    .execute(&mut w.db.conn().await)
-    .await
-    .unwrap();
+    .await;
     assert!(
         w.gym
             .authenticate("legacy", "Original-Passw0rd!")
@@ -231,10 +231,8 @@ async fn plans_and_the_life_of_a_subscription() {
     assert_eq!(next.price.final_price().amount(), dec("45000"));
 
     // Later plan price changes never change a debt.
-    sqlx::query("update plans set price = 99999")
-        .execute(&mut w.db.conn().await)
-        .await
-        .unwrap();
+    w.db.sql("update plans set price = $1", &[Arg::Decimal(dec("99999"))])
+        .await;
     let again = w.gym.subscription(&w.desk, sub.id).await.unwrap();
     assert_eq!(again.price.final_price().amount(), dec("50000"));
 
@@ -635,10 +633,7 @@ async fn fifty_concurrent_payments_never_overpay_and_activate_once() {
     }
     assert_eq!(ok, 20);
     assert_eq!(activations, 1, "exactly one payment activated it");
-    assert_eq!(
-        scalar(&w.db, "select sum(amount)::bigint from payments").await,
-        20000
-    );
+    assert_eq!(w.db.sum_decimal("payments", "amount").await, dec("20000"));
     assert_eq!(
         w.gym.subscription(&w.desk, sub.id).await.unwrap().status,
         SubscriptionStatus::Active
@@ -709,11 +704,12 @@ async fn concurrent_sales_and_renewals_never_overlap() {
             Err(other) => panic!("unexpected {other:?}"),
         }
     }
+    // Inclusive periods that share a day (daterange '[]' overlap, in either dialect).
     let overlaps = scalar(
         &w.db,
         "select count(*) from subscriptions a join subscriptions b on a.client_id = b.client_id and a.id < b.id \
          where a.status <> 'canceled' and b.status <> 'canceled' \
-           and daterange(a.start_date, a.end_date, '[]') && daterange(b.start_date, b.end_date, '[]')",
+           and a.start_date <= b.end_date and b.start_date <= a.end_date",
     )
     .await;
     assert_eq!(overlaps, 0);
@@ -907,12 +903,11 @@ async fn the_database_status_column_and_the_rust_rule_agree() {
         let p = w.gym.create_product(&w.admin, input).await.unwrap();
         // Stock moves only through movements; write one directly to pass the maximum too.
         if qty != "0" {
-            sqlx::query("insert into inventory_movements (product_id, movement_type, quantity) values ($1, 'ENTRY', $2)")
-                .bind(p.id)
-                .bind(dec(qty))
-                .execute(&mut w.db.conn().await)
-                .await
-                .unwrap();
+            w.db.sql(
+                "insert into inventory_movements (product_id, movement_type, quantity) values ($1, 'ENTRY', $2)",
+                &[id(p.id), Arg::Decimal(dec(qty))],
+            )
+            .await;
         }
         let stored = w.gym.product(&w.desk, p.id).await.unwrap().stock_status;
         let q = |s: &str| Quantity::parse("q", dec(s)).unwrap();
@@ -946,14 +941,8 @@ async fn fifty_concurrent_sales_never_take_stock_below_zero() {
         }
     }
     assert_eq!(sold, 30);
-    let stock: Decimal = sqlx::query_scalar("select available_quantity from products")
-        .fetch_one(&mut w.db.conn().await)
-        .await
-        .unwrap();
-    let ledger: Decimal = sqlx::query_scalar("select sum(quantity) from inventory_movements")
-        .fetch_one(&mut w.db.conn().await)
-        .await
-        .unwrap();
+    let stock: Decimal = w.db.sum_decimal("products", "available_quantity").await;
+    let ledger: Decimal = w.db.sum_decimal("inventory_movements", "quantity").await;
     assert_eq!(
         (stock, ledger),
         (dec("0"), dec("0")),
@@ -966,16 +955,13 @@ async fn fifty_concurrent_sales_never_take_stock_below_zero() {
 /// Attendance on `days` distinct business days, written as the check-in would.
 async fn attend(db: &TestDb, client: ClientId, sub: powergym_core::SubscriptionId, days: &[&str]) {
     for day in days {
-        sqlx::query(
+        let entry = d(day).and_hms_opt(15, 0, 0).unwrap().and_utc();
+        db.sql(
             "insert into attendances (client_id, subscription_id, entry_time, business_date) \
-             values ($1, $2, ($3::date + time '15:00') at time zone 'UTC', $3::date)",
+             values ($1, $2, $3, $4)",
+            &[id(client), id(sub), Arg::Instant(entry), Arg::Day(d(day))],
         )
-        .bind(client.as_uuid())
-        .bind(sub.as_uuid())
-        .bind(d(day))
-        .execute(&mut db.conn().await)
-        .await
-        .unwrap();
+        .await;
     }
 }
 
@@ -1010,7 +996,7 @@ async fn reward_world() -> World {
         },
         ..Default::default()
     };
-    let gym = powergym_core::Gym::connect_with(&db.url, options)
+    let gym = powergym_core::Gym::open_with(&db.url, options)
         .await
         .unwrap();
     staffed(db, gym).await
@@ -1162,10 +1148,8 @@ async fn statistics_use_snapshots_business_days_and_one_stock_rule() {
         .await
         .unwrap();
     // The plan's price changes; the debt does not.
-    sqlx::query("update plans set price = 99999")
-        .execute(&mut w.db.conn().await)
-        .await
-        .unwrap();
+    w.db.sql("update plans set price = $1", &[Arg::Decimal(dec("99999"))])
+        .await;
     w.gym.check_in(&w.desk, ana).await.unwrap();
     w.gym.check_in(&w.desk, bob).await.unwrap(); // unpaid: refused
     let p = w.gym.create_product(&w.admin, water()).await.unwrap();
@@ -1512,29 +1496,33 @@ async fn the_database_refuses_overpayment_and_keeps_receipts() {
         .await
         .unwrap();
     // Raw SQL, bypassing the library: still refused.
-    let raw = sqlx::query("insert into payments (subscription_id, amount, payment_method) values ($1, 10000.01, 'cash')")
-        .bind(sub.id.as_uuid())
-        .execute(&mut w.db.conn().await)
-        .await
-        .unwrap_err();
+    let insert =
+        "insert into payments (subscription_id, amount, payment_method) values ($1, $2, 'cash')";
+    let raw =
+        w.db.try_exec(insert, insert, &[id(sub.id), Arg::Decimal(dec("10000.01"))])
+            .await
+            .unwrap_err();
     assert_eq!(
-        raw.as_database_error().and_then(|e| e.constraint()),
+        w.db.constraint_of(&raw).as_deref(),
         Some("payments_within_final_price")
     );
     // A subscription with payments cannot be deleted, so its receipts cannot vanish.
-    let gone = sqlx::query("delete from subscriptions where id = $1")
-        .bind(sub.id.as_uuid())
-        .execute(&mut w.db.conn().await)
-        .await
-        .unwrap_err();
+    let delete = "delete from subscriptions where id = $1";
+    let gone =
+        w.db.try_exec(delete, delete, &[id(sub.id)])
+            .await
+            .unwrap_err();
     assert_eq!(
-        gone.as_database_error().and_then(|e| e.constraint()),
+        w.db.constraint_of(&gone).as_deref(),
         Some("payments_subscription_id_fkey")
     );
+    assert_eq!(w.db.sum_decimal("payments", "amount").await, dec("40000"));
 }
 
 #[tokio::test]
 async fn concurrent_payments_hold_under_a_repeatable_read_default() {
+    // PostgreSQL's isolation-level setting; SQLite transactions are always serializable.
+    postgres_only!();
     let w = world().await;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "alter database \"{}\" set default_transaction_isolation = 'repeatable read'",
@@ -1561,8 +1549,138 @@ async fn concurrent_payments_hold_under_a_repeatable_read_default() {
             Err(other) => panic!("unexpected {other:?}"),
         }
     }
+    assert_eq!(w.db.sum_decimal("payments", "amount").await, dec("20000"));
+}
+
+// ------------------------------------------------------------------ several processes
+
+/// Set (to `url|subscription|product`) only in the writer processes
+/// `two_processes_write_to_one_database_and_the_invariants_hold` starts.
+const WRITER_ENV: &str = "POWERGYM_TEST_WRITER";
+
+/// One writer process: pays 1000 on the subscription and sells one unit of the product,
+/// 25 times each, all at once; prints how many of each went through.
+#[tokio::test]
+async fn writer_process() {
+    let Ok(job) = std::env::var(WRITER_ENV) else {
+        return; // run by hand or by the suite: nothing to do
+    };
+    let mut parts = job.split('|');
+    let (url, sub, product) = (
+        parts.next().unwrap(),
+        parts.next().unwrap().parse().unwrap(),
+        parts.next().unwrap().parse().unwrap(),
+    );
+    let now: chrono::DateTime<chrono::Utc> = NOW.parse().unwrap();
+    let gym = powergym_core::Gym::open_with(
+        url,
+        powergym_core::GymOptions {
+            clock: std::sync::Arc::new(powergym_core::FixedClock(now)),
+            ..powergym_core::GymOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let desk = gym.acting_as("desk").await.unwrap();
+    let payments = (0..25).map(|_| {
+        let (gym, desk) = (gym.clone(), desk.clone());
+        tokio::spawn(async move { gym.record_payment(&desk, pay(sub, "1000")).await.is_ok() })
+    });
+    let sales = (0..25).map(|_| {
+        let (gym, desk) = (gym.clone(), desk.clone());
+        tokio::spawn(async move {
+            match gym.sell_product(&desk, product, dec("1"), None).await {
+                Ok(_) => true,
+                Err(Error::InsufficientStock { .. }) => false,
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        })
+    });
+    let (payments, sales) = futures::future::join(
+        futures::future::join_all(payments),
+        futures::future::join_all(sales),
+    )
+    .await;
+    let ok = |v: Vec<Result<bool, tokio::task::JoinError>>| {
+        v.into_iter()
+            .map(|r| usize::from(r.unwrap()))
+            .sum::<usize>()
+    };
+    println!("\nwriter: payments={} sales={}", ok(payments), ok(sales));
+    gym.close().await;
+}
+
+#[tokio::test]
+async fn two_processes_write_to_one_database_and_the_invariants_hold() {
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "20000", DurationUnit::Month, 1).await;
+    let ana = client(&w, "7777").await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, None))
+        .await
+        .unwrap();
+    let p = w.gym.create_product(&w.admin, water()).await.unwrap();
+    w.gym
+        .add_stock(&w.admin, p.id, dec("30"), None)
+        .await
+        .unwrap();
+    // Two copies of this test binary, each running only `writer_process`.
+    let exe = std::env::current_exe().unwrap();
+    let writers: Vec<_> = (0..2)
+        .map(|_| {
+            tokio::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    "writer_process",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(WRITER_ENV, format!("{}|{}|{}", w.db.url, sub.id, p.id))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut paid = 0;
+    let mut sold = 0;
+    for writer in writers {
+        let out = writer.wait_with_output().await.unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "a writer failed: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = stdout
+            .lines()
+            .find_map(|l| l.split_once("writer: ").map(|(_, report)| report))
+            .unwrap_or_else(|| panic!("no report from a writer: {stdout}"));
+        let counts: Vec<usize> = line
+            .split(' ')
+            .map(|kv| kv.split_once('=').unwrap().1.parse().unwrap())
+            .collect();
+        paid += counts[0];
+        sold += counts[1];
+    }
     assert_eq!(
-        scalar(&w.db, "select sum(amount)::bigint from payments").await,
-        20000
+        (paid, sold),
+        (20, 30),
+        "50 payments of 1000 on 20000, 50 sales of 30 units"
+    );
+    assert_eq!(w.db.sum_decimal("payments", "amount").await, dec("20000"));
+    assert_eq!(
+        w.gym.subscription(&w.desk, sub.id).await.unwrap().status,
+        SubscriptionStatus::Active
+    );
+    assert_eq!(
+        (
+            w.db.sum_decimal("products", "available_quantity").await,
+            w.db.sum_decimal("inventory_movements", "quantity").await
+        ),
+        (dec("0"), dec("0")),
+        "the stock is zero and the movements add up to it"
     );
 }

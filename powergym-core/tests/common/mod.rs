@@ -1,10 +1,14 @@
-//! Per-test databases on the real PostgreSQL server named by `DATABASE_URL`.
+//! Per-test databases: on the real PostgreSQL server named by `DATABASE_URL`, or, with
+//! `POWERGYM_TEST_STORE=sqlite`, in a SQLite file of their own.
 //!
-//! Each test gets a database of its own, created empty and dropped (with FORCE) when the
-//! guard goes out of scope, so tests run in parallel without seeing each other's rows.
+//! Each test gets a database of its own, created empty and dropped (with FORCE) or deleted
+//! when the guard goes out of scope, so tests run in parallel without seeing each other's
+//! rows. The tests that take their gym from here are the store contract: every store
+//! must pass them (scripts/test.sh runs them once per store).
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 pub mod faces;
+pub mod sql;
 pub mod world;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -30,9 +34,38 @@ pub fn url_for(base: &str, db: &str) -> String {
     format!("{prefix}/{db}{query}")
 }
 
+/// Which store the tests run against (`POWERGYM_TEST_STORE`: `postgres`, the default,
+/// or `sqlite`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Postgres,
+    Sqlite,
+}
+
+pub fn store_kind() -> StoreKind {
+    match std::env::var("POWERGYM_TEST_STORE").as_deref() {
+        Ok("sqlite") => StoreKind::Sqlite,
+        Ok("postgres") | Err(_) => StoreKind::Postgres,
+        Ok(other) => panic!("POWERGYM_TEST_STORE must be postgres or sqlite, not {other}"),
+    }
+}
+
+/// Ends a test that checks PostgreSQL's own behaviour (through SQL of its dialect) when
+/// the suite runs against another store.
+#[macro_export]
+macro_rules! postgres_only {
+    () => {
+        if $crate::common::store_kind() != $crate::common::StoreKind::Postgres {
+            eprintln!("skipped: checks PostgreSQL itself");
+            return;
+        }
+    };
+}
+
 pub struct TestDb {
     pub name: String,
     pub url: String,
+    pub kind: StoreKind,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -46,6 +79,16 @@ impl TestDb {
             COUNTER.fetch_add(1, Ordering::Relaxed),
             uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap()
         );
+        if store_kind() == StoreKind::Sqlite {
+            let dir = std::env::temp_dir().join("powergym-tests");
+            std::fs::create_dir_all(&dir).expect("temporary directory for SQLite tests");
+            let url = format!("sqlite://{}", dir.join(format!("{name}.db")).display());
+            return Self {
+                name,
+                url,
+                kind: StoreKind::Sqlite,
+            };
+        }
         let mut admin = PgConnection::connect(&admin_url())
             .await
             .expect("DATABASE_URL must reach the test server (run scripts/setup-postgres.sh)");
@@ -54,7 +97,11 @@ impl TestDb {
             .await
             .expect("create test database");
         let url = url_for(&admin_url(), &name);
-        Self { name, url }
+        Self {
+            name,
+            url,
+            kind: StoreKind::Postgres,
+        }
     }
 
     /// A new database migrated to head, and a gym on it.
@@ -97,12 +144,19 @@ impl TestDb {
             },
             ..base
         };
-        Gym::connect_with(&self.url, options)
+        Gym::open_with(&self.url, options)
             .await
-            .expect("connect to test database")
+            .expect("open the test database")
     }
 
+    /// A direct connection, for tests of PostgreSQL itself (see [`postgres_only`]).
     pub async fn conn(&self) -> PgConnection {
+        assert_eq!(
+            self.kind,
+            StoreKind::Postgres,
+            "a PostgreSQL-only test ran on {:?}",
+            self.kind
+        );
         PgConnection::connect(&self.url)
             .await
             .expect("connect to test database")
@@ -111,6 +165,14 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        if self.kind == StoreKind::Sqlite {
+            if let Some(path) = self.url.strip_prefix("sqlite://") {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+            }
+            return;
+        }
         let name = self.name.clone();
         // Drop is synchronous; a short-lived runtime on its own thread does the async work
         // without touching the test's runtime.

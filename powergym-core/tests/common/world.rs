@@ -126,11 +126,9 @@ pub fn pay(sub: powergym_core::SubscriptionId, amount: &str) -> PaymentInput {
     }
 }
 
-pub async fn scalar(db: &TestDb, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(&mut db.conn().await)
-        .await
-        .unwrap()
+/// An integer (such as a count) selected by SQL that reads the same on both stores.
+pub async fn scalar(db: &TestDb, sql: &str) -> i64 {
+    db.int(sql, &[]).await
 }
 
 /// Sells `plan` to `client` (from today, or `start`) and pays its whole final price.
