@@ -29,6 +29,10 @@ if has_suite rust || has_suite kotlin; then
 fi
 if has_suite rust; then
   cargo test --locked
+  step "Rust: the store contract suite again, on SQLite"
+  POWERGYM_TEST_STORE=sqlite cargo test --locked -p powergym-core \
+    --test store --test clients --test idempotency --test input_bounds --test sign_in \
+    --test face --test conformance
   step "Rust: format and lints (cargo fmt --check, clippy -D warnings)"
   cargo fmt --all -- --check
   # clippy checks powergym-py too; it only type-checks, so PyO3 need not link libpython.
@@ -42,6 +46,8 @@ if has_suite python; then
   "$root/.venv/bin/maturin" develop --locked -q -m powergym-py/Cargo.toml
   "$root/.venv/bin/python" -m mypy.stubtest powergym._powergym
   "$root/.venv/bin/python" -m pytest -q powergym-py/tests
+  # The FastAPI example, as a user of the original backend would run it.
+  (cd "$root/examples/python/desk_api" && "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider .)
 fi
 
 if has_suite kotlin; then

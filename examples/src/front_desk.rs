@@ -4,8 +4,9 @@
 //! face under recorded consent and checks in by face, and sells a bottle of water. Re-running it is safe: what exists is reused, and the second
 //! check-in of the day is refused as it should be.
 //!
-//! Run with `scripts/demo.sh` (it starts PostgreSQL), or with `DATABASE_URL` set:
-//! `cargo run -p powergym-examples --bin front_desk`.
+//! Run with `scripts/demo.sh`: on an embedded SQLite file by default (no server), or on
+//! PostgreSQL with `DATABASE_URL=postgres://…`. Directly:
+//! `cargo run -p powergym-examples --bin front_desk` (`DATABASE_URL` names the store).
 
 use std::process::ExitCode;
 
@@ -20,7 +21,8 @@ use powergym_core::{
 use powergym_core::{ClientId, FaceCheckIn};
 use rust_decimal::Decimal;
 
-const DEFAULT_URL: &str = "postgres://powergym:powergym@127.0.0.1:5432/powergym";
+/// The embedded store, in the working directory: the demo needs no server.
+const DEFAULT_URL: &str = "sqlite://powergym-demo.db";
 /// Demo credentials: this program creates these accounts on an empty database.
 const ADMIN: (&str, &str) = ("admin", "front-desk-demo-admin");
 const DESK: (&str, &str) = ("desk", "front-desk-demo-desk");
@@ -216,11 +218,16 @@ fn say(outcome: &FaceCheckIn) -> String {
 
 async fn run() -> powergym_core::Result<()> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-    let gym = Gym::connect(&url).await?;
+    let gym = Gym::open(&url).await?;
     gym.migrations().run().await?;
     gym.migrations().check().await?;
     println!(
-        "schema at version {} · business day {} ({})",
+        "{} store, schema at version {} · business day {} ({})",
+        if url.starts_with("sqlite") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        },
         gym.migrations().current_version().await?,
         gym.today(),
         gym.calendar().zone_name()
