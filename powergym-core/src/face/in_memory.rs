@@ -6,8 +6,8 @@ use std::sync::RwLock;
 use async_trait::async_trait;
 
 use super::embedding::FaceEmbedding;
+use super::gallery::Gallery;
 use super::matcher::{FaceMatcher, MatchPolicy, ScoredCandidate, Verification};
-use super::memory::Gallery;
 use crate::domain::ids::ClientId;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -51,7 +51,7 @@ impl InMemoryMatcher {
     ) -> Result<Self> {
         let mut after = None;
         loop {
-            let mut tx = store.begin().await?;
+            let mut tx = store.begin_read().await?;
             let page = tx.face_templates_page(after, LOAD_PAGE).await?;
             drop(tx);
             let Some((last, _)) = page.last() else { break };

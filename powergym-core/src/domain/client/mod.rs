@@ -5,411 +5,32 @@
 //! the value itself: it is personal data.
 
 use std::fmt;
-use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::ids::ClientId;
-use crate::domain::text::{self, TextRule, TextShape};
-use crate::error::{Error, Result};
+use crate::domain::text;
+use crate::error::Result;
 
-/// Oldest age a birth date may give.
-pub const MAX_AGE_YEARS: u32 = 120;
-/// Longest person name part, in characters.
-pub const MAX_NAME_CHARS: usize = 100;
-/// Earliest birth date accepted, whatever the clock says.
-pub const MIN_BIRTH_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
-    Some(d) => d,
-    None => NaiveDate::MIN,
-};
+mod birth_date;
+mod document;
+mod email;
+mod gender;
+mod name;
+mod phone;
+mod search;
+
+pub use birth_date::{BirthDate, MAX_AGE_YEARS, MIN_BIRTH_DATE};
+pub use document::{DocumentNumber, DocumentType};
+pub use email::Email;
+pub use gender::Gender;
+pub use name::{MAX_NAME_CHARS, PersonName};
+pub use phone::Phone;
+pub use search::{FOLD_FROM, FOLD_TO, fold_for_search, search_terms};
+
 /// Longest raw document number or phone read, separators included: anything longer is
 /// refused before it is scanned.
 const MAX_RAW_IDENTIFIER_BYTES: usize = 64;
-
-/// Colombian identity document types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DocumentType {
-    /// Cédula de ciudadanía: adult citizen's ID.
-    Cc,
-    /// Tarjeta de identidad: minor's ID.
-    Ti,
-    /// Cédula de extranjería: foreign resident's ID.
-    Ce,
-    /// Passport.
-    Pp,
-}
-
-impl DocumentType {
-    /// Every document type, in a stable order.
-    pub const ALL: [Self; 4] = [Self::Cc, Self::Ti, Self::Ce, Self::Pp];
-
-    /// The database label and binding value (`CC`, `TI`, `CE`, `PP`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Cc => "CC",
-            Self::Ti => "TI",
-            Self::Ce => "CE",
-            Self::Pp => "PP",
-        }
-    }
-
-    /// (minimum length, maximum length, digits only).
-    fn format(self) -> (usize, usize, bool) {
-        match self {
-            Self::Cc => (3, 10, true),
-            Self::Ti => (6, 11, true),
-            Self::Ce => (3, 15, false),
-            Self::Pp => (5, 20, false),
-        }
-    }
-}
-
-impl fmt::Display for DocumentType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DocumentType {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        let upper = s.trim().to_ascii_uppercase();
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == upper)
-            .ok_or_else(|| Error::validation("document_type", "expected one of CC, TI, CE, PP"))
-    }
-}
-
-/// A document number valid for its type: digits for CC and TI, letters and digits for CE
-/// and PP (stored upper-case), within the type's length bounds.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct DocumentNumber(String);
-
-impl DocumentNumber {
-    /// Validates `raw` for `doc_type`. Spaces, dots and dashes that people type as
-    /// separators are dropped first.
-    pub fn parse(doc_type: DocumentType, raw: &str) -> Result<Self> {
-        let (min, max, digits_only) = doc_type.format();
-        let kind = if digits_only {
-            "digits"
-        } else {
-            "letters or digits"
-        };
-        if raw.len() > MAX_RAW_IDENTIFIER_BYTES {
-            return Err(Error::validation(
-                "document_number",
-                format!("a {doc_type} number must be {min} to {max} {kind}"),
-            ));
-        }
-        let cleaned: String = raw
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '.' | '-'))
-            .collect::<String>()
-            .to_ascii_uppercase();
-        let well_formed = if digits_only {
-            cleaned.chars().all(|c| c.is_ascii_digit())
-        } else {
-            cleaned.chars().all(|c| c.is_ascii_alphanumeric())
-        };
-        if cleaned.is_empty() {
-            return Err(Error::validation("document_number", "must not be blank"));
-        }
-        if !well_formed || cleaned.len() < min || cleaned.len() > max {
-            return Err(Error::validation(
-                "document_number",
-                format!("a {doc_type} number must be {min} to {max} {kind}"),
-            ));
-        }
-        Ok(Self(cleaned))
-    }
-
-    /// Wraps a number read back from the store. Rows adopted from the original system may
-    /// predate the format rules, and reading them must not fail.
-    pub(crate) fn from_stored(s: String) -> Self {
-        Self(s)
-    }
-
-    /// The number as stored.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The last four characters behind asterisks (`******4050`), for screens and
-    /// receipts that must identify a document without exposing it.
-    pub fn masked(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
-        let shown = chars.len().min(4);
-        let hidden = chars.len() - shown;
-        "*".repeat(hidden) + &chars[hidden..].iter().collect::<String>()
-    }
-}
-
-impl fmt::Debug for DocumentNumber {
-    // Personal data: debug output shows the length only, so it cannot leak into logs.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DocumentNumber(<{} chars>)", self.0.len())
-    }
-}
-
-/// A part of a person's name: trimmed, inner runs of spaces collapsed, 1 to
-/// [`MAX_NAME_CHARS`] characters, letters and the marks names use (`'`, `-`, `.`). Guardian
-/// names of biometric consents are person names too.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct PersonName(String);
-
-impl PersonName {
-    /// Validates a required name part; `field` names it in errors.
-    pub fn parse(field: &'static str, raw: &str) -> Result<Self> {
-        let collapsed = TextRule::new(field, MAX_NAME_CHARS, TextShape::Words).parse(raw)?;
-        if !collapsed
-            .chars()
-            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '.'))
-        {
-            return Err(Error::validation(
-                field,
-                "may contain only letters, spaces, apostrophes, hyphens and periods",
-            ));
-        }
-        Ok(Self(collapsed))
-    }
-
-    /// Validates an optional name part: blank means absent.
-    pub fn parse_optional(field: &'static str, raw: Option<&str>) -> Result<Option<Self>> {
-        match raw {
-            Some(s) if !s.trim().is_empty() => Self::parse(field, s).map(Some),
-            _ => Ok(None),
-        }
-    }
-
-    pub(crate) fn from_stored(s: String) -> Self {
-        Self(s)
-    }
-
-    /// The name as stored.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for PersonName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PersonName(<redacted>)")
-    }
-}
-
-/// A phone number: 7 to 15 digits with an optional leading `+`; spaces, dashes, dots and
-/// parentheses are accepted as separators and dropped.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Phone(String);
-
-impl Phone {
-    /// Validates a phone number; `field` names it in errors.
-    pub fn parse(field: &'static str, raw: &str) -> Result<Self> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            return Err(Error::validation(field, "must not be blank"));
-        }
-        if trimmed.len() > MAX_RAW_IDENTIFIER_BYTES {
-            return Err(Error::validation(field, "must have 7 to 15 digits"));
-        }
-        let (plus, rest) = match trimmed.strip_prefix('+') {
-            Some(rest) => ("+", rest),
-            None => ("", trimmed),
-        };
-        let mut digits = String::with_capacity(rest.len());
-        for c in rest.chars() {
-            match c {
-                '0'..='9' => digits.push(c),
-                ' ' | '-' | '.' | '(' | ')' => {}
-                _ => {
-                    return Err(Error::validation(
-                        field,
-                        "may contain only digits, an optional leading +, and separators",
-                    ));
-                }
-            }
-        }
-        if !(7..=15).contains(&digits.len()) {
-            return Err(Error::validation(field, "must have 7 to 15 digits"));
-        }
-        Ok(Self(format!("{plus}{digits}")))
-    }
-
-    /// Validates an optional phone: blank means absent.
-    pub fn parse_optional(field: &'static str, raw: Option<&str>) -> Result<Option<Self>> {
-        match raw {
-            Some(s) if !s.trim().is_empty() => Self::parse(field, s).map(Some),
-            _ => Ok(None),
-        }
-    }
-
-    pub(crate) fn from_stored(s: String) -> Self {
-        Self(s)
-    }
-
-    /// The normalised number.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Phone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Phone(<redacted>)")
-    }
-}
-
-/// An e-mail address: one `@`, a non-empty local part, a dotted domain, at most 254
-/// bytes, no whitespace, control or invisible characters (the shared
-/// [`text`](crate::domain::text) rule), stored with a lower-cased domain.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Email(String);
-
-impl Email {
-    /// Validates an e-mail address.
-    pub fn parse(raw: &str) -> Result<Self> {
-        let s = raw.trim();
-        let bad = || Error::validation("email", "expected an address like name@example.com");
-        if s.len() > 254
-            || s.chars()
-                .any(|c| c.is_whitespace() || text::is_forbidden(c))
-        {
-            return Err(bad());
-        }
-        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
-        // Checked as stored, after lower-casing: a few capitals lower-case to more than one
-        // character (`İ` to `i` and a combining dot), and a stored address must parse again
-        // (an update re-validates the whole client).
-        let domain = domain.to_lowercase();
-        let labels_ok = domain
-            .split('.')
-            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
-        if local.is_empty() || domain.contains('@') || !domain.contains('.') || !labels_ok {
-            return Err(bad());
-        }
-        let address = format!("{local}@{domain}");
-        if address.len() > 254 {
-            return Err(bad());
-        }
-        Ok(Self(address))
-    }
-
-    /// Validates an optional address: blank means absent.
-    pub fn parse_optional(raw: Option<&str>) -> Result<Option<Self>> {
-        match raw {
-            Some(s) if !s.trim().is_empty() => Self::parse(s).map(Some),
-            _ => Ok(None),
-        }
-    }
-
-    pub(crate) fn from_stored(s: String) -> Self {
-        Self(s)
-    }
-
-    /// The address as stored.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Email(<redacted>)")
-    }
-}
-
-/// A birth date that is not in the future, not before [`MIN_BIRTH_DATE`], and gives an
-/// age of at most [`MAX_AGE_YEARS`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BirthDate(NaiveDate);
-
-impl BirthDate {
-    /// Validates `date` against the business day `today`.
-    pub fn parse(date: NaiveDate, today: NaiveDate) -> Result<Self> {
-        if date > today {
-            return Err(Error::validation("birth_date", "must not be in the future"));
-        }
-        if date < MIN_BIRTH_DATE {
-            return Err(Error::validation(
-                "birth_date",
-                format!("must not be before {MIN_BIRTH_DATE}"),
-            ));
-        }
-        if age_on(date, today) > MAX_AGE_YEARS {
-            return Err(Error::validation(
-                "birth_date",
-                format!("gives an age over {MAX_AGE_YEARS} years"),
-            ));
-        }
-        Ok(Self(date))
-    }
-
-    pub(crate) fn from_stored(date: NaiveDate) -> Self {
-        Self(date)
-    }
-
-    /// The date.
-    pub fn date(&self) -> NaiveDate {
-        self.0
-    }
-
-    /// Age in whole years on `today`.
-    pub fn age_on(&self, today: NaiveDate) -> u32 {
-        age_on(self.0, today)
-    }
-}
-
-fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
-    let mut years = today.year() - birth.year();
-    if (today.month(), today.day()) < (birth.month(), birth.day()) {
-        years -= 1;
-    }
-    years.max(0) as u32
-}
-
-/// Gender as the original records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Gender {
-    /// Male.
-    Male,
-    /// Female.
-    Female,
-    /// Other or not stated.
-    Other,
-}
-
-impl Gender {
-    /// Every value, in a stable order.
-    pub const ALL: [Self; 3] = [Self::Male, Self::Female, Self::Other];
-
-    /// The database label and binding value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Male => "male",
-            Self::Female => "female",
-            Self::Other => "other",
-        }
-    }
-}
-
-impl fmt::Display for Gender {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Gender {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        let lower = s.trim().to_ascii_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|g| g.as_str() == lower)
-            .ok_or_else(|| Error::validation("gender", "expected one of male, female, other"))
-    }
-}
 
 /// A client registration as typed at the front desk, before validation.
 #[derive(Clone, PartialEq, Eq)]
@@ -490,32 +111,6 @@ impl NewClient {
     pub fn document_number(&self) -> &DocumentNumber {
         &self.document_number
     }
-}
-
-/// Accented letters and their plain forms, applied after lower-casing so searches
-/// ignore case and accents. The store passes these same two strings to SQL
-/// `translate()`, so both sides fold text identically.
-pub const FOLD_FROM: &str = "áàâäãåéèêëíìîïóòôöõúùûüñçý";
-/// See [`FOLD_FROM`].
-pub const FOLD_TO: &str = "aaaaaaeeeeiiiiooooouuuuncy";
-
-/// Lower-cases and strips accents, for search.
-pub fn fold_for_search(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .map(|c| match FOLD_FROM.chars().position(|f| f == c) {
-            Some(i) => FOLD_TO.chars().nth(i).unwrap_or(c),
-            None => c,
-        })
-        .collect()
-}
-
-/// What a client search looks for: the typed text under the [`text::CLIENT_SEARCH`]
-/// rule (at most 200 characters, no control or invisible characters, not blank), folded
-/// by [`fold_for_search`]. A long text is refused before anything scans it.
-pub fn search_terms(raw: &str) -> Result<String> {
-    let text = text::CLIENT_SEARCH.parse(raw)?;
-    Ok(fold_for_search(&text))
 }
 
 /// Changes to a client; `None` leaves a field as it is, a blank optional field clears
@@ -650,6 +245,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     fn today() -> NaiveDate {
         "2025-06-15".parse().unwrap()
@@ -861,12 +457,6 @@ pub struct ClientDashboard {
 
 // Personal data stays out of debug output (and so out of logs and panics): these print
 // what identifies a record to an operator, never the person.
-
-impl fmt::Debug for BirthDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BirthDate(<redacted>)")
-    }
-}
 
 impl fmt::Debug for ClientInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
