@@ -29,8 +29,9 @@ inline fun <reified T : Throwable> refused(crossinline call: suspend () -> Any?)
  * field by field, every enum value seen is collected, and each refusal is followed by a re-read
  * showing nothing changed.
  *
- * The day moves the calendar once: a few rows are dated back with SQL (as if days had passed),
- * so the daily jobs have periods to activate and expire and a reward to let run out.
+ * The day moves the calendar once: a few rows are dated back with SQL (as if days had passed;
+ * [TestDb] writes it in the store's dialect), so the daily jobs have periods to activate and
+ * expire and a reward to let run out.
  */
 abstract class DeskDay : StaffedGymTest() {
     override fun connectOptions() = ConnectOptions(
@@ -63,8 +64,6 @@ abstract class DeskDay : StaffedGymTest() {
     }
 
     private fun DoubleArray.bytes(): ByteArray = FloatArray(size) { this[it].toFloat() }.toEmbeddingBytes()
-
-    private fun sql(statement: String) = TestDatabase.psql(statement, TestDatabase.urlFor(dbName))
 
     private fun see(o: CheckInOutcome) = when (o) {
         is CheckInOutcome.Granted -> see(o.attendance.method)
@@ -408,9 +407,9 @@ abstract class DeskDay : StaffedGymTest() {
 
         // ---- The daily jobs, after moving the calendar -------------------------------------
         // Eva's week ended long ago, Luis's paid week starts today, Sam's reward ran out.
-        sql("update subscriptions set start_date = start_date - 30, end_date = end_date - 30 where id = '${evaSub.id}'")
-        sql("update subscriptions set start_date = '${today.minusDays(1)}', end_date = '${today.plusDays(5)}' where id = '${luisSub.id}'")
-        sql("update rewards set eligible_date = eligible_date - 10, expires_on = expires_on - 10 where id = '${samReward.id}'")
+        db.moveSubscriptionBack(evaSub.id, 30)
+        db.setSubscriptionPeriod(luisSub.id, today.minusDays(1), today.plusDays(5))
+        db.moveRewardBack(samReward.id, 10)
         refused<PowergymException.PermissionDenied> { gym.runDailyJobs(desk, today) }
         val counts = gym.runDailyJobs(admin, today)
         assertEquals(DailyJobCounts(activated = 1uL, awaitingPayment = 0uL, expired = 1uL, expiredUnpaid = 0uL, expiredRewards = 1uL), counts)

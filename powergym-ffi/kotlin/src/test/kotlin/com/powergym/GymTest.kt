@@ -11,36 +11,19 @@ import org.junit.jupiter.api.assertThrows
 import java.time.LocalDate
 import java.util.UUID
 
-/** Per-test databases on the real PostgreSQL server named by DATABASE_URL. */
-object TestDatabase {
-    val adminUrl: String =
-        System.getenv("DATABASE_URL") ?: "postgres://powergym:powergym@127.0.0.1:5432/powergym"
-
-    fun urlFor(name: String): String = adminUrl.substringBeforeLast('/') + "/" + name
-
-    fun psql(sql: String, url: String = adminUrl) {
-        val process = ProcessBuilder("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql)
-            .redirectErrorStream(true)
-            .start()
-        val output = process.inputStream.bufferedReader().readText()
-        check(process.waitFor() == 0) { "psql failed: $output" }
-    }
-}
-
+/** Clients, typed errors and the schema's versions on a fresh database of the store under test. */
 class GymTest {
-    private lateinit var dbName: String
-    private lateinit var dbUrl: String
+    private lateinit var db: TestDb
+    private val dbUrl: String get() = db.url
 
     @BeforeEach
     fun createDatabase() {
-        dbName = "powergym_kt_" + UUID.randomUUID().toString().replace("-", "").take(12)
-        TestDatabase.psql("create database \"$dbName\"")
-        dbUrl = TestDatabase.urlFor(dbName)
+        db = TestDb.create()
     }
 
     @AfterEach
     fun dropDatabase() {
-        TestDatabase.psql("drop database if exists \"$dbName\" with (force)")
+        db.close()
     }
 
     private fun input(number: String = "1020304050") = ClientInput(
@@ -108,33 +91,83 @@ class GymTest {
     }
 
     @Test
-    fun connectionAndSchemaErrors() = runBlocking {
+    fun aUrlOfNoStoreIsInvalid() = runBlocking {
         val badUrl = assertThrows<PowergymException.InvalidDatabaseUrl> {
             runBlocking { Gym.connect("mysql://u:hunter2@localhost/db", ConnectOptions()) }
         }
         assertFalse(badUrl.detail.contains("hunter2"))
+    }
+
+    @Test
+    fun anUnreachableServerIsConnectionFailed() = runBlocking {
+        TestStore.assumePostgres("reaches for a PostgreSQL server; SQLite's failures are sqliteFilesThatCannotBeUsed")
         assertThrows<PowergymException.ConnectionFailed> {
             runBlocking { Gym.connect("postgres://u:p@127.0.0.1:1/db", ConnectOptions(acquireTimeoutMs = 5000uL)) }
         }
+        Unit
+    }
+
+    @Test
+    fun schemaVersions() = runBlocking {
+        val latest = TestStore.latestVersion()
+        if (db.kind == StoreKind.POSTGRES) assertEquals(latestSchemaVersion(), latest)
         val gym = Gym.connect(dbUrl, ConnectOptions())
         try {
             val behind = assertThrows<PowergymException.SchemaOutOfDate> {
                 runBlocking { gym.checkSchema() }
             }
             assertEquals(0L, behind.databaseVersion)
-            assertEquals(latestSchemaVersion(), behind.libraryVersion)
-            gym.migrateTo(2L)
-            assertEquals(listOf(1L, 2L), gym.history().filter { it.appliedAt != null }.map { it.version })
+            assertEquals(latest, behind.libraryVersion)
+            assertEquals((1L..latest).toList(), gym.history().map { it.version })
+            // Part of the way, where the store has more than one version.
+            val partial = minOf(2L, latest)
+            gym.migrateTo(partial)
+            assertEquals((1L..partial).toList(), gym.history().filter { it.appliedAt != null }.map { it.version })
+            assertEquals(partial, gym.currentVersion())
             gym.migrate()
             gym.checkSchema()
             assertThrows<PowergymException.Validation> { runBlocking { gym.revertTo(0L) } }
-            assertEquals(latestSchemaVersion(), gym.currentVersion())
+            assertEquals(latest, gym.currentVersion())
             gym.revertTo(0L, confirmDataLoss = true)
             assertEquals(0L, gym.currentVersion())
         } finally {
             gym.disconnect()
             gym.close()
         }
+    }
+
+    /** A SQLite file that cannot be used is a typed error, each kind its own. */
+    @Test
+    fun sqliteFilesThatCannotBeUsed() = runBlocking {
+        TestStore.assumeSqlite("opens SQLite files")
+        val dir = db.file.parent
+        assertThrows<PowergymException.InvalidDatabaseUrl> {
+            runBlocking { Gym.connect("sqlite://$dir/no/such/dir/gym.db", ConnectOptions()) }
+        }
+
+        val corrupt = dir.resolve("corrupt.db").toFile()
+        corrupt.writeBytes("this is not a database at all".repeat(200).toByteArray())
+        assertThrows<PowergymException.Database> {
+            runBlocking { Gym.connect("sqlite://$corrupt", ConnectOptions()) }
+        }
+
+        val gym = Gym.connect(dbUrl, ConnectOptions())
+        try {
+            gym.migrate()
+        } finally {
+            gym.disconnect()
+            gym.close()
+        }
+        db.sql(
+            "insert into powergym_schema_migrations (version, description, success, checksum, execution_time) " +
+                "values (999, 'from the future', 1, x'00', 0)",
+        )
+        val newer = assertThrows<PowergymException.SchemaOutOfDate> {
+            runBlocking { Gym.connect(dbUrl, ConnectOptions()) }
+        }
+        assertEquals(999L, newer.databaseVersion)
+        assertEquals(TestStore.latestVersion(), newer.libraryVersion)
+        Unit
     }
 
     @Test

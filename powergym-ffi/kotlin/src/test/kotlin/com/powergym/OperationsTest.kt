@@ -12,7 +12,11 @@ import java.time.Duration
 import java.time.Instant
 import java.util.UUID
 
-/** Operating the database through the Kotlin bindings: the health report, vacuum, the face-index rebuild. */
+/**
+ * Operating the database through the Kotlin bindings: the health report, vacuum, the face-index
+ * rebuild. The report, the application role and the index are PostgreSQL's (its catalogs,
+ * roles and pgvector index): on SQLite they are `Unsupported`, and vacuum compacts the file.
+ */
 class OperationsTest : StaffedGymTest() {
     private val lines = listOf(
         "schema",
@@ -30,6 +34,7 @@ class OperationsTest : StaffedGymTest() {
 
     @Test
     fun aMigratedDatabaseReportsEveryLineInOrder() = runBlocking {
+        TestStore.assumePostgres("the health report reads PostgreSQL's catalogs and statistics")
         val report = gym.healthReport()
         assertEquals(lines, report.checks.map { it.name })
         assertTrue(report.checks.all { it.summary.isNotEmpty() })
@@ -57,6 +62,7 @@ class OperationsTest : StaffedGymTest() {
 
     @Test
     fun aSecondReportKnowsThePreviousSize() = runBlocking {
+        TestStore.assumePostgres("the health report reads PostgreSQL's catalogs and statistics")
         val first = gym.healthReport()
         val second = gym.healthReport()
         assertEquals(first.database.bytes, second.database.previousBytes)
@@ -72,7 +78,21 @@ class OperationsTest : StaffedGymTest() {
     }
 
     @Test
+    fun onSqliteThePostgresOperationsAreUnsupported() = runBlocking {
+        TestStore.assumeSqlite("what SQLite refuses")
+        val report = assertThrows<PowergymException.Unsupported> { runBlocking { gym.healthReport() } }
+        assertEquals("sqlite", report.store)
+        assertTrue(report.operation.isNotEmpty() && report.remedy.isNotEmpty(), report.toString())
+        assertEquals("sqlite", assertThrows<PowergymException.Unsupported> { runBlocking { gym.grantAppRole("powergym_app") } }.store)
+        assertEquals("sqlite", assertThrows<PowergymException.Unsupported> { runBlocking { gym.rebuildFaceIndex() } }.store)
+        // The gym is unharmed: vacuum still works and the data is there.
+        assertTrue("clients" in gym.vacuumAnalyze())
+        assertEquals(listOf("admin", "desk"), gym.listStaff(admin).map { it.username }.sorted())
+    }
+
+    @Test
     fun grantAppRoleRefusesASuperuser() = runBlocking {
+        TestStore.assumePostgres("grants a PostgreSQL role; a SQLite file has no roles")
         gym.grantAppRole("powergym_app") // made by scripts/setup-postgres.sh
         val refused = assertThrows<PowergymException.Validation> { runBlocking { gym.grantAppRole("powergym") } }
         assertEquals("role", refused.field)
@@ -80,6 +100,7 @@ class OperationsTest : StaffedGymTest() {
 
     @Test
     fun rebuildFaceIndex() = runBlocking {
+        TestStore.assumePostgres("rebuilds the pgvector index; SQLite searches faces in process")
         val rebuilt = gym.rebuildFaceIndex()
         assertEquals("idx_biometrics_embedding", rebuilt.index)
         assertTrue(rebuilt.bytesBefore > 0uL && rebuilt.bytesAfter > 0uL)
@@ -90,6 +111,7 @@ class OperationsTest : StaffedGymTest() {
 
     @Test
     fun aRoleOutOfConnectionSlotsIsResourceExhausted() {
+        TestStore.assumePostgres("PostgreSQL's per-role connection limit (SQLSTATE 53300)")
         // The server answers SQLSTATE 53300 (too many connections for role), as it does
         // when every slot of the server is taken.
         val role = "powergym_kt_noslots_" + UUID.randomUUID().toString().replace("-", "").take(8)

@@ -3,12 +3,14 @@ package com.powergym
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.BeforeEach
-import java.util.UUID
 
-/** A migrated gym on a database of its own, with its admin and a desk employee. */
+/**
+ * A migrated gym on a database of its own, on the store this run tests ([TestStore]: a
+ * PostgreSQL database or a SQLite file), with its admin and a desk employee.
+ */
 abstract class StaffedGymTest {
     /** The test's own database. */
-    protected lateinit var dbName: String
+    protected lateinit var db: TestDb
     protected lateinit var gym: Gym
     protected lateinit var admin: Actor
     protected lateinit var desk: Actor
@@ -18,9 +20,8 @@ abstract class StaffedGymTest {
 
     @BeforeEach
     fun setUpGym() = runBlocking {
-        dbName = "powergym_kt_" + UUID.randomUUID().toString().replace("-", "").take(12)
-        TestDatabase.psql("create database \"$dbName\"")
-        gym = Gym.connect(TestDatabase.urlFor(dbName), connectOptions())
+        db = TestDb.create()
+        gym = Gym.connect(db.url, connectOptions())
         gym.migrate()
         gym.bootstrapAdmin("admin", "admin-password")
         admin = gym.authenticate("admin", "admin-password")
@@ -30,8 +31,13 @@ abstract class StaffedGymTest {
 
     @AfterEach
     fun tearDownGym() = runBlocking {
-        gym.disconnect()
-        gym.close()
-        TestDatabase.psql("drop database if exists \"$dbName\" with (force)")
+        try {
+            if (::gym.isInitialized) {
+                gym.disconnect()
+                gym.close()
+            }
+        } finally {
+            if (::db.isInitialized) db.close()
+        }
     }
 }
