@@ -860,7 +860,7 @@ async fn run(args: &Args, n: usize) -> BoxResult<Value> {
     if has("cache") {
         let store = PgStore::new(pool.clone());
         for precision in [Precision::F32, Precision::Int8] {
-            // Bytes held per template (the `Precision` table in memory.rs).
+            // Bytes held per template (the `Precision` table in gallery.rs).
             let (name, per_template) = match precision {
                 Precision::F32 => ("f32", 2_048),
                 Precision::F16 => ("f16", 3_072),
