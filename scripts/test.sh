@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test suite — Rust, Python, Kotlin — against a real PostgreSQL + pgvector.
+# Runs every test suite — Rust, Python, Kotlin — on both stores: a real PostgreSQL +
+# pgvector server and embedded SQLite files (the store contract suite runs on each).
 #
 # On a fresh Debian 12 machine (as root) it installs what it needs first: PostgreSQL and
 # pgvector (scripts/setup-postgres.sh), a Python virtual environment with maturin and
@@ -8,6 +9,7 @@
 #
 # Usage: scripts/test.sh            all suites
 #        SUITES="rust python" scripts/test.sh   a subset (rust, python, kotlin)
+#        POWERGYM_TEST_STORES=sqlite scripts/test.sh   the Python and Kotlin suites on one store
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,6 +39,10 @@ if has_suite rust; then
   cargo fmt --all -- --check
   # clippy checks powergym-py too; it only type-checks, so PyO3 need not link libpython.
   PYO3_BUILD_EXTENSION_MODULE=1 cargo clippy --locked --workspace --all-targets -q -- -D warnings
+  # Each store alone, as a mobile build (SQLite only) or a server build (PostgreSQL only)
+  # compiles powergym-core.
+  cargo clippy --locked -p powergym-core --no-default-features --features sqlite -q -- -D warnings
+  cargo clippy --locked -p powergym-core --no-default-features --features postgres -q -- -D warnings
 fi
 
 if has_suite python; then

@@ -98,6 +98,7 @@ impl CliError {
                 | CoreError::AccessDenied(_)
                 | CoreError::ConsentRequired { .. }
                 | CoreError::Conflict { .. }
+                | CoreError::Contention { .. }
                 | CoreError::Database { .. } => 1,
                 CoreError::Timeout { .. } => 19,
                 CoreError::Unsupported { .. } => 20,

@@ -129,6 +129,16 @@ pub enum Error {
         /// What collided.
         reason: String,
     },
+    /// The call lost a race with a concurrent one and was undone: nothing was written,
+    /// and a fresh attempt may win. Each store decides what counts (PostgreSQL: a
+    /// serialization failure or a deadlock; SQLite: a snapshot overtaken by another
+    /// writer). The use cases retry it a few times themselves, so a caller sees it only
+    /// when every attempt lost.
+    #[error("lost a race with a concurrent call ({reason}): nothing was written, try again")]
+    Contention {
+        /// What the race was: `serialization failure`, `deadlock`, `stale snapshot`.
+        reason: &'static str,
+    },
     /// The database schema is not the one this library version expects.
     #[error(
         "database schema is at version {database}, this library expects {library}: {}",
@@ -229,6 +239,7 @@ impl Error {
             Self::ConsentRequired { .. } => "consent_required",
             Self::PermissionDenied { .. } => "permission_denied",
             Self::Conflict { .. } => "conflict",
+            Self::Contention { .. } => "contention",
             Self::SchemaOutOfDate { .. } => "schema_out_of_date",
             Self::ExtensionMissing { .. } => "extension_missing",
             Self::InvalidDatabaseUrl { .. } => "invalid_database_url",
@@ -241,8 +252,8 @@ impl Error {
     }
 
     /// True when the failure was a lost race that a fresh attempt may win
-    /// (serialization failure or deadlock).
+    /// ([`Error::Contention`], as the store classified it).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Database { code: Some(c), .. } if c == "40001" || c == "40P01")
+        matches!(self, Self::Contention { .. })
     }
 }

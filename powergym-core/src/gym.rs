@@ -1,12 +1,15 @@
 //! The facade: one [`Gym`] handle opens a store and runs each use case in one transaction.
 //! Both bindings wrap this object and nothing else.
 
+#[cfg(feature = "postgres")]
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+#[cfg(feature = "postgres")]
 use sqlx::{Connection, PgPool};
 
 use crate::domain::calendar::{BusinessCalendar, SharedClock, SystemClock};
@@ -16,6 +19,7 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::domain::staff::{Action, Actor, authorize};
 use crate::error::{Error, Result};
 use crate::migrate::Migrations;
+#[cfg(feature = "postgres")]
 use crate::store::postgres::{PgStore, errors};
 use crate::store::{ActiveFilter, Store, StoreTransaction};
 
@@ -37,12 +41,13 @@ pub use rewards::RewardEvaluation;
 pub use staff::StaffInput;
 pub use subscriptions::SubscriptionInput;
 
-/// Attempts a use case gets when it loses a race the database reports as retryable
-/// (serialization failure or deadlock).
+/// Attempts a use case gets when it loses a race the store reports as
+/// [`Error::Contention`].
 const MAX_ATTEMPTS: u32 = 3;
 
-/// Runs `attempt` again while it fails with a retryable error, a bounded number of times.
-/// Each attempt runs in a fresh transaction, so a retry never sees half of a failed one.
+/// Runs `attempt` again while it fails with [`Error::Contention`], a bounded number of
+/// times; after the last attempt the contention itself is returned. Each attempt runs in
+/// a fresh transaction, so a retry never sees half of a failed one.
 pub(crate) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
 where
     F: FnMut() -> Fut,
@@ -51,11 +56,8 @@ where
     let mut tries = 1;
     loop {
         match attempt().await {
-            Err(e) if e.is_retryable() && tries < MAX_ATTEMPTS => {
-                tracing::debug!(
-                    attempt = tries,
-                    "retrying after a serialization failure or deadlock"
-                );
+            Err(Error::Contention { reason }) if tries < MAX_ATTEMPTS => {
+                tracing::debug!(attempt = tries, reason, "retrying after losing a race");
                 tries += 1;
             }
             other => return other,
@@ -143,6 +145,7 @@ impl PoolSettings {
     }
 
     /// The session settings these timeouts become, as `(name, milliseconds)`.
+    #[cfg(feature = "postgres")]
     fn server_settings(&self) -> Vec<(&'static str, String)> {
         [
             ("statement_timeout", self.statement_timeout),
@@ -218,7 +221,7 @@ impl Default for GymOptions {
 /// ```no_run
 /// # async fn demo() -> powergym_core::Result<()> {
 /// use powergym_core::Gym;
-/// let gym = Gym::connect("postgres://powergym:powergym@127.0.0.1/powergym").await?;
+/// let gym = Gym::open("postgres://powergym:powergym@127.0.0.1/powergym").await?;
 /// gym.migrations().run().await?;
 /// let (desk, _) = gym.authenticate("desk", "its-password").await?;
 /// let page = gym.list_clients(&desk, Default::default()).await?;
@@ -246,6 +249,10 @@ impl Gym {
     /// server; `postgres://…` (or `postgresql://…`) for PostgreSQL. Pick SQLite for one
     /// desk, a kiosk, an offline or mobile app; PostgreSQL for several desks and
     /// processes, or a chain.
+    ///
+    /// Each store is a Cargo feature of powergym-core (`postgres`, `sqlite`, both by
+    /// default): a URL of a store the build left out is [`Error::InvalidDatabaseUrl`]
+    /// naming the feature.
     pub async fn open(url: &str) -> Result<Self> {
         Self::open_with(url, GymOptions::default()).await
     }
@@ -256,7 +263,11 @@ impl Gym {
     pub async fn open_with(url: &str, options: GymOptions) -> Result<Self> {
         let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
         match scheme {
+            #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => Self::connect_with(url, options).await,
+            #[cfg(not(feature = "postgres"))]
+            "postgres" | "postgresql" => Err(store_left_out("PostgreSQL", "postgres")),
+            #[cfg(feature = "sqlite")]
             "sqlite" => {
                 let s = &options.pool;
                 s.validate()?;
@@ -271,6 +282,8 @@ impl Gym {
                 .await?;
                 Ok(Self::from_sqlite(store, options))
             }
+            #[cfg(not(feature = "sqlite"))]
+            "sqlite" => Err(store_left_out("SQLite", "sqlite")),
             _ => Err(Error::InvalidDatabaseUrl {
                 reason: "expected a postgres://, postgresql:// or sqlite: URL".into(),
             }),
@@ -278,6 +291,7 @@ impl Gym {
     }
 
     /// A gym on an open SQLite store.
+    #[cfg(feature = "sqlite")]
     pub fn from_sqlite(store: crate::store::sqlite::SqliteStore, options: GymOptions) -> Self {
         Self {
             face: options.face,
@@ -293,6 +307,7 @@ impl Gym {
     }
 
     /// Connects to PostgreSQL with default options.
+    #[cfg(feature = "postgres")]
     pub async fn connect(url: &str) -> Result<Self> {
         Self::connect_with(url, GymOptions::default()).await
     }
@@ -300,6 +315,7 @@ impl Gym {
     /// Connects to PostgreSQL. Fails fast with [`Error::InvalidDatabaseUrl`] for a URL
     /// that cannot work and [`Error::ConnectionFailed`] when the server cannot be reached
     /// or refuses the credentials: one connection is opened before this returns.
+    #[cfg(feature = "postgres")]
     pub async fn connect_with(url: &str, options: GymOptions) -> Result<Self> {
         let s = &options.pool;
         s.validate()?;
@@ -327,6 +343,7 @@ impl Gym {
     }
 
     /// Uses a pool the host application already has; `options.pool` is ignored.
+    #[cfg(feature = "postgres")]
     pub fn from_pool(pool: PgPool, options: GymOptions) -> Self {
         Self {
             face: options.face,
@@ -383,22 +400,27 @@ impl Gym {
         })
     }
 
-    /// Starts a unit of work and checks, inside it, that `actor` may perform `action`:
-    /// the account is read in the same transaction, so a disabled account or a changed
-    /// role takes effect at once.
+    /// Starts a unit of work that may write and checks, inside it, that `actor` may
+    /// perform `action`: the account is read in the same transaction, so a disabled
+    /// account or a changed role takes effect at once.
     pub(crate) async fn begin_as(
         &self,
         actor: &Actor,
         action: Action,
     ) -> Result<Box<dyn StoreTransaction>> {
-        let mut tx = self.store.begin().await?;
-        let Some((staff, _)) = tx.staff_credentials(actor.username()).await? else {
-            return Err(Error::PermissionDenied {
-                action: action.as_str().to_owned(),
-            });
-        };
-        authorize(staff.role, staff.disabled, action)?;
-        Ok(tx)
+        let tx = self.store.begin().await?;
+        authorized(tx, actor, action).await
+    }
+
+    /// [`Gym::begin_as`] for a use case that only reads: a read transaction
+    /// ([`Store::begin_read`]), which on SQLite never waits for a writer.
+    pub(crate) async fn begin_read_as(
+        &self,
+        actor: &Actor,
+        action: Action,
+    ) -> Result<Box<dyn StoreTransaction>> {
+        let tx = self.store.begin_read().await?;
+        authorized(tx, actor, action).await
     }
 
     /// The current instant and its business date.
@@ -429,7 +451,7 @@ impl Gym {
     /// The client with this id.
     pub async fn client(&self, actor: &Actor, id: ClientId) -> Result<Client> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManageClients).await?;
             tx.client_by_id(id).await
         })
         .await
@@ -445,7 +467,7 @@ impl Gym {
     ) -> Result<Client> {
         self.bounded(async move {
             let number = DocumentNumber::parse(document_type, number)?;
-            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManageClients).await?;
             let client = tx.client_by_document(&number).await?;
             if client.document_type != document_type {
                 return Err(Error::NotFound { entity: "client" });
@@ -472,7 +494,7 @@ impl Gym {
         page: PageRequest,
     ) -> Result<Page<Client>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManageClients).await?;
             tx.list_clients(filter, page).await
         })
         .await
@@ -488,7 +510,7 @@ impl Gym {
     ) -> Result<Page<Client>> {
         self.bounded(async move {
             let folded = crate::domain::client::search_terms(text)?;
-            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManageClients).await?;
             tx.search_clients(&folded, page).await
         })
         .await
@@ -522,7 +544,7 @@ impl Gym {
         id: ClientId,
     ) -> Result<crate::domain::client::ClientDashboard> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManageClients).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManageClients).await?;
             let client = tx.client_by_id(id).await?;
             let subs = tx.client_subscriptions(id).await?;
             let latest = subs.first().map(|(s, _)| s.clone());
@@ -576,7 +598,34 @@ impl Gym {
     }
 }
 
+/// Checks, inside `tx`, that `actor` may perform `action`, and hands the transaction on.
+async fn authorized(
+    mut tx: Box<dyn StoreTransaction>,
+    actor: &Actor,
+    action: Action,
+) -> Result<Box<dyn StoreTransaction>> {
+    let Some((staff, _)) = tx.staff_credentials(actor.username()).await? else {
+        return Err(Error::PermissionDenied {
+            action: action.as_str().to_owned(),
+        });
+    };
+    authorize(staff.role, staff.disabled, action)?;
+    Ok(tx)
+}
+
+/// The error of a URL naming a store this build was compiled without.
+#[cfg(not(all(feature = "postgres", feature = "sqlite")))]
+fn store_left_out(store: &str, feature: &str) -> Error {
+    Error::InvalidDatabaseUrl {
+        reason: format!(
+            "this build of PowerGym has no {store} store: powergym-core's `{feature}` feature \
+             was left out; rebuild with it, or open a database of a store this build has"
+        ),
+    }
+}
+
 /// Checks a PostgreSQL URL without ever repeating it (it may hold a password).
+#[cfg(feature = "postgres")]
 pub(crate) fn parse_url(url: &str) -> Result<PgConnectOptions> {
     let url = url.trim();
     let scheme = url.split_once("://").map(|(s, _)| s);
@@ -606,7 +655,7 @@ pub(crate) fn parse_url(url: &str) -> Result<PgConnectOptions> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "postgres"))]
 mod tests {
     use super::*;
 

@@ -2,6 +2,14 @@
 // `deny`, not `forbid`: face::kernel alone opts back in, for SIMD intrinsics.
 #![deny(unsafe_code)]
 
+// A library without a store can open nothing; say so at build time, not at run time.
+#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
+compile_error!(
+    "powergym-core needs at least one store: enable the `sqlite` feature (embedded, mobile), \
+     `postgres` (PostgreSQL + pgvector), or both (the default)"
+);
+
+#[cfg(feature = "postgres")]
 pub mod adopt;
 mod auth;
 pub mod domain;
@@ -13,6 +21,7 @@ pub mod migrate;
 pub mod ops;
 pub mod store;
 
+#[cfg(feature = "postgres")]
 pub use adopt::{AdoptionOptions, AdoptionReport};
 pub use domain::access::{Attendance, CheckInMethod, CheckInOutcome};
 pub use domain::calendar::{BusinessCalendar, Clock, FixedClock, SystemClock};

@@ -220,6 +220,12 @@ impl From<core::Error> for PowergymError {
             E::ConsentRequired { guardian } => Self::ConsentRequired { guardian, detail },
             E::PermissionDenied { action } => Self::PermissionDenied { action, detail },
             E::Conflict { reason } => Self::Conflict { reason, detail },
+            // A race lost on every attempt: to Kotlin and Swift a conflict ("retrying
+            // later may work"), which keeps their exhaustive `when`/`switch` unchanged.
+            E::Contention { reason } => Self::Conflict {
+                reason: reason.into(),
+                detail,
+            },
             E::SchemaOutOfDate { database, library } => Self::SchemaOutOfDate {
                 database_version: database,
                 library_version: library,

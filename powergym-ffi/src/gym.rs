@@ -241,8 +241,12 @@ impl Gym {
     }
 }
 
-/// The newest schema version this library ships.
+/// The newest schema version this library ships (PostgreSQL's; a SQLite-only build
+/// has SQLite's alone).
 #[uniffi::export]
 pub fn latest_schema_version() -> i64 {
-    core::migrate::latest_version()
+    #[cfg(feature = "postgres")]
+    return core::migrate::latest_version();
+    #[cfg(not(feature = "postgres"))]
+    return core::migrate::sqlite_latest_version();
 }

@@ -180,6 +180,12 @@ pub(crate) fn to_py(err: Error) -> PyErr {
             ConflictError::new_err(message),
             vec![("reason", reason.into())],
         ),
+        // A race lost on every attempt is a conflict to Python callers ("retrying later
+        // may work"); `kind` says `contention`.
+        Error::Contention { reason } => (
+            ConflictError::new_err(message),
+            vec![("reason", reason.into())],
+        ),
         Error::SchemaOutOfDate { database, library } => (
             SchemaOutOfDateError::new_err(message),
             vec![

@@ -1,5 +1,5 @@
 //! The one enrolment procedure every path takes (the staff use case and
-//! [`PgVectorMatcher::enroll`](super::PgVectorMatcher)): consent, duplicate check, then
+//! `PgVectorMatcher::enroll`): consent, duplicate check, then
 //! an atomic replacement of the member's template.
 
 use super::matcher::{FaceSearch, FaceTemplate, MatchPolicy};

@@ -7,20 +7,22 @@
 
 mod embedding;
 mod enrolment;
+mod gallery;
 mod in_memory;
 mod kernel;
 mod matcher;
-mod memory;
+#[cfg(feature = "postgres")]
 mod pgvector;
 mod thumbnail;
 
 pub use embedding::{EMBEDDING_DIM, FaceEmbedding};
 pub(crate) use enrolment::enroll_in;
+pub use gallery::{DEFAULT_RERANK, Gallery, Precision};
 pub use in_memory::InMemoryMatcher;
 pub use matcher::{
     DEFAULT_EF_SEARCH, FaceMatcher, FaceSearch, FaceTemplate, Identification, MatchPolicy,
     ScoredCandidate, Unidentified, Verification,
 };
-pub use memory::{DEFAULT_RERANK, Gallery, Precision};
+#[cfg(feature = "postgres")]
 pub use pgvector::PgVectorMatcher;
 pub use thumbnail::{LEGACY_PBKDF2_ITERATIONS, ThumbnailKey, open_legacy_thumbnail};

@@ -69,12 +69,12 @@ impl FaceMatcher for PgVectorMatcher {
     }
 
     async fn top_k(&self, probe: &FaceEmbedding, k: usize) -> Result<Vec<ScoredCandidate>> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         tx.nearest_faces(probe, k, None, self.search).await
     }
 
     async fn verify(&self, client: ClientId, probe: &FaceEmbedding) -> Result<Verification> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let (_, template) = tx.face_template(client).await?.ok_or(Error::NotFound {
             entity: "face template",
         })?;

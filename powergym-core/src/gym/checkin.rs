@@ -43,7 +43,7 @@ impl Gym {
             let key = retry_key(idempotency_key)?;
             let number = DocumentNumber::parse(document_type, number)?;
             let client = {
-                let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+                let mut tx = self.begin_read_as(actor, Action::CheckIn).await?;
                 let client = tx.client_by_document(&number).await?;
                 if client.document_type != document_type {
                     return Err(Error::NotFound { entity: "client" });
@@ -183,7 +183,9 @@ impl Gym {
         page: PageRequest,
     ) -> Result<Page<Attendance>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ReadClientAttendance).await?;
+            let mut tx = self
+                .begin_read_as(actor, Action::ReadClientAttendance)
+                .await?;
             tx.client_by_id(client).await?;
             tx.attendances(Some(client), from, to, page).await
         })
@@ -200,7 +202,7 @@ impl Gym {
         page: PageRequest,
     ) -> Result<Page<Attendance>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ReadAllAttendance).await?;
+            let mut tx = self.begin_read_as(actor, Action::ReadAllAttendance).await?;
             tx.attendances(None, from, to, page).await
         })
         .await
@@ -214,7 +216,7 @@ impl Gym {
         to: NaiveDate,
     ) -> Result<Vec<(DenialReason, u64)>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ReadAllAttendance).await?;
+            let mut tx = self.begin_read_as(actor, Action::ReadAllAttendance).await?;
             tx.denial_counts(from, to).await
         })
         .await

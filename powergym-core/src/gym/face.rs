@@ -108,7 +108,7 @@ impl Gym {
         client: ClientId,
     ) -> Result<Vec<BiometricConsent>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManageFaces).await?;
             tx.client_by_id(client).await?;
             tx.consents(client).await
         })
@@ -181,7 +181,7 @@ impl Gym {
         client: ClientId,
     ) -> Result<Option<FaceTemplate>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManageFaces).await?;
             tx.client_by_id(client).await?;
             Ok(tx.face_template(client).await?.map(|(t, _)| t))
         })
@@ -191,7 +191,7 @@ impl Gym {
     /// The member's thumbnail, decrypted, if one is stored.
     pub async fn face_thumbnail(&self, actor: &Actor, client: ClientId) -> Result<Option<Vec<u8>>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManageFaces).await?;
             tx.client_by_id(client).await?;
             match tx.sealed_thumbnail(client).await? {
                 Some((row, sealed)) => Ok(Some(self.thumbnail_key()?.open(&sealed, row, client)?)),
@@ -208,7 +208,7 @@ impl Gym {
         probe: &FaceEmbedding,
     ) -> Result<Identification> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+            let mut tx = self.begin_read_as(actor, Action::CheckIn).await?;
             self.identify_in(tx.as_mut(), probe).await
         })
         .await
@@ -222,7 +222,7 @@ impl Gym {
         probe: &FaceEmbedding,
     ) -> Result<Verification> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+            let mut tx = self.begin_read_as(actor, Action::CheckIn).await?;
             let (_, template) = tx.face_template(client).await?.ok_or(Error::NotFound {
                 entity: "face template",
             })?;
@@ -320,7 +320,7 @@ impl Gym {
         gallery: crate::face::Gallery,
     ) -> Result<InMemoryMatcher> {
         self.bounded(async move {
-            drop(self.begin_as(actor, Action::ManageFaces).await?);
+            drop(self.begin_read_as(actor, Action::ManageFaces).await?);
             InMemoryMatcher::load(self.store.as_ref(), gallery, self.face.policy).await
         })
         .await

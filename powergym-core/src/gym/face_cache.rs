@@ -40,7 +40,7 @@ impl CacheState {
         precision: Precision,
         policy: crate::face::MatchPolicy,
     ) -> Result<(InMemoryMatcher, i64)> {
-        let mark = store.begin().await?.face_change_mark().await?;
+        let mark = store.begin_read().await?.face_change_mark().await?;
         let matcher =
             InMemoryMatcher::load(store, Gallery::with_precision(precision), policy).await?;
         Ok((matcher, mark))
@@ -99,7 +99,7 @@ impl std::fmt::Debug for FaceCache {
 
 /// Re-reads one member's template into the cache (or drops it).
 async fn refresh(store: &dyn Store, state: &CacheState, client: ClientId) -> Result<()> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     match tx.face_template(client).await? {
         Some((_, embedding)) => state.matcher.enroll(client, &embedding).await?,
         None => {
@@ -174,7 +174,7 @@ impl Gym {
     /// It keeps one database connection for notifications. Calling it again reloads.
     pub async fn enable_face_cache(&self, actor: &Actor, precision: Precision) -> Result<usize> {
         self.bounded(async move {
-            drop(self.begin_as(actor, Action::ManageFaces).await?);
+            drop(self.begin_read_as(actor, Action::ManageFaces).await?);
             // Listen first, then load: a change committed in between is replayed, never lost.
             let feed = self.store.biometric_changes().await?;
             let (matcher, mark) =

@@ -12,7 +12,7 @@ use crate::domain::staff::{Action, Actor};
 use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::gym::{Gym, retrying};
-use crate::store::NewMovement;
+use crate::store::{Access, NewMovement};
 
 /// A movement and the product after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ impl Gym {
     ) -> Result<Product> {
         self.bounded(async move {
             let mut tx = self.begin_as(actor, Action::ManageProducts).await?;
-            let current = tx.product_by_id(id, true).await?;
+            let current = tx.product_by_id(id, Access::ForUpdate).await?;
             let saved = tx.save_product(&update.apply_to(&current)?).await?;
             tx.commit().await?;
             Ok(saved)
@@ -74,7 +74,7 @@ impl Gym {
     ) -> Result<Product> {
         self.bounded(async move {
             let mut tx = self.begin_as(actor, Action::ManageProducts).await?;
-            let mut product = tx.product_by_id(id, true).await?;
+            let mut product = tx.product_by_id(id, Access::ForUpdate).await?;
             product.is_active = active;
             let saved = tx.save_product(&product).await?;
             tx.commit().await?;
@@ -86,8 +86,8 @@ impl Gym {
     /// The product with this id.
     pub async fn product(&self, actor: &Actor, id: Uuid) -> Result<Product> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
-            tx.product_by_id(id, false).await
+            let mut tx = self.begin_read_as(actor, Action::ReadInventory).await?;
+            tx.product_by_id(id, Access::Read).await
         })
         .await
     }
@@ -102,7 +102,7 @@ impl Gym {
     ) -> Result<Page<Product>> {
         self.bounded(async move {
             let search = text::PRODUCT_SEARCH.parse_optional(search)?;
-            let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
+            let mut tx = self.begin_read_as(actor, Action::ReadInventory).await?;
             tx.list_products(active_only, search.as_deref(), page).await
         })
         .await
@@ -142,14 +142,14 @@ impl Gym {
                         });
                     }
                     // As payments do: the first movement, with the product as it is now.
-                    let product = tx.product_by_id(id, false).await?;
+                    let product = tx.product_by_id(id, Access::Read).await?;
                     return Ok(StockChange {
                         movement: first,
                         product,
                     });
                 }
             }
-            let product = tx.product_by_id(id, true).await?;
+            let product = tx.product_by_id(id, Access::ForUpdate).await?;
             if !product.is_active {
                 return Err(Error::Conflict {
                     reason: "the product is inactive; reactivate it to move its stock".into(),
@@ -177,7 +177,7 @@ impl Gym {
                     idempotency_key: key.clone(),
                 })
                 .await?;
-            let product = tx.product_by_id(id, false).await?;
+            let product = tx.product_by_id(id, Access::Read).await?;
             tx.commit().await?;
             Ok(StockChange { movement, product })
         })
@@ -250,9 +250,9 @@ impl Gym {
         page: PageRequest,
     ) -> Result<Page<Movement>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
+            let mut tx = self.begin_read_as(actor, Action::ReadInventory).await?;
             if let Some(id) = product {
-                tx.product_by_id(id, false).await?;
+                tx.product_by_id(id, Access::Read).await?;
             }
             tx.list_movements(product, page).await
         })
@@ -274,7 +274,9 @@ impl Gym {
             }
             let (starts, _) = self.calendar().day_bounds(from);
             let (_, ends) = self.calendar().day_bounds(to);
-            let mut tx = self.begin_as(actor, Action::ReadInventoryReports).await?;
+            let mut tx = self
+                .begin_read_as(actor, Action::ReadInventoryReports)
+                .await?;
             tx.movements_by_staff(starts, ends).await
         })
         .await
@@ -283,8 +285,8 @@ impl Gym {
     /// A product's movement totals and its 50 latest movements.
     pub async fn product_history(&self, actor: &Actor, id: Uuid) -> Result<ProductHistory> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ReadInventory).await?;
-            let product = tx.product_by_id(id, false).await?;
+            let mut tx = self.begin_read_as(actor, Action::ReadInventory).await?;
+            let product = tx.product_by_id(id, Access::Read).await?;
             let totals = tx.movement_totals(id).await?;
             let recent = tx
                 .list_movements(Some(id), PageRequest::new(50, 0)?)
@@ -303,7 +305,9 @@ impl Gym {
     /// status rule's.
     pub async fn stock_report(&self, actor: &Actor, report: StockReport) -> Result<Vec<Product>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ReadInventoryReports).await?;
+            let mut tx = self
+                .begin_read_as(actor, Action::ReadInventoryReports)
+                .await?;
             tx.products_in_status(report.status()).await
         })
         .await

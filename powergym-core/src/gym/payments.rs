@@ -10,7 +10,7 @@ use crate::domain::payment::{
 use crate::domain::staff::{Action, Actor};
 use crate::error::{Error, Result};
 use crate::gym::{Gym, retrying};
-use crate::store::{NewPayment, PaymentScope};
+use crate::store::{Access, NewPayment, PaymentScope};
 
 /// A payment as taken at the desk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl Gym {
                 let (now, today) = self.now();
                 let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
                 let (sub, paid) = tx
-                    .subscription_with_paid(input.subscription_id, true)
+                    .subscription_with_paid(input.subscription_id, Access::ForUpdate)
                     .await?;
                 if let Some(key) = key.as_deref()
                     && let Some(first) = tx.payment_by_idempotency_key(key).await?
@@ -121,8 +121,8 @@ impl Gym {
         page: PageRequest,
     ) -> Result<Page<Payment>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
-            tx.subscription_with_paid(id, false).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManagePayments).await?;
+            tx.subscription_with_paid(id, Access::Read).await?;
             tx.subscription_payments(id, page).await
         })
         .await
@@ -136,7 +136,7 @@ impl Gym {
         page: PageRequest,
     ) -> Result<Page<Payment>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManagePayments).await?;
             tx.client_by_id(id).await?;
             tx.client_payments(id, page).await
         })
@@ -150,8 +150,8 @@ impl Gym {
         id: SubscriptionId,
     ) -> Result<PaymentStats> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
-            tx.subscription_with_paid(id, false).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManagePayments).await?;
+            tx.subscription_with_paid(id, Access::Read).await?;
             tx.payment_stats(PaymentScope::Subscription(id)).await
         })
         .await
@@ -160,7 +160,7 @@ impl Gym {
     /// Payment totals and the real debt across a client's subscriptions.
     pub async fn client_payment_stats(&self, actor: &Actor, id: ClientId) -> Result<PaymentStats> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManagePayments).await?;
             tx.client_by_id(id).await?;
             tx.payment_stats(PaymentScope::Client(id)).await
         })

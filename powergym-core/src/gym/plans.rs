@@ -23,7 +23,7 @@ impl Gym {
     /// The plan with this id.
     pub async fn plan(&self, actor: &Actor, id: PlanId) -> Result<Plan> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ReadPlans).await?;
+            let mut tx = self.begin_read_as(actor, Action::ReadPlans).await?;
             tx.plan_by_id(id).await
         })
         .await
@@ -34,7 +34,7 @@ impl Gym {
     pub async fn plan_by_slug(&self, actor: &Actor, slug: &str) -> Result<Plan> {
         self.bounded(async move {
             let slug = parse_slug(slug)?;
-            let mut tx = self.begin_as(actor, Action::ReadPlans).await?;
+            let mut tx = self.begin_read_as(actor, Action::ReadPlans).await?;
             tx.plan_by_slug(&slug).await
         })
         .await
@@ -48,7 +48,7 @@ impl Gym {
         page: PageRequest,
     ) -> Result<Page<Plan>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ReadPlans).await?;
+            let mut tx = self.begin_read_as(actor, Action::ReadPlans).await?;
             tx.list_plans(active_only, page).await
         })
         .await

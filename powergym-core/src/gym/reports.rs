@@ -35,7 +35,7 @@ impl Gym {
                 today: self.today(),
                 zone: self.calendar.zone_name(),
             };
-            let mut tx = self.begin_as(actor, Action::ReadStatistics).await?;
+            let mut tx = self.begin_read_as(actor, Action::ReadStatistics).await?;
             let mut stats = tx.statistics(&period).await?;
             let f = &mut stats.financial;
             if f.payments_count > 0 {
@@ -68,7 +68,7 @@ impl Gym {
                 ));
             }
             let (now, _) = self.now();
-            let mut tx = self.begin_as(actor, Action::ReadStatistics).await?;
+            let mut tx = self.begin_read_as(actor, Action::ReadStatistics).await?;
             tx.recent_activity(now - chrono::Duration::hours(24), limit)
                 .await
         })

@@ -11,7 +11,7 @@ use crate::domain::staff::{Action, Actor};
 use crate::domain::subscription::{SubscriptionEvent, TransitionContext, transition};
 use crate::error::Result;
 use crate::gym::{Gym, retrying};
-use crate::store::NewReward;
+use crate::store::{Access, NewReward};
 
 /// The verdict on a subscription's attendance, with the reward it earned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,9 @@ impl Gym {
             retrying(|| async {
                 let (_, today) = self.now();
                 let mut tx = self.begin_as(actor, Action::ManageRewards).await?;
-                let (sub, _) = tx.subscription_with_paid(subscription, false).await?;
+                let (sub, _) = tx
+                    .subscription_with_paid(subscription, Access::Read)
+                    .await?;
                 if let Some(existing) = tx.reward_of_subscription(subscription).await? {
                     return Ok(RewardEvaluation {
                         attendance_count: existing.attendance_count,
@@ -91,7 +93,7 @@ impl Gym {
     pub async fn available_rewards(&self, actor: &Actor, client: ClientId) -> Result<Vec<Reward>> {
         self.bounded(async move {
             let (_, today) = self.now();
-            let mut tx = self.begin_as(actor, Action::ManageRewards).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManageRewards).await?;
             tx.client_by_id(client).await?;
             tx.available_rewards(client, today).await
         })
@@ -112,7 +114,7 @@ impl Gym {
                 let (now, today) = self.now();
                 let mut tx = self.begin_as(actor, Action::ManageRewards).await?;
                 let stored = tx.lock_reward(reward).await?;
-                let (sub, paid) = tx.subscription_with_paid(target, true).await?;
+                let (sub, paid) = tx.subscription_with_paid(target, Access::ForUpdate).await?;
                 let view = RewardView {
                     status: stored.status,
                     client_id: stored.client_id,

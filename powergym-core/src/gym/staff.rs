@@ -177,7 +177,7 @@ impl Gym {
     pub async fn acting_as(&self, username: &str) -> Result<Actor> {
         self.bounded(async move {
             let actor = Actor::new(Username::parse(username)?.as_str().to_owned());
-            let tx = self.begin_as(&actor, Action::ManageOwnProfile).await?;
+            let tx = self.begin_read_as(&actor, Action::ManageOwnProfile).await?;
             drop(tx);
             Ok(actor)
         })
@@ -283,7 +283,7 @@ impl Gym {
     /// Every staff account (admins only).
     pub async fn list_staff(&self, actor: &Actor) -> Result<Vec<Staff>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManageStaff).await?;
+            let mut tx = self.begin_read_as(actor, Action::ManageStaff).await?;
             tx.list_staff().await
         })
         .await

@@ -15,7 +15,7 @@ use crate::domain::subscription::{
 };
 use crate::error::{Error, Result};
 use crate::gym::{Gym, retrying};
-use crate::store::{DailyJobCounts, NewSubscription, StoreTransaction};
+use crate::store::{Access, DailyJobCounts, NewSubscription, StoreTransaction};
 
 /// A subscription sale.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,10 +146,14 @@ impl Gym {
             retrying(|| async {
                 let (_, today) = self.now();
                 let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
-                let owner = tx.subscription_with_paid(id, false).await?.0.client_id;
+                let owner = tx
+                    .subscription_with_paid(id, Access::Read)
+                    .await?
+                    .0
+                    .client_id;
                 let client = tx.lock_client(owner).await?;
                 // Read again under the client's lock: a concurrent cancel has finished by now.
-                let (old, _) = tx.subscription_with_paid(id, false).await?;
+                let (old, _) = tx.subscription_with_paid(id, Access::Read).await?;
                 if old.status == SubscriptionStatus::Canceled {
                     return Err(Error::Conflict {
                         reason: "a canceled subscription cannot be renewed; sell a new one".into(),
@@ -203,7 +207,7 @@ impl Gym {
             retrying(|| async {
                 let (_, today) = self.now();
                 let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
-                let (sub, _) = tx.subscription_with_paid(id, true).await?;
+                let (sub, _) = tx.subscription_with_paid(id, Access::ForUpdate).await?;
                 transition(
                     sub.status,
                     SubscriptionEvent::Cancel,
@@ -223,8 +227,10 @@ impl Gym {
     /// The subscription with this id.
     pub async fn subscription(&self, actor: &Actor, id: SubscriptionId) -> Result<Subscription> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
-            Ok(tx.subscription_with_paid(id, false).await?.0)
+            let mut tx = self
+                .begin_read_as(actor, Action::ManageSubscriptions)
+                .await?;
+            Ok(tx.subscription_with_paid(id, Access::Read).await?.0)
         })
         .await
     }
@@ -236,7 +242,9 @@ impl Gym {
         client: ClientId,
     ) -> Result<Vec<Subscription>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
+            let mut tx = self
+                .begin_read_as(actor, Action::ManageSubscriptions)
+                .await?;
             tx.client_by_id(client).await?;
             Ok(tx
                 .client_subscriptions(client)
@@ -257,7 +265,9 @@ impl Gym {
     ) -> Result<Option<Subscription>> {
         self.bounded(async move {
             let (_, today) = self.now();
-            let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
+            let mut tx = self
+                .begin_read_as(actor, Action::ManageSubscriptions)
+                .await?;
             tx.client_by_id(client).await?;
             let subs = tx.client_subscriptions(client).await?;
             Ok(subs.into_iter().find_map(|(s, paid)| {
@@ -280,7 +290,9 @@ impl Gym {
         page: PageRequest,
     ) -> Result<Page<Subscription>> {
         self.bounded(async move {
-            let mut tx = self.begin_as(actor, Action::ManageSubscriptions).await?;
+            let mut tx = self
+                .begin_read_as(actor, Action::ManageSubscriptions)
+                .await?;
             tx.list_subscriptions(status, page).await
         })
         .await

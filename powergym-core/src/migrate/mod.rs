@@ -15,22 +15,28 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+#[cfg(feature = "postgres")]
+use sqlx::PgPool;
+#[cfg(feature = "sqlite")]
+use sqlx::SqlitePool;
 use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::{AssertSqlSafe, PgConnection, PgPool, SqlitePool};
 
 use crate::error::{Error, Result};
-use crate::store::postgres::errors;
-use crate::store::sqlite::errors as sqlite_errors;
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+#[cfg(feature = "postgres")]
+pub(crate) use postgres::{LOCK_KEY, run_on};
+#[cfg(feature = "postgres")]
+pub use postgres::{MIN_PGVECTOR_VERSION, latest_version, library_versions};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{sqlite_latest_version, sqlite_library_versions};
 
 /// Name of the table that records which PowerGym migrations a database has.
 pub const HISTORY_TABLE: &str = "powergym_schema_migrations";
-
-/// The lowest pgvector version the schema supports (iterative index scans).
-pub const MIN_PGVECTOR_VERSION: (u32, u32) = (0, 8);
-
-static EMBEDDED: Migrator = sqlx::migrate!("./migrations/postgres");
-
-static EMBEDDED_SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// A migration and whether the database has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,13 +65,18 @@ impl MigrationRecord {
 #[derive(Debug, Clone)]
 pub struct Migrations {
     backend: Backend,
+    /// How long a PostgreSQL operation waits for another's advisory lock. (SQLite waits
+    /// on the store's busy timeout instead, so a SQLite-only build never reads it.)
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     lock_wait: std::time::Duration,
 }
 
 /// The database a [`Migrations`] acts on.
 #[derive(Debug, Clone)]
 enum Backend {
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
+    #[cfg(feature = "sqlite")]
     Sqlite(SqlitePool),
 }
 
@@ -90,32 +101,19 @@ fn versions_of(embedded: &Migrator) -> Vec<i64> {
         .collect()
 }
 
+fn unlocked_migrator_of(embedded: &Migrator) -> Migrator {
+    let mut m = migrator_of(embedded);
+    m.set_locking(false);
+    m
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Every PostgreSQL version this library ships, ascending.
-pub fn library_versions() -> Vec<i64> {
-    versions_of(&EMBEDDED)
-}
-
-/// The newest PostgreSQL version this library ships.
-pub fn latest_version() -> i64 {
-    library_versions().last().copied().unwrap_or(0)
-}
-
-/// Every SQLite version this library ships, ascending.
-pub fn sqlite_library_versions() -> Vec<i64> {
-    versions_of(&EMBEDDED_SQLITE)
-}
-
-/// The newest SQLite version this library ships.
-pub fn sqlite_latest_version() -> i64 {
-    sqlite_library_versions().last().copied().unwrap_or(0)
-}
-
 impl Migrations {
     /// Operations on the PostgreSQL database behind `pool`.
+    #[cfg(feature = "postgres")]
     pub fn new(pool: PgPool) -> Self {
         Self {
             backend: Backend::Postgres(pool),
@@ -125,6 +123,7 @@ impl Migrations {
 
     /// Operations on the SQLite database behind `pool` (see
     /// [`crate::store::sqlite::SqliteStore::pool`]).
+    #[cfg(feature = "sqlite")]
     pub fn sqlite(pool: SqlitePool) -> Self {
         Self {
             backend: Backend::Sqlite(pool),
@@ -134,8 +133,10 @@ impl Migrations {
 
     fn embedded(&self) -> &'static Migrator {
         match self.backend {
-            Backend::Postgres(_) => &EMBEDDED,
-            Backend::Sqlite(_) => &EMBEDDED_SQLITE,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => &postgres::EMBEDDED,
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => &sqlite::EMBEDDED_SQLITE,
         }
     }
 
@@ -149,18 +150,6 @@ impl Migrations {
         self.library_versions().last().copied().unwrap_or(0)
     }
 
-    /// The store's error translation.
-    fn map_err(&self) -> fn(sqlx::Error) -> Error {
-        match self.backend {
-            Backend::Postgres(_) => errors::map,
-            Backend::Sqlite(_) => sqlite_errors::map,
-        }
-    }
-
-    fn map_migrate(&self, err: MigrateError) -> Error {
-        map_migrate_with(err, self.map_err(), self.latest_version())
-    }
-
     /// The same operations, waiting at most `wait` for another process's migration. (On
     /// SQLite the wait is the store's busy timeout, set when it was opened.)
     pub fn with_lock_wait(mut self, wait: std::time::Duration) -> Self {
@@ -169,26 +158,12 @@ impl Migrations {
     }
 
     async fn applied(&self) -> Result<Vec<AppliedRow>> {
-        let pool = match &self.backend {
-            Backend::Postgres(pool) => pool,
-            Backend::Sqlite(pool) => return sqlite_applied(pool).await,
-        };
-        let exists: Option<String> = sqlx::query_scalar("select to_regclass($1)::text")
-            .bind(HISTORY_TABLE)
-            .fetch_one(pool)
-            .await
-            .map_err(errors::map)?;
-        if exists.is_none() {
-            return Ok(Vec::new());
+        match &self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => postgres::applied(pool).await,
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(pool) => sqlite::applied(pool).await,
         }
-        let sql = format!(
-            "select version, installed_on, checksum from {HISTORY_TABLE} \
-             where success order by version"
-        );
-        sqlx::query_as(AssertSqlSafe(sql))
-            .fetch_all(pool)
-            .await
-            .map_err(errors::map)
     }
 
     /// The newest applied version, 0 when none is.
@@ -271,28 +246,12 @@ impl Migrations {
 
     async fn upgrade(&self, target: Option<i64>) -> Result<()> {
         self.refuse_if_ahead().await?;
-        let pool = match &self.backend {
-            Backend::Postgres(pool) => pool,
-            Backend::Sqlite(pool) => {
-                let mut tx = sqlite_exclusive(pool).await?;
-                let m = unlocked_migrator_of(&EMBEDDED_SQLITE);
-                m.run_direct(target, &mut *tx, false)
-                    .await
-                    .map_err(|e| self.map_migrate(e))?;
-                return tx.commit().await.map_err(sqlite_errors::map);
-            }
-        };
-        let mut lock = self.lock(pool).await?;
-        let result = async {
-            ensure_extensions(lock.conn()).await?;
-            let m = unlocked_migrator();
-            m.run_direct(target, lock.conn(), false)
-                .await
-                .map_err(map_migrate)
+        match &self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => postgres::upgrade(pool, self.lock_wait, target).await,
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(pool) => sqlite::upgrade(pool, target).await,
         }
-        .await;
-        lock.release().await;
-        result
     }
 
     /// Reverts the newest applied migration. Does nothing on an empty database. When
@@ -334,20 +293,12 @@ impl Migrations {
             self.known_version(version)?;
         }
         self.refuse_if_ahead().await?;
-        let pool = match &self.backend {
-            Backend::Postgres(pool) => pool,
-            Backend::Sqlite(pool) => {
-                let mut tx = sqlite_exclusive(pool).await?;
-                revert_with(&mut *tx, &EMBEDDED_SQLITE, version)
-                    .await
-                    .map_err(|e| self.map_migrate(e))?;
-                return tx.commit().await.map_err(sqlite_errors::map);
-            }
-        };
-        let mut lock = self.lock(pool).await?;
-        let result = revert_on(lock.conn(), version).await;
-        lock.release().await;
-        result
+        match &self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => postgres::undo(pool, self.lock_wait, version).await,
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(pool) => sqlite::undo(pool, version).await,
+        }
     }
 
     /// Records the database as being at `version` without running any script: older
@@ -378,124 +329,12 @@ impl Migrations {
             self.known_version(version)?;
         }
         self.refuse_if_ahead().await?;
-        let pool = match &self.backend {
-            Backend::Postgres(pool) => pool,
-            Backend::Sqlite(pool) => return self.sqlite_stamp(pool, version).await,
-        };
-        let mut lock = self.lock(pool).await?;
-        let result = async {
-            if version > 0 {
-                let m = unlocked_migrator();
-                m.run_direct(Some(version), lock.conn(), true)
-                    .await
-                    .map_err(map_migrate)?;
-            }
-            let sql = format!("delete from {HISTORY_TABLE} where version > $1");
-            let exists: bool = sqlx::query_scalar("select to_regclass($1) is not null")
-                .bind(HISTORY_TABLE)
-                .fetch_one(&mut *lock.conn())
-                .await
-                .map_err(errors::map)?;
-            if exists {
-                sqlx::query(AssertSqlSafe(sql))
-                    .bind(version)
-                    .execute(&mut *lock.conn())
-                    .await
-                    .map_err(errors::map)?;
-            }
-            Ok(())
+        match &self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => postgres::stamp(pool, self.lock_wait, version).await,
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(pool) => sqlite::stamp(pool, version).await,
         }
-        .await;
-        lock.release().await;
-        result
-    }
-
-    /// The migration lock, on a connection of its own, waited for at most the lock wait
-    /// ([`LOCK_WAIT`] unless set). Statements on it may run as long as they need (an index build),
-    /// but still wait at most the pool's lock timeout for locks held by the gym's own
-    /// transactions.
-    async fn lock(&self, pool: &PgPool) -> Result<MigrationLock> {
-        // The guard exists before the session is changed: on any early return (an
-        // error, a canceled call) its Drop closes the connection instead of pooling it.
-        let mut lock = MigrationLock {
-            conn: Some(pool.acquire().await.map_err(errors::map)?),
-            held: false,
-        };
-        sqlx::query("set statement_timeout = 0")
-            .execute(lock.conn())
-            .await
-            .map_err(errors::map)?;
-        let deadline = std::time::Instant::now() + self.lock_wait;
-        loop {
-            let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
-                .bind(LOCK_KEY)
-                .fetch_one(lock.conn())
-                .await
-                .map_err(errors::map)?;
-            if got {
-                lock.held = true;
-                return Ok(lock);
-            }
-            if std::time::Instant::now() >= deadline {
-                let holder: Option<LockHolder> = sqlx::query_as(
-                    "select a.pid, a.usename::text, nullif(a.application_name, ''), \
-                            extract(epoch from now() - a.backend_start)::float8 \
-                     from pg_locks l join pg_stat_activity a on a.pid = l.pid \
-                     where l.locktype = 'advisory' and l.granted \
-                       and l.database = (select oid from pg_database \
-                                         where datname = current_database()) \
-                       and ((l.classid::int8 << 32) | l.objid::int8) = $1 limit 1",
-                )
-                .bind(LOCK_KEY)
-                .fetch_optional(lock.conn())
-                .await
-                .map_err(errors::map)?;
-                lock.release().await;
-                return Err(Error::Timeout {
-                    reason: match holder {
-                        Some((pid, role, app, age)) => format!(
-                            "another migration holds the migration lock: server process {pid} \
-                             (role {}, application {}, connected {:.0} s ago); wait for it to \
-                             finish, or end it with pg_terminate_backend({pid})",
-                            role.as_deref().unwrap_or("?"),
-                            app.as_deref().unwrap_or("?"),
-                            age.unwrap_or(0.0)
-                        ),
-                        None => "another migration held the migration lock for the whole \
-                                 wait; try again"
-                            .into(),
-                    },
-                });
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        }
-    }
-
-    /// [`Migrations::stamp`] on SQLite, in one exclusive transaction.
-    async fn sqlite_stamp(&self, pool: &SqlitePool, version: i64) -> Result<()> {
-        let mut tx = sqlite_exclusive(pool).await?;
-        if version > 0 {
-            let m = unlocked_migrator_of(&EMBEDDED_SQLITE);
-            m.run_direct(Some(version), &mut *tx, true)
-                .await
-                .map_err(|e| self.map_migrate(e))?;
-        }
-        let exists: bool = sqlx::query_scalar(
-            "select exists (select 1 from sqlite_master where type = 'table' and name = ?1)",
-        )
-        .bind(HISTORY_TABLE)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(sqlite_errors::map)?;
-        if exists {
-            let sql = format!("delete from {HISTORY_TABLE} where version > ?1");
-            sqlx::query(AssertSqlSafe(sql))
-                .bind(version)
-                .execute(&mut *tx)
-                .await
-                .map_err(sqlite_errors::map)?;
-        }
-        tx.commit().await.map_err(sqlite_errors::map)
     }
 
     fn known_version(&self, version: i64) -> Result<()> {
@@ -533,23 +372,6 @@ impl Migrations {
     }
 }
 
-/// Applies every migration on `conn`, which may be inside a transaction (each migration
-/// then runs in a savepoint): adoption converts a database and migrates it in one
-/// transaction, so a failure leaves the original exactly as it was. The caller holds
-/// the migration lock ([`LOCK_KEY`]).
-pub(crate) async fn run_on(conn: &mut PgConnection) -> Result<()> {
-    ensure_extensions(conn).await?;
-    // `run_direct`: `run` takes an `Acquire`, whose future rustc cannot prove `Send` for
-    // every lifetime of a borrowed connection.
-    let m = unlocked_migrator();
-    m.run_direct(None, conn, false).await.map_err(map_migrate)
-}
-
-/// The advisory lock that serialises PowerGym's migration operations across processes
-/// ("powergym" in ASCII). Our own key, so a host application's sqlx migrations are not
-/// held up by ours.
-pub(crate) const LOCK_KEY: i64 = 0x706f_7765_7267_796d;
-
 /// How long a migration operation waits for another to finish, by default.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -559,83 +381,6 @@ pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 pub enum DataLoss {
     /// The caller took a backup, or does not need the data.
     Accepted,
-}
-
-/// Who holds the migration lock: process id, role, application, seconds connected.
-type LockHolder = (i32, Option<String>, Option<String>, Option<f64>);
-
-/// The held migration lock and its connection. Released explicitly; when dropped
-/// unreleased (a failure mid-way, a canceled call), the connection is detached and
-/// closed, so the server ends the session and frees the lock: a failed migration never
-/// leaves the lock held by a pooled connection.
-struct MigrationLock {
-    conn: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
-    held: bool,
-}
-
-impl MigrationLock {
-    fn conn(&mut self) -> &mut PgConnection {
-        self.conn
-            .as_mut()
-            .expect("the connection is present until release")
-    }
-
-    /// Unlocks and restores the session, then gives the connection back to the pool; a
-    /// connection whose state cannot be restored is closed instead.
-    async fn release(&mut self) {
-        let Some(mut conn) = self.conn.take() else {
-            return;
-        };
-        let unlocked = if self.held {
-            matches!(
-                sqlx::query_scalar::<_, bool>("select pg_advisory_unlock($1)")
-                    .bind(LOCK_KEY)
-                    .fetch_one(&mut *conn)
-                    .await,
-                Ok(true)
-            )
-        } else {
-            true
-        };
-        let reset = sqlx::query("reset statement_timeout")
-            .execute(&mut *conn)
-            .await;
-        self.held = false;
-        if !unlocked || reset.is_err() {
-            let _ = sqlx::Connection::close(conn.detach()).await;
-        }
-    }
-}
-
-impl Drop for MigrationLock {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            // Not released: the session may hold the lock or a lifted timeout. Dropping
-            // the raw connection closes its socket; the server ends the session, and the
-            // advisory lock with it.
-            drop(conn.detach());
-        }
-    }
-}
-
-/// The migrator without sqlx's own lock (ours, [`LOCK_KEY`], is taken around it, with a
-/// bounded wait and a release on every path).
-fn unlocked_migrator() -> Migrator {
-    unlocked_migrator_of(&EMBEDDED)
-}
-
-fn unlocked_migrator_of(embedded: &Migrator) -> Migrator {
-    let mut m = migrator_of(embedded);
-    m.set_locking(false);
-    m
-}
-
-/// Runs the down scripts of applied migrations newer than `target`, newest first, on a
-/// connection that already holds the lock.
-async fn revert_on(conn: &mut PgConnection, target: i64) -> Result<()> {
-    revert_with(conn, &EMBEDDED, target)
-        .await
-        .map_err(map_migrate)
 }
 
 /// Runs the down scripts of `embedded`'s applied migrations newer than `target`, newest
@@ -670,56 +415,6 @@ where
     Ok(())
 }
 
-/// A SQLite transaction holding the file's write lock from its first statement (waited
-/// for up to the busy timeout): the whole migration operation runs inside it, so another
-/// process's operation waits and then sees this one's result.
-async fn sqlite_exclusive(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-    pool.begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(sqlite_errors::map)
-}
-
-/// The applied migrations recorded in a SQLite file (none without a history table).
-async fn sqlite_applied(pool: &SqlitePool) -> Result<Vec<AppliedRow>> {
-    let exists: bool = sqlx::query_scalar(
-        "select exists (select 1 from sqlite_master where type = 'table' and name = ?1)",
-    )
-    .bind(HISTORY_TABLE)
-    .fetch_one(pool)
-    .await
-    .map_err(sqlite_errors::map)?;
-    if !exists {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "select version, installed_on, checksum from {HISTORY_TABLE} \
-         where success order by version"
-    );
-    // sqlx's SQLite history stores `installed_on` as `CURRENT_TIMESTAMP` text, UTC.
-    let rows: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(AssertSqlSafe(sql))
-        .fetch_all(pool)
-        .await
-        .map_err(sqlite_errors::map)?;
-    rows.into_iter()
-        .map(|(version, installed_on, checksum)| {
-            let installed_on =
-                chrono::NaiveDateTime::parse_from_str(&installed_on, "%Y-%m-%d %H:%M:%S")
-                    .map(|t| t.and_utc())
-                    .map_err(|_| Error::Database {
-                        code: None,
-                        message: format!(
-                            "the migration history's time of version {version} is not a timestamp"
-                        ),
-                    })?;
-            Ok(AppliedRow {
-                version,
-                installed_on,
-                checksum,
-            })
-        })
-        .collect()
-}
-
 fn checksum_conflict(version: i64) -> Error {
     Error::Conflict {
         reason: format!(
@@ -727,10 +422,6 @@ fn checksum_conflict(version: i64) -> Error {
              script and add a new migration instead"
         ),
     }
-}
-
-fn map_migrate(err: MigrateError) -> Error {
-    map_migrate_with(err, errors::map, latest_version())
 }
 
 fn map_migrate_with(err: MigrateError, map: fn(sqlx::Error) -> Error, latest: i64) -> Error {
@@ -754,123 +445,9 @@ fn map_migrate_with(err: MigrateError, map: fn(sqlx::Error) -> Error, latest: i6
     }
 }
 
-/// Makes sure `vector` (0.8 or newer) and `btree_gist` exist in the database, creating
-/// them when they are available on the server, and says exactly what to do when not.
-pub(crate) async fn ensure_extensions(conn: &mut PgConnection) -> Result<()> {
-    for name in ["vector", "btree_gist"] {
-        let row: Option<(String, Option<String>)> = sqlx::query_as(
-            "select default_version, installed_version from pg_available_extensions where name = $1",
-        )
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(errors::map)?;
-        let Some((default_version, installed)) = row else {
-            return Err(not_installed_on_server(name));
-        };
-        if name == "vector" {
-            let usable = installed.as_deref().unwrap_or(&default_version);
-            if !version_at_least(usable, MIN_PGVECTOR_VERSION) {
-                let (major, minor) = MIN_PGVECTOR_VERSION;
-                return Err(Error::ExtensionMissing {
-                    extension: name.into(),
-                    hint: format!(
-                        "pgvector {usable} is installed but {major}.{minor} or newer is needed: \
-                         install a newer pgvector on the server (scripts/setup-postgres.sh on \
-                         Debian), then run `ALTER EXTENSION vector UPDATE` in this database"
-                    ),
-                });
-            }
-        }
-        if installed.is_none() {
-            let sql = format!("create extension if not exists {name}");
-            if let Err(e) = sqlx::query(AssertSqlSafe(sql)).execute(&mut *conn).await {
-                return Err(match &e {
-                    sqlx::Error::Database(db) if db.code().as_deref() == Some("42501") => {
-                        Error::ExtensionMissing {
-                            extension: name.into(),
-                            hint: format!(
-                                "it is installed on the server but not created in this \
-                                 database, and this role may not create it: ask a superuser \
-                                 to run `CREATE EXTENSION {name};` in this database"
-                            ),
-                        }
-                    }
-                    sqlx::Error::Database(db)
-                        if matches!(db.code().as_deref(), Some("0A000") | Some("58P01")) =>
-                    {
-                        not_installed_on_server(name)
-                    }
-                    _ => errors::map(e),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-fn not_installed_on_server(name: &str) -> Error {
-    let hint = if name == "vector" {
-        "pgvector is not installed on the PostgreSQL server: on Debian run \
-         scripts/setup-postgres.sh as root (it builds pgvector 0.8), elsewhere install \
-         pgvector 0.8 or newer for this PostgreSQL version"
-    } else {
-        "the PostgreSQL contrib modules are not installed on the server: install them \
-         (Debian: apt-get install postgresql-contrib)"
-    };
-    Error::ExtensionMissing {
-        extension: name.into(),
-        hint: hint.into(),
-    }
-}
-
-fn version_at_least(version: &str, (major, minor): (u32, u32)) -> bool {
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let got = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    got >= (major, minor)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn embedded_migrations_are_numbered_and_reversible() {
-        let ups = library_versions();
-        assert_eq!(ups, (1..=ups.len() as i64).collect::<Vec<_>>());
-        for v in &ups {
-            assert!(
-                EMBEDDED
-                    .iter()
-                    .any(|m| m.version == *v && m.migration_type.is_down_migration()),
-                "migration {v} has no down script"
-            );
-        }
-    }
-
-    #[test]
-    fn sqlite_migrations_are_numbered_and_reversible() {
-        let ups = sqlite_library_versions();
-        assert!(!ups.is_empty());
-        assert_eq!(ups, (1..=ups.len() as i64).collect::<Vec<_>>());
-        assert_eq!(sqlite_latest_version(), ups.len() as i64);
-        for v in &ups {
-            assert!(
-                EMBEDDED_SQLITE
-                    .iter()
-                    .any(|m| m.version == *v && m.migration_type.is_down_migration()),
-                "SQLite migration {v} has no down script"
-            );
-        }
-    }
-
-    #[test]
-    fn pgvector_versions_compare_numerically() {
-        assert!(version_at_least("0.8.0", (0, 8)));
-        assert!(version_at_least("0.10.1", (0, 8)));
-        assert!(version_at_least("1.0", (0, 8)));
-        assert!(!version_at_least("0.7.4", (0, 8)));
-    }
 
     #[test]
     fn schema_errors_tell_the_operator_what_to_do() {

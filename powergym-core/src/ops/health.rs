@@ -721,7 +721,8 @@ fn judge_face_cache(f: &FaceIndexStats, t: &HealthThresholds) -> HealthCheck {
 }
 
 /// Memory the host has available now, from `/proc/meminfo` (`None` where it cannot be
-/// read).
+/// read). Only the PostgreSQL health report asks.
+#[cfg(feature = "postgres")]
 pub(crate) fn available_memory() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;

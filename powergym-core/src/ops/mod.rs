@@ -9,9 +9,15 @@ pub mod health;
 
 use std::time::Duration;
 
-use sqlx::{PgPool, SqlitePool};
+#[cfg(feature = "postgres")]
+use sqlx::PgPool;
+#[cfg(feature = "sqlite")]
+use sqlx::SqlitePool;
 
-use crate::error::{Error, Result};
+#[cfg(feature = "sqlite")]
+use crate::error::Error;
+use crate::error::Result;
+#[cfg(feature = "postgres")]
 use crate::store::postgres::ops as pg;
 
 pub use health::{HealthReport, HealthThresholds, Verdict};
@@ -45,7 +51,7 @@ pub struct IndexRebuild {
 
 /// Operations on one database; from [`crate::Gym::operations`]. The health report, the
 /// application role and the face index are PostgreSQL's; on SQLite they are
-/// [`Error::Unsupported`], and `vacuum_analyze` compacts and re-analyses the file.
+/// [`crate::Error::Unsupported`], and `vacuum_analyze` compacts and re-analyses the file.
 #[derive(Debug, Clone)]
 pub struct Operations {
     backend: Backend,
@@ -53,12 +59,25 @@ pub struct Operations {
 
 #[derive(Debug, Clone)]
 enum Backend {
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
+    #[cfg(feature = "sqlite")]
     Sqlite(SqlitePool),
+}
+
+/// What a PostgreSQL-only operation answers on SQLite.
+#[cfg(feature = "sqlite")]
+fn unsupported_on_sqlite(operation: &'static str, remedy: &'static str) -> Error {
+    Error::Unsupported {
+        operation,
+        store: "sqlite",
+        remedy,
+    }
 }
 
 impl Operations {
     /// Operations on the PostgreSQL database behind `pool`.
+    #[cfg(feature = "postgres")]
     pub fn new(pool: PgPool) -> Self {
         Self {
             backend: Backend::Postgres(pool),
@@ -66,20 +85,10 @@ impl Operations {
     }
 
     /// Operations on the SQLite database behind `pool`.
+    #[cfg(feature = "sqlite")]
     pub fn sqlite(pool: SqlitePool) -> Self {
         Self {
             backend: Backend::Sqlite(pool),
-        }
-    }
-
-    fn postgres(&self, operation: &'static str, remedy: &'static str) -> Result<&PgPool> {
-        match &self.backend {
-            Backend::Postgres(pool) => Ok(pool),
-            Backend::Sqlite(_) => Err(Error::Unsupported {
-                operation,
-                store: "sqlite",
-                remedy,
-            }),
         }
     }
 
@@ -92,18 +101,27 @@ impl Operations {
 
     /// The health report with the given thresholds.
     pub async fn health_report_with(&self, thresholds: &HealthThresholds) -> Result<HealthReport> {
-        let pool = self.postgres(
-            "the health report",
-            "a SQLite file needs none of its checks; `vacuum_analyze` keeps it compact",
-        )?;
-        let mut report = pg::gather_health(pool).await?;
-        // An index is "unused" only on a table that is read: on a new database every
-        // index has zero scans and none is worth reporting.
-        report
-            .unused_indexes
-            .retain(|u| u.table_scans >= thresholds.unused_index_min_table_scans);
-        report.checks = health::judge(&report, thresholds);
-        Ok(report)
+        match &self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => {
+                let mut report = pg::gather_health(pool).await?;
+                // An index is "unused" only on a table that is read: on a new database
+                // every index has zero scans and none is worth reporting.
+                report
+                    .unused_indexes
+                    .retain(|u| u.table_scans >= thresholds.unused_index_min_table_scans);
+                report.checks = health::judge(&report, thresholds);
+                Ok(report)
+            }
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => {
+                let _ = thresholds;
+                Err(unsupported_on_sqlite(
+                    "the health report",
+                    "a SQLite file needs none of its checks; `vacuum_analyze` keeps it compact",
+                ))
+            }
+        }
     }
 
     /// `VACUUM (ANALYZE)` on every table of the schema, one at a time, reporting each.
@@ -113,7 +131,9 @@ impl Operations {
         progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<Vec<String>> {
         match &self.backend {
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => pg::vacuum_analyze(pool, progress).await,
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(pool) => crate::store::sqlite::vacuum_analyze(pool, progress).await,
         }
     }
@@ -123,11 +143,18 @@ impl Operations {
     /// cannot migrate, drop or alter. Run as the schema owner (the role that runs the
     /// migrations); covers tables future migrations create too (default privileges).
     pub async fn grant_app_role(&self, role: &str) -> Result<()> {
-        let pool = self.postgres(
-            "granting an application role",
-            "a SQLite file has no roles: protect it with the file's permissions",
-        )?;
-        pg::grant_app_role(pool, role).await
+        match &self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => pg::grant_app_role(pool, role).await,
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => {
+                let _ = role;
+                Err(unsupported_on_sqlite(
+                    "granting an application role",
+                    "a SQLite file has no roles: protect it with the file's permissions",
+                ))
+            }
+        }
     }
 
     /// Rebuilds the face search index with `REINDEX INDEX CONCURRENTLY`, so check-ins
@@ -137,10 +164,17 @@ impl Operations {
         &self,
         progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<IndexRebuild> {
-        let pool = self.postgres(
-            "rebuilding the face index",
-            "SQLite searches faces in process and has no index to rebuild",
-        )?;
-        pg::rebuild_face_index(pool, progress).await
+        match &self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => pg::rebuild_face_index(pool, progress).await,
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => {
+                let _ = progress;
+                Err(unsupported_on_sqlite(
+                    "rebuilding the face index",
+                    "SQLite searches faces in process and has no index to rebuild",
+                ))
+            }
+        }
     }
 }

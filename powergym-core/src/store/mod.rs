@@ -19,14 +19,23 @@ use crate::domain::subscription::{Subscription, SubscriptionStatus};
 use crate::error::{DenialReason, Result};
 
 pub(crate) mod constraints;
+#[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 /// A storage backend.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
-    /// Starts a unit of work.
+    /// Starts a unit of work that may write.
     async fn begin(&self) -> Result<Box<dyn StoreTransaction>>;
+
+    /// Starts a unit of work that only reads (lists, lookups, reports, face search
+    /// without check-in): PostgreSQL's is `READ ONLY`; SQLite's begins `DEFERRED`, a WAL
+    /// snapshot that never waits for a writer nor holds one up. Nothing may be written
+    /// in it: PostgreSQL refuses the write, and on SQLite it would have to take the
+    /// write lock late and could lose the race ([`Error::Contention`](crate::Error::Contention)).
+    async fn begin_read(&self) -> Result<Box<dyn StoreTransaction>>;
 
     /// Closes every connection; later calls fail.
     async fn close(&self);
@@ -72,6 +81,18 @@ pub trait StoreTransaction:
 {
     /// Makes every write of this unit of work durable, or none of them.
     async fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// Why a record is read, so the store can hold it for as long as the reason needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// To look at it: nothing is held.
+    Read,
+    /// To decide a write on it in this transaction (a payment against a balance, a sale
+    /// against the stock): no concurrent call may change it until the transaction ends.
+    /// PostgreSQL locks the row; SQLite's write transaction already holds the database's
+    /// only write lock.
+    ForUpdate,
 }
 
 /// Which clients a list returns.
@@ -265,11 +286,12 @@ pub trait SubscriptionRepository {
     async fn lock_client(&mut self, id: ClientId) -> Result<Client>;
     /// Stores a subscription; a period sharing a day with a live one is `Conflict`.
     async fn insert_subscription(&mut self, new: &NewSubscription) -> Result<Subscription>;
-    /// The subscription and its total paid; `lock` holds its row until commit.
+    /// The subscription and its total paid; [`Access::ForUpdate`] holds it until the
+    /// transaction ends, and the total then counts every payment committed before.
     async fn subscription_with_paid(
         &mut self,
         id: SubscriptionId,
-        lock: bool,
+        access: Access,
     ) -> Result<(Subscription, Money)>;
     /// Every subscription of a client with its total paid, newest first.
     async fn client_subscriptions(
@@ -471,11 +493,11 @@ pub trait InventoryRepository {
         p: &crate::domain::inventory::NewProduct,
         by: &str,
     ) -> Result<crate::domain::inventory::Product>;
-    /// The product; `lock` holds its row until commit.
+    /// The product; [`Access::ForUpdate`] holds it until the transaction ends.
     async fn product_by_id(
         &mut self,
         id: uuid::Uuid,
-        lock: bool,
+        access: Access,
     ) -> Result<crate::domain::inventory::Product>;
     /// Writes a product's editable fields.
     async fn save_product(

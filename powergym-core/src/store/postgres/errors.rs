@@ -116,6 +116,12 @@ fn map_database(db: &dyn DatabaseError) -> Error {
                      server closed it"
                 .into(),
         },
+        // Lost races: the server undid the transaction and a fresh one may win, so the
+        // use cases retry these (and only these) themselves.
+        Some("40001") => Error::Contention {
+            reason: "serialization failure",
+        },
+        Some("40P01") => Error::Contention { reason: "deadlock" },
         Some("23505") => Error::AlreadyExists {
             entity: "record",
             field: "unique key",

@@ -15,7 +15,7 @@ use crate::domain::inventory::{
 use crate::domain::money::{Currency, Money};
 use crate::domain::paging::{Page, PageRequest};
 use crate::error::{Error, Result};
-use crate::store::{InventoryRepository, NewMovement};
+use crate::store::{Access, InventoryRepository, NewMovement};
 
 const PRODUCT: &str = "id, name, description, capacity_value, unit_type, price, currency, photo_url, \
     is_active, available_quantity, min_stock, max_stock, stock_status::text as stock_status, created_at, updated_at";
@@ -129,10 +129,13 @@ impl InventoryRepository for PgTransaction {
         row.try_into()
     }
 
-    async fn product_by_id(&mut self, id: Uuid, lock: bool) -> Result<Product> {
+    async fn product_by_id(&mut self, id: Uuid, access: Access) -> Result<Product> {
         let sql = format!(
             "select {PRODUCT} from products where id = $1{}",
-            if lock { " for update" } else { "" }
+            match access {
+                Access::Read => "",
+                Access::ForUpdate => " for update",
+            }
         );
         let row: ProductRow = sqlx::query_as(AssertSqlSafe(sql))
             .bind(id)

@@ -84,6 +84,22 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// A transaction on a pooled connection, its characteristics set by `set_transaction`
+    /// (a `SET TRANSACTION` statement) before anything else runs in it.
+    async fn begin_with(&self, set_transaction: &'static str) -> Result<Box<dyn StoreTransaction>> {
+        let conn = self.acquire().await?;
+        let mut tx = sqlx::Transaction::begin(conn, None)
+            .await
+            .map_err(errors::map)?;
+        sqlx::query(set_transaction)
+            .execute(&mut *tx)
+            .await
+            .map_err(errors::map)?;
+        Ok(Box::new(PgTransaction { tx }))
+    }
+}
+
 /// How long a call waits on the pool before asking the server directly whether it is
 /// there at all.
 const PROBE_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
@@ -99,18 +115,18 @@ impl fmt::Debug for PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn StoreTransaction>> {
-        let conn = self.acquire().await?;
-        let mut tx = sqlx::Transaction::begin(conn, None)
-            .await
-            .map_err(errors::map)?;
         // The use cases lock a row and then read what others committed before the lock
         // was granted; that needs a fresh snapshot per statement, whatever the server's
         // or the host pool's default isolation level is.
-        sqlx::query("set transaction isolation level read committed")
-            .execute(&mut *tx)
+        self.begin_with("set transaction isolation level read committed")
             .await
-            .map_err(errors::map)?;
-        Ok(Box::new(PgTransaction { tx }))
+    }
+
+    async fn begin_read(&self) -> Result<Box<dyn StoreTransaction>> {
+        // READ ONLY: the server refuses any write in it, so a read use case cannot write
+        // by mistake. The same isolation as a write, so what it reads is unchanged.
+        self.begin_with("set transaction isolation level read committed, read only")
+            .await
     }
 
     async fn close(&self) {

@@ -15,7 +15,7 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::domain::payment::PriceSnapshot;
 use crate::domain::subscription::{Subscription, SubscriptionStatus};
 use crate::error::{Error, Result};
-use crate::store::{DailyJobCounts, NewSubscription, SubscriptionRepository};
+use crate::store::{Access, DailyJobCounts, NewSubscription, SubscriptionRepository};
 
 pub(super) const COLUMNS: &str = "s.id, s.client_id, s.plan_id, s.start_date, s.end_date, \
     s.status::text as status, s.list_price, s.discount_percentage, s.final_price, s.currency, \
@@ -122,11 +122,11 @@ impl SubscriptionRepository for PgTransaction {
     async fn subscription_with_paid(
         &mut self,
         id: SubscriptionId,
-        lock: bool,
+        access: Access,
     ) -> Result<(Subscription, Money)> {
         // The lock is taken on the subscription row alone; the paid sum is read after
         // it, so every payment committed before the lock was granted is counted.
-        if lock {
+        if access == Access::ForUpdate {
             sqlx::query("select 1 from subscriptions where id = $1 for update")
                 .bind(id.as_uuid())
                 .fetch_one(&mut *self.tx)

@@ -134,10 +134,20 @@ impl FaceIndex {
     /// The gallery's lock is never held across an `await`: rows are read first, then
     /// applied in one short critical section, and only if no other transaction moved
     /// the index meanwhile (it would then be at least as fresh).
-    pub(crate) async fn sync(&self, conn: &mut SqliteConnection) -> Result<()> {
+    ///
+    /// `writer` says `conn`'s transaction holds the write lock (begun `IMMEDIATE`), so it
+    /// sees the newest committed state. A read transaction's snapshot may be older than
+    /// what the index applied, which from inside it looks just like a rolled-back
+    /// change; it then gets the gallery of its own snapshot back (`Some`) to search,
+    /// and the shared index is left as it is: it never moves back to an older state.
+    pub(crate) async fn sync(
+        &self,
+        conn: &mut SqliteConnection,
+        writer: bool,
+    ) -> Result<Option<Gallery>> {
         let applied = self.read().applied.clone();
         let Some(applied) = applied else {
-            return self.reload(conn, None).await;
+            return self.reload(conn, None, writer).await;
         };
         if applied.id > 0 {
             let still: Option<(String, i64)> =
@@ -147,7 +157,7 @@ impl FaceIndex {
                     .await
                     .map_err(errors::map)?;
             if still != applied.row {
-                return self.reload(conn, Some(applied)).await;
+                return self.reload(conn, Some(applied), writer).await;
             }
         }
         let changes: Vec<(i64, String, i64)> = sqlx::query_as(
@@ -158,7 +168,7 @@ impl FaceIndex {
         .await
         .map_err(errors::map)?;
         let Some((last_id, last_client, last_at)) = changes.last().cloned() else {
-            return Ok(());
+            return Ok(None);
         };
         let members: BTreeSet<String> = changes.into_iter().map(|(_, c, _)| c).collect();
         // One query for all changed members: their ids travel as one JSON array.
@@ -189,7 +199,7 @@ impl FaceIndex {
             .collect::<Result<_>>()?;
         let mut state = self.write();
         if state.applied.as_ref() != Some(&applied) {
-            return Ok(());
+            return Ok(None);
         }
         for (client, embedding) in &current {
             state.gallery.upsert(*client, embedding);
@@ -201,13 +211,20 @@ impl FaceIndex {
             id: last_id,
             row: Some((last_client, last_at)),
         });
-        Ok(())
+        Ok(None)
     }
 
     /// Loads every active template. The log's position is read in the same transaction
     /// as the templates, so the two agree. `seen` is what the caller found in the index
-    /// (the result is kept only if nobody replaced it meanwhile).
-    async fn reload(&self, conn: &mut SqliteConnection, seen: Option<Applied>) -> Result<()> {
+    /// (the result is kept only if nobody replaced it meanwhile). A read transaction
+    /// (`writer` false) that found the index out of step with its snapshot gets the
+    /// gallery back instead (see [`FaceIndex::sync`]).
+    async fn reload(
+        &self,
+        conn: &mut SqliteConnection,
+        seen: Option<Applied>,
+        writer: bool,
+    ) -> Result<Option<Gallery>> {
         let last: Option<(i64, String, i64)> = sqlx::query_as(
             "select id, client_id, changed_at from face_changes order by id desc limit 1",
         )
@@ -224,9 +241,12 @@ impl FaceIndex {
         for (client, blob) in rows {
             gallery.upsert(client_of(&client)?, &embedding_of(&blob)?);
         }
+        if !writer && seen.is_some() {
+            return Ok(Some(gallery));
+        }
         let mut state = self.write();
         if state.applied != seen {
-            return Ok(());
+            return Ok(None);
         }
         state.gallery = gallery;
         state.applied = Some(match last {
@@ -236,7 +256,7 @@ impl FaceIndex {
             },
             None => Applied { id: 0, row: None },
         });
-        Ok(())
+        Ok(None)
     }
 
     /// The `k` templates nearest to `probe`, nearest first (ties by client id, as
@@ -248,19 +268,40 @@ impl FaceIndex {
         exclude: Option<ClientId>,
     ) -> Vec<ScoredCandidate> {
         let state = self.read();
-        let mut ranked = state
+        let ranked = state
             .gallery
             .top_k(probe, k.saturating_add(usize::from(exclude.is_some())));
         drop(state);
-        ranked.retain(|c| Some(c.client_id) != exclude);
-        ranked.sort_by(|a, b| {
-            a.distance
-                .total_cmp(&b.distance)
-                .then_with(|| a.client_id.as_uuid().cmp(&b.client_id.as_uuid()))
-        });
-        ranked.truncate(k);
-        ranked
+        rank(ranked, k, exclude)
     }
+}
+
+/// The `k` templates of `gallery` nearest to `probe`, as [`FaceIndex::nearest`] ranks
+/// them.
+fn nearest_in(
+    gallery: &Gallery,
+    probe: &FaceEmbedding,
+    k: usize,
+    exclude: Option<ClientId>,
+) -> Vec<ScoredCandidate> {
+    let ranked = gallery.top_k(probe, k.saturating_add(usize::from(exclude.is_some())));
+    rank(ranked, k, exclude)
+}
+
+/// Drops `exclude`, orders by distance then client id, keeps `k`.
+fn rank(
+    mut ranked: Vec<ScoredCandidate>,
+    k: usize,
+    exclude: Option<ClientId>,
+) -> Vec<ScoredCandidate> {
+    ranked.retain(|c| Some(c.client_id) != exclude);
+    ranked.sort_by(|a, b| {
+        a.distance
+            .total_cmp(&b.distance)
+            .then_with(|| a.client_id.as_uuid().cmp(&b.client_id.as_uuid()))
+    });
+    ranked.truncate(k);
+    ranked
 }
 
 #[derive(sqlx::FromRow)]
@@ -497,8 +538,12 @@ impl BiometricRepository for SqliteTransaction {
         if k == 0 {
             return Ok(Vec::new());
         }
-        self.faces.sync(&mut self.tx).await?;
-        Ok(self.faces.nearest(probe, k, exclude))
+        Ok(
+            match self.faces.sync(&mut self.tx, !self.read_only).await? {
+                Some(snapshot) => nearest_in(&snapshot, probe, k, exclude),
+                None => self.faces.nearest(probe, k, exclude),
+            },
+        )
     }
 
     async fn face_templates_page(

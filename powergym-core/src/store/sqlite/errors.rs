@@ -70,6 +70,7 @@ const SQLITE_CANTOPEN: i32 = 14;
 const SQLITE_CONSTRAINT: i32 = 19;
 const SQLITE_NOTADB: i32 = 26;
 const SQLITE_CONSTRAINT_FOREIGNKEY: i32 = 787;
+const SQLITE_BUSY_SNAPSHOT: i32 = 517;
 
 /// Maps any sqlx error to the library's error kinds.
 pub(crate) fn map(err: sqlx::Error) -> Error {
@@ -137,6 +138,13 @@ fn map_database(db: &dyn DatabaseError) -> Error {
                 message: message.to_owned(),
             }
         }
+        // A transaction that began reading and then wanted to write after another
+        // connection committed: its snapshot is stale, so waiting cannot help, but a
+        // fresh transaction sees the new data and may win. (Writes begin IMMEDIATE, so
+        // only a read transaction that turns into a write meets this.)
+        SQLITE_BUSY if extended == SQLITE_BUSY_SNAPSHOT => Error::Contention {
+            reason: "stale snapshot",
+        },
         SQLITE_BUSY | SQLITE_LOCKED => Error::Timeout {
             reason: "another connection held the database file's write lock for longer than \
                      the busy timeout; nothing was written, try again"

@@ -20,7 +20,7 @@ use crate::domain::inventory::{
 use crate::domain::money::{Currency, Money};
 use crate::domain::paging::{Page, PageRequest};
 use crate::error::{Error, Result};
-use crate::store::{InventoryRepository, NewMovement};
+use crate::store::{Access, InventoryRepository, NewMovement};
 
 const PRODUCT: &str = "id, name, description, capacity_value, unit_type, price, currency, photo_url, \
     is_active, available_quantity, min_stock, max_stock, stock_status, created_at, updated_at";
@@ -138,8 +138,9 @@ impl InventoryRepository for SqliteTransaction {
         row.try_into()
     }
 
-    async fn product_by_id(&mut self, id: Uuid, _lock: bool) -> Result<Product> {
-        // No row lock: the IMMEDIATE transaction is already the file's only writer.
+    async fn product_by_id(&mut self, id: Uuid, _access: Access) -> Result<Product> {
+        // No row lock for ForUpdate: the IMMEDIATE transaction is already the file's only
+        // writer.
         let sql = format!("select {PRODUCT} from products where id = ?1");
         let row: ProductRow = sqlx::query_as(AssertSqlSafe(sql))
             .bind(id.to_string())
@@ -433,7 +434,7 @@ mod tests {
     }
 
     async fn stock(tx: &mut Box<dyn StoreTransaction>, id: Uuid) -> Decimal {
-        tx.product_by_id(id, true)
+        tx.product_by_id(id, Access::ForUpdate)
             .await
             .unwrap()
             .available_quantity
@@ -488,7 +489,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err, Error::NotFound { entity: "product" });
-        let mut off = tx.product_by_id(water.id, true).await.unwrap();
+        let mut off = tx.product_by_id(water.id, Access::ForUpdate).await.unwrap();
         off.is_active = false;
         tx.save_product(&off).await.unwrap();
         let err = tx

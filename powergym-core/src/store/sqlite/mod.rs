@@ -17,7 +17,9 @@
 //!   `RAISE(ABORT, 'constraint:<name>')` with the name PostgreSQL's constraint has.
 //!
 //! Write transactions begin `IMMEDIATE`, so two writers queue on the database lock at the
-//! start (bounded by the busy timeout) instead of one failing at its first write.
+//! start (bounded by the busy timeout) instead of one failing at its first write. Read
+//! transactions ([`Store::begin_read`]) begin `DEFERRED`: in WAL mode they read a
+//! snapshot and never wait for a writer.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -278,6 +280,22 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTransaction {
             tx,
             faces: Arc::clone(&self.faces),
+            read_only: false,
+        }))
+    }
+
+    async fn begin_read(&self) -> Result<Box<dyn StoreTransaction>> {
+        // DEFERRED: no lock until the first read, and then only a WAL snapshot, so a
+        // list or a report never waits for a writer nor holds one up.
+        let tx = self
+            .pool
+            .begin_with("BEGIN DEFERRED")
+            .await
+            .map_err(errors::map)?;
+        Ok(Box::new(SqliteTransaction {
+            tx,
+            faces: Arc::clone(&self.faces),
+            read_only: true,
         }))
     }
 
@@ -416,10 +434,15 @@ impl BiometricChanges for SqliteBiometricChanges {
     }
 }
 
-/// One SQLite transaction, begun `IMMEDIATE`; rolled back on drop unless committed.
+/// One SQLite transaction, begun `IMMEDIATE` to write or `DEFERRED` to read; rolled back
+/// on drop unless committed.
 pub(crate) struct SqliteTransaction {
     pub(super) tx: sqlx::Transaction<'static, sqlx::Sqlite>,
     pub(super) faces: Arc<biometrics::FaceIndex>,
+    /// Begun `DEFERRED` by [`Store::begin_read`]: it reads a snapshot that may be older
+    /// than the newest commit (the face index must not learn from it as if it were the
+    /// newest).
+    pub(super) read_only: bool,
 }
 
 #[async_trait]

@@ -169,7 +169,7 @@ mod tests {
     use crate::domain::payment::{PaymentMethod, PriceSnapshot};
     use crate::domain::subscription::SubscriptionStatus as S;
     use crate::error::Error;
-    use crate::store::{NewPayment, NewSubscription, PaymentScope, Store};
+    use crate::store::{Access, NewPayment, NewSubscription, PaymentScope, Store};
 
     #[tokio::test]
     async fn payments_stay_within_the_price_keep_their_keys_and_never_change() {
@@ -303,7 +303,7 @@ mod tests {
                 let store = std::sync::Arc::clone(&store);
                 tokio::spawn(async move {
                     let mut tx = store.begin().await?;
-                    let (_, paid) = tx.subscription_with_paid(s.id, true).await?;
+                    let (_, paid) = tx.subscription_with_paid(s.id, Access::ForUpdate).await?;
                     if paid.amount() + money("10000").amount() > money("50000").amount() {
                         return Ok(false);
                     }

@@ -188,7 +188,7 @@ mod tests {
     use super::super::testing::{admin, client, day, migrated, money};
     use super::*;
     use crate::domain::reward::RewardStatus;
-    use crate::store::{Store, StoreTransaction};
+    use crate::store::{Access, Store, StoreTransaction};
 
     #[tokio::test]
     async fn one_reward_per_subscription_applied_once() {
@@ -266,7 +266,10 @@ mod tests {
         let err = tx.lock_reward(Uuid::new_v4()).await.unwrap_err();
         assert_eq!(err, Error::NotFound { entity: "reward" });
         tx.set_final_price(sub.id, money("87500")).await.unwrap();
-        let (stored, _) = tx.subscription_with_paid(sub.id, false).await.unwrap();
+        let (stored, _) = tx
+            .subscription_with_paid(sub.id, Access::Read)
+            .await
+            .unwrap();
         assert_eq!(stored.price.final_price(), money("87500"));
     }
 }

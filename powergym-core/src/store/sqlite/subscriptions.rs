@@ -26,7 +26,7 @@ use crate::domain::subscription::{
     Subscription, SubscriptionEvent, SubscriptionStatus, TransitionContext, transition,
 };
 use crate::error::{Error, Result};
-use crate::store::{DailyJobCounts, NewSubscription, SubscriptionRepository};
+use crate::store::{Access, DailyJobCounts, NewSubscription, SubscriptionRepository};
 
 pub(super) const COLUMNS: &str = "s.id, s.client_id, s.plan_id, s.start_date, s.end_date, \
     s.status, s.list_price, s.discount_percentage, s.final_price, s.currency, \
@@ -159,9 +159,10 @@ impl SubscriptionRepository for SqliteTransaction {
     async fn subscription_with_paid(
         &mut self,
         id: SubscriptionId,
-        _lock: bool,
+        _access: Access,
     ) -> Result<(Subscription, Money)> {
-        // No row lock to take: no other writer can pay until this transaction ends.
+        // No row lock to take for ForUpdate: no other writer can pay until this
+        // transaction ends.
         let sql = format!("select {COLUMNS}, {PAID} from subscriptions s where s.id = ?1");
         let row: WithPaid = sqlx::query_as(AssertSqlSafe(sql))
             .bind(id.as_uuid().to_string())
@@ -352,7 +353,9 @@ mod tests {
     use crate::domain::plan::Plan;
     use crate::domain::subscription::SubscriptionStatus as S;
     use crate::error::Error;
-    use crate::store::{DailyJobCounts, NewPayment, NewSubscription, Store, StoreTransaction};
+    use crate::store::{
+        Access, DailyJobCounts, NewPayment, NewSubscription, Store, StoreTransaction,
+    };
 
     fn new_sub(c: &Client, p: &Plan, from: &str, to: &str, status: S) -> NewSubscription {
         NewSubscription {
@@ -507,12 +510,18 @@ mod tests {
         n.price = PriceSnapshot::new(money("99999.99"), Some(discount));
         let s = tx.insert_subscription(&n).await.unwrap();
         assert_eq!(s.price, n.price);
-        let (again, paid) = tx.subscription_with_paid(s.id, true).await.unwrap();
+        let (again, paid) = tx
+            .subscription_with_paid(s.id, Access::ForUpdate)
+            .await
+            .unwrap();
         assert_eq!((again.price, paid), (n.price, money("0")));
         assert_eq!(
-            tx.subscription_with_paid(SubscriptionId::from_uuid(uuid::Uuid::new_v4()), true)
-                .await
-                .unwrap_err(),
+            tx.subscription_with_paid(
+                SubscriptionId::from_uuid(uuid::Uuid::new_v4()),
+                Access::ForUpdate
+            )
+            .await
+            .unwrap_err(),
             Error::NotFound {
                 entity: "subscription"
             }
@@ -563,7 +572,7 @@ mod tests {
         let mut statuses = Vec::new();
         for id in &ids {
             statuses.push(
-                tx.subscription_with_paid(*id, false)
+                tx.subscription_with_paid(*id, Access::Read)
                     .await
                     .unwrap()
                     .0
