@@ -3,7 +3,9 @@
 -- Conventions (see src/store/sqlite/mod.rs): ids are TEXT hyphenated lower-case UUIDs;
 -- instants INTEGER microseconds since the Unix epoch (UTC); calendar days TEXT
 -- 'YYYY-MM-DD'; money, quantities and percentages INTEGER hundredths; enumerations TEXT
--- with PostgreSQL's labels; booleans INTEGER 0/1; jsonb TEXT JSON. Every table is STRICT,
+-- with PostgreSQL's labels; booleans INTEGER 0/1; jsonb TEXT JSON. A numeric(12, 2) column
+-- of PostgreSQL's is bounded the same here: |value| <= 999999999999 hundredths.
+-- Every table is STRICT,
 -- so a value of the wrong type (a UUID bound as a blob, a timestamp as text) is refused
 -- instead of stored.
 --
@@ -272,6 +274,20 @@ end;
 
 -- A member whose document becomes TI loses a guardian-less consent, and with it the
 -- templates.
+-- Erasure does not depend on the connection's `foreign_keys` setting, which is per
+-- connection: another program on the file (the sqlite3 shell, a database browser)
+-- deleting a consent or a member still takes the face templates with it.
+create trigger biometric_consents_erase_templates before delete on biometric_consents
+begin
+    delete from biometrics where consent_id = old.id;
+end;
+
+create trigger clients_erase_biometrics before delete on clients
+begin
+    delete from biometrics where client_id = old.id;
+    delete from biometric_consents where client_id = old.id;
+end;
+
 create trigger clients_became_minor after update of dni_type on clients
     for each row when new.dni_type = 'TI' and old.dni_type <> 'TI'
 begin
@@ -312,7 +328,7 @@ create table plans (
     name           text    not null,
     slug           text,
     description    text,
-    price          integer not null,
+    price          integer not null check (abs(price) <= 999999999999),
     currency       text    not null default 'COP',
     duration_unit  text    not null check (duration_unit in ('day', 'week', 'month', 'year')),
     duration_count integer not null,
@@ -359,9 +375,9 @@ create table subscriptions (
     status              text    not null default 'pending_payment'
         check (status in ('active', 'expired', 'pending_payment', 'scheduled', 'canceled')),
     -- Price snapshot taken at purchase: later plan edits never change a debt.
-    list_price          integer not null,
+    list_price          integer not null check (abs(list_price) <= 999999999999),
     discount_percentage integer,
-    final_price         integer not null,
+    final_price         integer not null check (abs(final_price) <= 999999999999),
     currency            text    not null default 'COP',
     cancellation_date   text    check (cancellation_date is null or date(cancellation_date) is cancellation_date),
     cancellation_reason text,
@@ -445,7 +461,7 @@ end;
 create table payments (
     id              text    not null default (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
     subscription_id text    not null,
-    amount          integer not null,
+    amount          integer not null check (abs(amount) <= 999999999999),
     payment_method  text    not null check (payment_method in ('cash', 'qr')),
     payment_date    integer not null default (cast((julianday('now') - 2440587.5) * 86400000.0 as integer) * 1000),
     received_by     text,
@@ -611,15 +627,15 @@ create table products (
     id                 text    not null default (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
     name               text    not null,
     description        text,
-    capacity_value     integer not null,
+    capacity_value     integer not null check (abs(capacity_value) <= 999999999999),
     unit_type          text    not null,
-    price              integer not null,
+    price              integer not null check (abs(price) <= 999999999999),
     currency           text    not null default 'COP',
     photo_url          text,
     is_active          integer not null default 1 check (is_active in (0, 1)),
-    available_quantity integer not null default 0,
-    min_stock          integer not null default 500,
-    max_stock          integer,
+    available_quantity integer not null default 0 check (abs(available_quantity) <= 999999999999),
+    min_stock          integer not null default 500 check (abs(min_stock) <= 999999999999),
+    max_stock          integer check (abs(max_stock) <= 999999999999),
     -- Derived from the quantities by one rule, on insert and on every update.
     stock_status       text    not null generated always as (
         case
@@ -675,9 +691,9 @@ create table inventory_movements (
     product_id      text    not null,
     movement_type   text    not null check (movement_type in ('ENTRY', 'EXIT')),
     -- Signed: entries add, exits (sales) subtract.
-    quantity        integer not null,
+    quantity        integer not null check (abs(quantity) <= 999999999999),
     -- A sale keeps the price it was sold at; later price edits do not rewrite revenue.
-    unit_price      integer,
+    unit_price      integer check (abs(unit_price) <= 999999999999),
     -- round(|quantity| x unit_price, 2) in hundredths: both factors are hundredths, so
     -- the product is in ten-thousandths; + 50 then integer division rounds half away
     -- from zero (the product is never negative), as PostgreSQL's numeric round does.

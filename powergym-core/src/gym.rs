@@ -99,6 +99,11 @@ pub struct PoolSettings {
 /// for slots that can never be used.
 pub const MAX_POOL_CONNECTIONS: u32 = 1000;
 
+/// The longest a SQLite write waits for another writer when neither a lock timeout nor a
+/// call timeout is set.
+#[cfg(feature = "sqlite")]
+const SQLITE_LONGEST_BUSY_WAIT: Duration = Duration::from_secs(60);
+
 /// Longest any configured wait may be.
 const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
 
@@ -274,7 +279,13 @@ impl Gym {
                 let store = crate::store::sqlite::SqliteStore::open_with(
                     url,
                     &crate::store::sqlite::SqliteOptions {
-                        busy_timeout: s.lock_timeout.unwrap_or(MAX_WAIT),
+                        // A write waits for another writer at most the lock timeout,
+                        // else the call timeout: the driver's thread keeps waiting even
+                        // after the call is dropped, so the wait must end on its own.
+                        busy_timeout: s
+                            .lock_timeout
+                            .or(options.call_timeout)
+                            .unwrap_or(SQLITE_LONGEST_BUSY_WAIT),
                         max_connections: s.max_connections,
                         acquire_timeout: s.acquire_timeout,
                     },

@@ -2,8 +2,10 @@
 //! and as awaitables. Every use case is written once, in the `use_cases!` blocks of this
 //! module's children, and the macro makes both methods from it: the blocking one runs
 //! the call on the shared runtime with the GIL released; the async one hands the same
-//! call to that runtime and returns an `asyncio` future (cancelling it drops the call,
-//! whose transaction then rolls back).
+//! call to that runtime and returns an `asyncio` future. Cancelling the future drops the
+//! call when the event loop next runs: a call stopped before its commit writes nothing
+//! (its transaction rolls back); one whose commit was already sent may have written, so
+//! a caller that must know retries with the call's idempotency key.
 
 use std::future::Future;
 use std::sync::Arc;

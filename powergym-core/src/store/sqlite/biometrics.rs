@@ -675,6 +675,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn erasure_holds_for_a_program_that_leaves_foreign_keys_off() {
+        use sqlx::Connection;
+        let (store, db) = migrated().await;
+        let mut tx = store.begin().await.unwrap();
+        admin(&mut tx).await;
+        let ana = client(&mut tx, "2001").await;
+        let luz = client(&mut tx, "2002").await;
+        for (who, axis) in [(ana.id, 3), (luz.id, 4)] {
+            tx.insert_consent(&consent(who, false), "admin")
+                .await
+                .unwrap();
+            tx.replace_face_template(&template(who, face(axis)))
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        // Another program on the file: the sqlite3 shell's default is foreign_keys off.
+        let mut other = sqlx::SqliteConnection::connect(&db.url()).await.unwrap();
+        sqlx::query("pragma foreign_keys = off")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        sqlx::query("delete from biometric_consents where client_id = ?1")
+            .bind(ana.id.to_string())
+            .execute(&mut other)
+            .await
+            .unwrap();
+        sqlx::query("delete from clients where id = ?1")
+            .bind(luz.id.to_string())
+            .execute(&mut other)
+            .await
+            .unwrap();
+        let left: i64 = sqlx::query_scalar("select count(*) from biometrics")
+            .fetch_one(&mut other)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "a template outlived its consent or its member");
+        assert!(nearest(&store, &face(3)).await.is_empty());
+        assert!(nearest(&store, &face(4)).await.is_empty());
+    }
+
+    #[tokio::test]
     async fn a_template_needs_consent_and_a_minor_a_guardian() {
         let (store, _db) = migrated().await;
         let mut tx = store.begin().await.unwrap();

@@ -164,10 +164,13 @@ fn connect_options(location: &Location, options: &SqliteOptions) -> Result<Sqlit
         Location::Memory => {
             SqliteConnectOptions::from_str("sqlite::memory:").map_err(errors::map)?
         }
+        // FULL, not WAL's usual NORMAL: with NORMAL a commit already confirmed to the
+        // desk (a payment's receipt, a sale) may roll back after a power cut or OS crash.
+        // PostgreSQL flushes every commit too, so both stores promise the same.
         Location::File(path) => SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
-            .synchronous(SqliteSynchronous::Normal),
+            .synchronous(SqliteSynchronous::Full),
     };
     Ok(base.foreign_keys(true).busy_timeout(options.busy_timeout))
 }
