@@ -5,51 +5,13 @@
 //! only its SQLSTATE and constraint name, never the server's DETAIL line, which echoes
 //! row values.
 
-use std::fmt;
-
 use rust_decimal::Decimal;
 
+use crate::domain::access::DenialReason;
 use crate::domain::subscription::{SubscriptionEvent, SubscriptionStatus};
 
 /// Shorthand for results of this library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// Why a check-in was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DenialReason {
-    /// The client is deactivated.
-    ClientInactive,
-    /// The client has no subscription that covers today.
-    NoSubscription,
-    /// The client's paid subscription starts on a later day.
-    NotStartedYet,
-    /// The client's last subscription has ended.
-    Expired,
-    /// The client's subscription for today is not fully paid.
-    Unpaid,
-    /// The client already checked in on this business day.
-    AlreadyCheckedIn,
-}
-
-impl DenialReason {
-    /// Stable snake_case code, shared with the bindings and conformance vectors.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::ClientInactive => "client_inactive",
-            Self::NoSubscription => "no_subscription",
-            Self::NotStartedYet => "not_started_yet",
-            Self::Expired => "subscription_expired",
-            Self::Unpaid => "unpaid",
-            Self::AlreadyCheckedIn => "already_checked_in",
-        }
-    }
-}
-
-impl fmt::Display for DenialReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
 
 /// Everything that can go wrong in PowerGym, by what the caller can do about it.
 ///

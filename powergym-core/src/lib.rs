@@ -23,7 +23,7 @@ pub mod store;
 
 #[cfg(feature = "postgres")]
 pub use adopt::{AdoptionOptions, AdoptionReport};
-pub use domain::access::{Attendance, CheckInMethod, CheckInOutcome};
+pub use domain::access::{Attendance, CheckInMethod, CheckInOutcome, DenialReason};
 pub use domain::calendar::{BusinessCalendar, Clock, FixedClock, SystemClock};
 pub use domain::client::{
     Client, ClientDashboard, ClientInput, ClientUpdate, DocumentType, Gender, NewClient,
@@ -44,7 +44,7 @@ pub use domain::subscription::Subscription;
 pub use domain::subscription::{
     SubscriptionEvent, SubscriptionStatus, TransitionContext, initial_status, transition,
 };
-pub use error::{DenialReason, Error, Result};
+pub use error::{Error, Result};
 pub use gym::{
     FaceCheckIn, FaceOptions, Gym, GymOptions, MAX_POOL_CONNECTIONS, MAX_THUMBNAIL_BYTES,
     PaymentInput, PoolSettings, RewardEvaluation, StaffInput, StockChange, SubscriptionInput,

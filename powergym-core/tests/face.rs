@@ -9,8 +9,9 @@ use common::sql::{Arg, RawConn, id};
 use common::world::*;
 use powergym_core::domain::consent::{ConsentInput, Guardian};
 use powergym_core::face::{
-    FaceMatcher, FaceSearch, Gallery, Identification, MatchPolicy, PgVectorMatcher, ThumbnailKey,
+    FaceMatcher, FaceSearch, Gallery, Identification, MatchPolicy, ThumbnailKey,
 };
+use powergym_core::store::postgres::PgVectorMatcher;
 use powergym_core::{
     ClientId, ClientInput, DenialReason, DocumentType, DurationUnit, Error, FaceCheckIn, Gender,
     GymOptions,

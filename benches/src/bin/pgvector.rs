@@ -23,9 +23,9 @@ use pgvector::Vector;
 use powergym_benches::{FaceSet, Probe};
 use powergym_core::face::{
     FaceEmbedding, FaceMatcher, FaceSearch, Gallery, Identification, InMemoryMatcher, MatchPolicy,
-    PgVectorMatcher, Precision, ScoredCandidate,
+    Precision, ScoredCandidate,
 };
-use powergym_core::store::postgres::PgStore;
+use powergym_core::store::postgres::{PgStore, PgVectorMatcher};
 use powergym_core::{ClientId, Gym};
 use serde_json::{Value, json};
 use sqlx::postgres::PgPoolOptions;

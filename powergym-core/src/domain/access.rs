@@ -11,7 +11,6 @@ use crate::domain::ids::SubscriptionId;
 use crate::domain::subscription::{
     SubscriptionEvent, SubscriptionStatus, TransitionContext, transition,
 };
-use crate::error::DenialReason;
 
 /// How a client was identified at the door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,7 +75,44 @@ pub enum CheckInOutcome {
     /// The client entered; the attendance was recorded.
     Granted(Attendance),
     /// The client may not enter.
-    Denied(crate::DenialReason),
+    Denied(DenialReason),
+}
+
+/// Why a check-in was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DenialReason {
+    /// The client is deactivated.
+    ClientInactive,
+    /// The client has no subscription that covers today.
+    NoSubscription,
+    /// The client's paid subscription starts on a later day.
+    NotStartedYet,
+    /// The client's last subscription has ended.
+    Expired,
+    /// The client's subscription for today is not fully paid.
+    Unpaid,
+    /// The client already checked in on this business day.
+    AlreadyCheckedIn,
+}
+
+impl DenialReason {
+    /// Stable snake_case code, shared with the bindings and conformance vectors.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ClientInactive => "client_inactive",
+            Self::NoSubscription => "no_subscription",
+            Self::NotStartedYet => "not_started_yet",
+            Self::Expired => "subscription_expired",
+            Self::Unpaid => "unpaid",
+            Self::AlreadyCheckedIn => "already_checked_in",
+        }
+    }
+}
+
+impl std::fmt::Display for DenialReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 
 /// A subscription as the decision needs it.

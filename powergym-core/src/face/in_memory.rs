@@ -1,5 +1,5 @@
 //! The exact in-process matcher behind the [`FaceMatcher`] trait: a [`Gallery`] behind a
-//! lock, loaded from a store.
+//! lock (loading it from a store is the use cases' business: `gym/face_cache.rs`).
 
 use std::sync::RwLock;
 
@@ -10,10 +10,6 @@ use super::gallery::Gallery;
 use super::matcher::{FaceMatcher, MatchPolicy, ScoredCandidate, Verification};
 use crate::domain::ids::ClientId;
 use crate::error::{Error, Result};
-use crate::store::Store;
-
-/// Templates read per round trip when loading from a store.
-const LOAD_PAGE: u32 = 2_000;
 
 /// Exact identification in process: every probe is compared with every template by the
 /// SIMD kernel, so recall is 1 by construction. The matcher of the embedded store and of
@@ -39,32 +35,6 @@ impl InMemoryMatcher {
             gallery: RwLock::new(gallery),
             policy,
         }
-    }
-
-    /// Loads every active template of `store` into `gallery` (usually empty) in
-    /// client-id pages, one short transaction per page so a large gallery does not hold
-    /// a snapshot open.
-    pub async fn load(
-        store: &dyn Store,
-        mut gallery: Gallery,
-        policy: MatchPolicy,
-    ) -> Result<Self> {
-        let mut after = None;
-        loop {
-            let mut tx = store.begin_read().await?;
-            let page = tx.face_templates_page(after, LOAD_PAGE).await?;
-            drop(tx);
-            let Some((last, _)) = page.last() else { break };
-            after = Some(*last);
-            let full = page.len() == LOAD_PAGE as usize;
-            for (client, embedding) in &page {
-                gallery.upsert(*client, embedding);
-            }
-            if !full {
-                break;
-            }
-        }
-        Ok(Self::with_gallery(gallery, policy))
     }
 
     /// Takes over `other`'s gallery in one step: searches see the old gallery or the new

@@ -244,8 +244,9 @@ pub struct FaceTemplate {
 /// A face matcher: one active template per member, 1:N identification and 1:1
 /// verification under one [`MatchPolicy`].
 ///
-/// Implemented by `PgVectorMatcher` (pgvector, the store of record; feature `postgres`)
-/// and [`InMemoryMatcher`](super::InMemoryMatcher) (exact, in process).
+/// Implemented by `store::postgres::PgVectorMatcher` (pgvector, the store of record;
+/// feature `postgres`) and [`InMemoryMatcher`](super::InMemoryMatcher) (exact, in
+/// process).
 #[async_trait]
 pub trait FaceMatcher: Send + Sync {
     /// The threshold and margin this matcher decides with.

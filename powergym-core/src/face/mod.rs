@@ -6,23 +6,17 @@
 //! two faces count as the same person (default 0.4, the original guide's example).
 
 mod embedding;
-mod enrolment;
 mod gallery;
 mod in_memory;
 mod kernel;
 mod matcher;
-#[cfg(feature = "postgres")]
-mod pgvector;
 mod thumbnail;
 
 pub use embedding::{EMBEDDING_DIM, FaceEmbedding};
-pub(crate) use enrolment::enroll_in;
 pub use gallery::{DEFAULT_RERANK, Gallery, Precision};
 pub use in_memory::InMemoryMatcher;
 pub use matcher::{
     DEFAULT_EF_SEARCH, FaceMatcher, FaceSearch, FaceTemplate, Identification, MatchPolicy,
     ScoredCandidate, Unidentified, Verification,
 };
-#[cfg(feature = "postgres")]
-pub use pgvector::PgVectorMatcher;
 pub use thumbnail::{LEGACY_PBKDF2_ITERATIONS, ThumbnailKey, open_legacy_thumbnail};

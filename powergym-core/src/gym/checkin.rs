@@ -3,16 +3,17 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::access::{
-    AccessDecision, Attendance, CheckInMethod, CheckInOutcome, SubscriptionView, decide_access,
+    AccessDecision, Attendance, CheckInMethod, CheckInOutcome, DenialReason, SubscriptionView,
+    decide_access,
 };
 use crate::domain::client::{Client, DocumentNumber, DocumentType};
 use crate::domain::ids::ClientId;
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::staff::{Action, Actor};
-use crate::error::{DenialReason, Error, Result};
+use crate::error::{Error, Result};
 use crate::gym::inventory::idempotency_key as retry_key;
 use crate::gym::{Gym, retrying};
-use crate::store::{NewAttendance, NewDenial, StoreTransaction};
+use crate::store::{AttendanceInsert, NewAttendance, NewDenial, StoreTransaction};
 
 impl Gym {
     /// Checks in the client holding this document. Works for every member, whether or
@@ -279,7 +280,7 @@ async fn admit_with_key(
     Ok(
         match decide_access(client.is_active, already, &views, today) {
             AccessDecision::Granted { subscription_id } => {
-                let attendance = tx
+                let inserted = tx
                     .insert_attendance(&NewAttendance {
                         client_id: client.id,
                         subscription_id,
@@ -290,7 +291,15 @@ async fn admit_with_key(
                         idempotency_key: key.map(str::to_owned),
                     })
                     .await?;
-                CheckInOutcome::Granted(attendance)
+                match inserted {
+                    AttendanceInsert::Inserted(attendance) => CheckInOutcome::Granted(attendance),
+                    // Another desk checked the client in after `already` was read: the
+                    // same refusal as before, an error, so this transaction is dropped and
+                    // the caller records the lost race in a new one.
+                    AttendanceInsert::AlreadyToday => {
+                        return Err(Error::AccessDenied(DenialReason::AlreadyCheckedIn));
+                    }
+                }
             }
             AccessDecision::Denied(reason) => {
                 tx.insert_keyed_denial(&NewDenial {

@@ -20,6 +20,38 @@ use crate::face::{
 use crate::gym::Gym;
 use crate::store::{BiometricChange, BiometricChanges, Store, StoreTransaction};
 
+/// Templates read per round trip when loading from a store.
+const LOAD_PAGE: u32 = 2_000;
+
+/// Loading from a store lives with the use cases, so `face/` depends on no store.
+impl InMemoryMatcher {
+    /// Loads every active template of `store` into `gallery` (usually empty) in
+    /// client-id pages, one short transaction per page so a large gallery does not hold
+    /// a snapshot open.
+    pub async fn load(
+        store: &dyn Store,
+        mut gallery: Gallery,
+        policy: crate::face::MatchPolicy,
+    ) -> Result<Self> {
+        let mut after = None;
+        loop {
+            let mut tx = store.begin_read().await?;
+            let page = tx.face_templates_page(after, LOAD_PAGE).await?;
+            drop(tx);
+            let Some((last, _)) = page.last() else { break };
+            after = Some(*last);
+            let full = page.len() == LOAD_PAGE as usize;
+            for (client, embedding) in &page {
+                gallery.upsert(*client, embedding);
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(Self::with_gallery(gallery, policy))
+    }
+}
+
 /// Changes since the last full load above which the follower reloads, so the per-search
 /// delta stays a handful of rows.
 const REBASE_AFTER: u64 = 256;

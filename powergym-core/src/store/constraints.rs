@@ -40,7 +40,7 @@ pub(crate) fn constraint_error(constraint: &str) -> Option<Error> {
             invalid("withdrawn_at", "must not be before the consent was given")
         }
         "attendances_one_per_day" => {
-            Error::AccessDenied(crate::error::DenialReason::AlreadyCheckedIn)
+            Error::AccessDenied(crate::domain::access::DenialReason::AlreadyCheckedIn)
         }
         "subscriptions_no_overlap" => Error::Conflict {
             reason: "the client already has a subscription covering part of that period".into(),

@@ -8,6 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::domain::access::DenialReason;
 use crate::domain::client::{Client, DocumentNumber, NewClient};
 use crate::domain::ids::{ClientId, PlanId, SubscriptionId};
 use crate::domain::money::{Currency, Money};
@@ -16,7 +17,7 @@ use crate::domain::payment::{Payment, PaymentMethod, PaymentStats, PriceSnapshot
 use crate::domain::plan::{NewPlan, Plan};
 use crate::domain::staff::{Role, Staff};
 use crate::domain::subscription::{Subscription, SubscriptionStatus};
-use crate::error::{DenialReason, Result};
+use crate::error::Result;
 
 pub(crate) mod constraints;
 #[cfg(feature = "postgres")]
@@ -116,6 +117,10 @@ pub trait ClientRepository {
 
     /// The client with this id, or [`Error::NotFound`](crate::Error::NotFound).
     async fn client_by_id(&mut self, id: ClientId) -> Result<Client>;
+
+    /// The client with this id, its row locked until the transaction ends: changes,
+    /// subscription creates, renewals and cancellations of one client run one at a time.
+    async fn lock_client(&mut self, id: ClientId) -> Result<Client>;
 
     /// The client with this document number, or [`Error::NotFound`](crate::Error::NotFound).
     async fn client_by_document(&mut self, number: &DocumentNumber) -> Result<Client>;
@@ -281,9 +286,6 @@ pub struct DailyJobCounts {
 /// Storage of subscriptions.
 #[async_trait]
 pub trait SubscriptionRepository {
-    /// Locks the client's row until the transaction ends: creates, renewals and
-    /// cancellations of one client run one at a time.
-    async fn lock_client(&mut self, id: ClientId) -> Result<Client>;
     /// Stores a subscription; a period sharing a day with a live one is `Conflict`.
     async fn insert_subscription(&mut self, new: &NewSubscription) -> Result<Subscription>;
     /// The subscription and its total paid; [`Access::ForUpdate`] holds it until the
@@ -372,6 +374,15 @@ pub enum PaymentScope {
     Client(ClientId),
 }
 
+/// What storing a check-in did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttendanceInsert {
+    /// The check-in was stored.
+    Inserted(crate::domain::access::Attendance),
+    /// The client already has a check-in on this business day; nothing was stored.
+    AlreadyToday,
+}
+
 /// A check-in ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAttendance {
@@ -415,12 +426,10 @@ pub struct NewDenial {
 pub trait AttendanceRepository {
     /// Whether the client already checked in on this business day.
     async fn has_attendance_on(&mut self, client: ClientId, day: NaiveDate) -> Result<bool>;
-    /// Stores a check-in; a second one on the same business day is
-    /// `AccessDenied(AlreadyCheckedIn)`.
-    async fn insert_attendance(
-        &mut self,
-        new: &NewAttendance,
-    ) -> Result<crate::domain::access::Attendance>;
+    /// Stores a check-in, or stores nothing and answers
+    /// [`AttendanceInsert::AlreadyToday`] when the client already has one on that
+    /// business day. A reused idempotency key is still `AlreadyExists`.
+    async fn insert_attendance(&mut self, new: &NewAttendance) -> Result<AttendanceInsert>;
     /// Records a refused check-in for reports.
     async fn insert_denial(
         &mut self,

@@ -6,11 +6,11 @@ use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
 use super::{PgTransaction, errors, page_of};
-use crate::domain::access::{Attendance, CheckInMethod};
+use crate::domain::access::{Attendance, CheckInMethod, DenialReason};
 use crate::domain::ids::{ClientId, SubscriptionId};
 use crate::domain::paging::{Page, PageRequest};
-use crate::error::{DenialReason, Error, Result};
-use crate::store::{AttendanceRepository, NewAttendance, NewDenial};
+use crate::error::{Error, Result};
+use crate::store::{AttendanceInsert, AttendanceRepository, NewAttendance, NewDenial};
 
 const COLUMNS: &str = "id, client_id, subscription_id, entry_time, business_date, \
     method::text as method, recorded_by";
@@ -67,13 +67,16 @@ impl AttendanceRepository for PgTransaction {
         .map_err(errors::map)
     }
 
-    async fn insert_attendance(&mut self, n: &NewAttendance) -> Result<Attendance> {
+    async fn insert_attendance(&mut self, n: &NewAttendance) -> Result<AttendanceInsert> {
         let sql = format!(
             "insert into attendances (client_id, subscription_id, entry_time, business_date, method, \
              recorded_by, idempotency_key) values ($1, $2, $3, $4, $5::check_in_method_enum, $6, $7) \
-             returning {COLUMNS}"
+             on conflict (client_id, business_date) do nothing returning {COLUMNS}"
         );
-        let row: AttendanceRow = sqlx::query_as(AssertSqlSafe(sql))
+        // The one-per-day constraint is a rule, not a failure: a second check-in that
+        // day stores nothing and says so. Only that constraint is named, so a reused
+        // idempotency key still fails.
+        let row: Option<AttendanceRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(n.client_id.as_uuid())
             .bind(n.subscription_id.as_uuid())
             .bind(n.entry_time)
@@ -81,10 +84,13 @@ impl AttendanceRepository for PgTransaction {
             .bind(n.method.as_str())
             .bind(&n.recorded_by)
             .bind(n.idempotency_key.as_deref())
-            .fetch_one(&mut *self.tx)
+            .fetch_optional(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        row.try_into()
+        match row {
+            Some(row) => Ok(AttendanceInsert::Inserted(row.try_into()?)),
+            None => Ok(AttendanceInsert::AlreadyToday),
+        }
     }
 
     async fn insert_denial(

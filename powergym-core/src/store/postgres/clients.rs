@@ -119,6 +119,16 @@ impl ClientRepository for PgTransaction {
         row.try_into()
     }
 
+    async fn lock_client(&mut self, id: ClientId) -> Result<Client> {
+        let sql = format!("select {CLIENT_COLUMNS} from clients where id = $1 for update");
+        let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id.as_uuid())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(not_found)?;
+        row.try_into()
+    }
+
     async fn client_by_document(&mut self, number: &DocumentNumber) -> Result<Client> {
         let sql = format!("select {CLIENT_COLUMNS} from clients where dni_number = $1");
         let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))

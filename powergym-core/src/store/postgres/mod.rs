@@ -12,11 +12,14 @@ use crate::error::Result;
 use crate::store::{BiometricChange, BiometricChanges, Store, StoreTransaction};
 use sqlx::postgres::PgListener;
 
+pub use face_matcher::PgVectorMatcher;
+
 pub(crate) mod adopt;
 mod attendance;
 mod biometrics;
 mod clients;
 pub(crate) mod errors;
+mod face_matcher;
 mod inventory;
 pub(crate) mod ops;
 mod payments;

@@ -1,4 +1,7 @@
-//! Subscriptions on PostgreSQL, and the daily jobs as set-based statements.
+//! Subscriptions on PostgreSQL, and the daily jobs: transitions from the rules, written
+//! one set-based update per target status.
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -6,14 +9,14 @@ use rust_decimal::Decimal;
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
-use super::clients::{CLIENT_COLUMNS, ClientRow};
 use super::{PgTransaction, errors, page_of};
-use crate::domain::client::Client;
 use crate::domain::ids::{ClientId, PlanId, SubscriptionId};
 use crate::domain::money::{Currency, DiscountPercent, Money};
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::payment::PriceSnapshot;
-use crate::domain::subscription::{Subscription, SubscriptionStatus};
+use crate::domain::subscription::{
+    Subscription, SubscriptionEvent, SubscriptionStatus, TransitionContext, transition,
+};
 use crate::error::{Error, Result};
 use crate::store::{Access, DailyJobCounts, NewSubscription, SubscriptionRepository};
 
@@ -85,16 +88,6 @@ fn not_found(entity: &'static str) -> impl Fn(sqlx::Error) -> Error {
 
 #[async_trait]
 impl SubscriptionRepository for PgTransaction {
-    async fn lock_client(&mut self, id: ClientId) -> Result<Client> {
-        let sql = format!("select {CLIENT_COLUMNS} from clients where id = $1 for update");
-        let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id.as_uuid())
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(not_found("client"))?;
-        row.try_into()
-    }
-
     async fn insert_subscription(&mut self, n: &NewSubscription) -> Result<Subscription> {
         let sql = format!(
             "insert into subscriptions as s (client_id, plan_id, start_date, end_date, status, \
@@ -238,9 +231,9 @@ impl SubscriptionRepository for PgTransaction {
     }
 
     async fn run_daily_jobs(&mut self, today: NaiveDate) -> Result<DailyJobCounts> {
-        // These statements are the state machine's EndDatePassed and StartDateReached
-        // transitions applied to every due row at once (see domain::subscription::
-        // transition); a store test checks them against `effective_status` row by row.
+        // The transitions come from the rules (domain::subscription::transition), as on
+        // SQLite: the due rows are read, each one's new status is computed in Rust, and
+        // one update per target status writes them, all in this transaction.
         //
         // A batch over every due row may outlast the front desk's statement timeout on a
         // large gym; this transaction alone lifts it (`set local`), and still waits on
@@ -258,49 +251,78 @@ impl SubscriptionRepository for PgTransaction {
         .execute(&mut *self.tx)
         .await
         .map_err(errors::map)?;
-        // Whole period over: Active, PendingPayment and Scheduled + EndDatePassed → Expired.
-        let expired: Vec<String> = sqlx::query_scalar(
-            "update subscriptions s set status = 'expired' \
-             from (select id, status as old from subscriptions \
-                   where status in ('active', 'pending_payment', 'scheduled') and end_date < $1 \
-                   order by id for update) due \
-             where s.id = due.id returning due.old::text",
-        )
-        .bind(today)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(errors::map)?;
-        // Lock the scheduled rows that start, waiting for payments in flight on them, so
-        // the next statement (a new snapshot) sees every committed payment.
-        let due: Vec<Uuid> = sqlx::query_scalar(
-            "select id from subscriptions where status = 'scheduled' and start_date <= $1 \
+        // Lock every row either event concerns (periods over, scheduled periods whose
+        // start arrived), waiting for payments in flight on them, so the next statement
+        // (a new snapshot) sees every committed payment and status.
+        let locked: Vec<Uuid> = sqlx::query_scalar(
+            "select id from subscriptions \
+             where (status in ('active', 'pending_payment', 'scheduled') and end_date < $1) \
+                or (status = 'scheduled' and start_date <= $1) \
              order by id for update",
         )
         .bind(today)
         .fetch_all(&mut *self.tx)
         .await
         .map_err(errors::map)?;
-        // Scheduled + StartDateReached → Active when fully paid, else PendingPayment.
-        let started: Vec<String> = sqlx::query_scalar(
-            "update subscriptions s set status = case \
-                 when coalesce((select sum(p.amount) from payments p where p.subscription_id = s.id), 0) >= s.final_price \
-                 then 'active'::subscription_status_enum \
-                 else 'pending_payment'::subscription_status_enum end \
-             where s.id = any($1) and s.status = 'scheduled' \
-             returning s.status::text",
+        if locked.is_empty() {
+            return Ok(DailyJobCounts {
+                expired_rewards: rewards.rows_affected(),
+                ..DailyJobCounts::default()
+            });
+        }
+        // Only what the rules need: status, dates and whether the period is paid.
+        let due: Vec<(Uuid, String, NaiveDate, NaiveDate, bool)> = sqlx::query_as(
+            "select s.id, s.status::text, s.start_date, s.end_date, \
+               coalesce((select sum(p.amount) from payments p where p.subscription_id = s.id), 0) \
+                 >= s.final_price \
+             from subscriptions s \
+             where s.id = any($1) \
+               and ((s.status in ('active', 'pending_payment', 'scheduled') and s.end_date < $2) \
+                 or (s.status = 'scheduled' and s.start_date <= $2))",
         )
-        .bind(&due)
+        .bind(&locked)
+        .bind(today)
         .fetch_all(&mut *self.tx)
         .await
         .map_err(errors::map)?;
-        let count =
-            |v: &[String], s: &[&str]| v.iter().filter(|x| s.contains(&x.as_str())).count() as u64;
-        Ok(DailyJobCounts {
-            activated: count(&started, &["active"]),
-            awaiting_payment: count(&started, &["pending_payment"]),
-            expired: count(&expired, &["active"]),
-            expired_unpaid: count(&expired, &["pending_payment", "scheduled"]),
-            expired_rewards: rewards.rows_affected(),
-        })
+
+        let mut counts = DailyJobCounts::default();
+        let mut moves: BTreeMap<&'static str, Vec<Uuid>> = BTreeMap::new();
+        for (id, status, start, end, fully_paid) in due {
+            let from: SubscriptionStatus = status.parse()?;
+            // A period that is over expires, whether or not it ever started.
+            let event = if end < today {
+                SubscriptionEvent::EndDatePassed
+            } else {
+                SubscriptionEvent::StartDateReached
+            };
+            let ctx = TransitionContext {
+                fully_paid,
+                start_reached: start <= today,
+            };
+            let to = transition(from, event, ctx)?;
+            use SubscriptionStatus as S;
+            match (from, to) {
+                (S::Active, S::Expired) => counts.expired += 1,
+                (_, S::Expired) => counts.expired_unpaid += 1,
+                (_, S::Active) => counts.activated += 1,
+                (_, S::PendingPayment) => counts.awaiting_payment += 1,
+                _ => {}
+            }
+            moves.entry(to.as_str()).or_default().push(id);
+        }
+        for (to, ids) in moves {
+            sqlx::query(
+                "update subscriptions set status = $1::subscription_status_enum \
+                 where id = any($2)",
+            )
+            .bind(to)
+            .bind(&ids)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        }
+        counts.expired_rewards = rewards.rows_affected();
+        Ok(counts)
     }
 }

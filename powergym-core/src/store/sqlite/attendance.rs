@@ -11,11 +11,11 @@ use sqlx::AssertSqlSafe;
 
 use self::value::{day, day_text, instant, micros, page_of, uuid_of};
 use super::{SqliteTransaction, errors};
-use crate::domain::access::{Attendance, CheckInMethod};
+use crate::domain::access::{Attendance, CheckInMethod, DenialReason};
 use crate::domain::ids::{ClientId, SubscriptionId};
 use crate::domain::paging::{Page, PageRequest};
-use crate::error::{DenialReason, Error, Result};
-use crate::store::{AttendanceRepository, NewAttendance, NewDenial};
+use crate::error::{Error, Result};
+use crate::store::{AttendanceInsert, AttendanceRepository, NewAttendance, NewDenial};
 
 const COLUMNS: &str =
     "id, client_id, subscription_id, entry_time, business_date, method, recorded_by";
@@ -73,13 +73,16 @@ impl AttendanceRepository for SqliteTransaction {
         .map_err(errors::map)
     }
 
-    async fn insert_attendance(&mut self, n: &NewAttendance) -> Result<Attendance> {
+    async fn insert_attendance(&mut self, n: &NewAttendance) -> Result<AttendanceInsert> {
         let sql = format!(
             "insert into attendances (id, client_id, subscription_id, entry_time, business_date, \
              method, recorded_by, idempotency_key) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-             returning {COLUMNS}"
+             on conflict (client_id, business_date) do nothing returning {COLUMNS}"
         );
-        let row: AttendanceRow = sqlx::query_as(AssertSqlSafe(sql))
+        // The one-per-day constraint is a rule, not a failure: a second check-in that
+        // day stores nothing and says so. Only that constraint is named, so a reused
+        // idempotency key still fails.
+        let row: Option<AttendanceRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(uuid::Uuid::new_v4().to_string())
             .bind(n.client_id.as_uuid().to_string())
             .bind(n.subscription_id.as_uuid().to_string())
@@ -88,10 +91,13 @@ impl AttendanceRepository for SqliteTransaction {
             .bind(n.method.as_str())
             .bind(&n.recorded_by)
             .bind(n.idempotency_key.as_deref())
-            .fetch_one(&mut *self.tx)
+            .fetch_optional(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-        row.try_into()
+        match row {
+            Some(row) => Ok(AttendanceInsert::Inserted(row.try_into()?)),
+            None => Ok(AttendanceInsert::AlreadyToday),
+        }
     }
 
     async fn insert_denial(
@@ -319,10 +325,13 @@ pub(super) mod tests {
         let sub = subscription(&mut tx, &ana).await;
         // 23:30 in Bogotá on the 2nd is 04:30 UTC on the 3rd: the business day decides.
         let late = Utc.with_ymd_and_hms(2026, 3, 3, 4, 30, 0).unwrap();
-        let first = tx
+        let AttendanceInsert::Inserted(first) = tx
             .insert_attendance(&check_in(&ana, &sub, late, "2026-03-02", Some("k1")))
             .await
-            .unwrap();
+            .unwrap()
+        else {
+            panic!("the first check-in of the day is stored");
+        };
         assert_eq!(first.entry_time, late);
         assert_eq!(first.business_date, day("2026-03-02"));
         assert_eq!(first.subscription_id, Some(sub.id));
@@ -337,16 +346,20 @@ pub(super) mod tests {
                 .unwrap()
         );
         let again = late + chrono::Duration::hours(1);
-        let err = tx
-            .insert_attendance(&check_in(&ana, &sub, again, "2026-03-02", None))
-            .await
-            .unwrap_err();
-        assert_eq!(err, Error::AccessDenied(DenialReason::AlreadyCheckedIn));
+        assert_eq!(
+            tx.insert_attendance(&check_in(&ana, &sub, again, "2026-03-02", None))
+                .await
+                .unwrap(),
+            AttendanceInsert::AlreadyToday
+        );
         // The next business day is another check-in.
-        let next = tx
+        let AttendanceInsert::Inserted(next) = tx
             .insert_attendance(&check_in(&ana, &sub, again, "2026-03-03", None))
             .await
-            .unwrap();
+            .unwrap()
+        else {
+            panic!("the next business day is another check-in");
+        };
         // Retry keys: the first call's attendance is found; a reused key is refused.
         assert_eq!(
             tx.attendance_by_idempotency_key("k1").await.unwrap(),

@@ -147,6 +147,11 @@ impl ClientRepository for SqliteTransaction {
         client_by_id(self, id).await
     }
 
+    async fn lock_client(&mut self, id: ClientId) -> Result<Client> {
+        // The IMMEDIATE transaction already excludes every other writer.
+        client_by_id(self, id).await
+    }
+
     async fn client_by_document(&mut self, number: &DocumentNumber) -> Result<Client> {
         let sql = format!("select {CLIENT_COLUMNS} from clients where dni_number = ?1");
         let row: ClientRow = sqlx::query_as(AssertSqlSafe(sql))

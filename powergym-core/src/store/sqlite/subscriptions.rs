@@ -15,9 +15,7 @@ use sqlx::AssertSqlSafe;
 use super::attendance::value::{
     cents, day, day_text, hundredths, instant, micros, page_of, uuid_of,
 };
-use super::clients::client_by_id;
 use super::{SqliteTransaction, errors};
-use crate::domain::client::Client;
 use crate::domain::ids::{ClientId, PlanId, SubscriptionId};
 use crate::domain::money::{Currency, DiscountPercent, Money};
 use crate::domain::paging::{Page, PageRequest};
@@ -119,11 +117,6 @@ struct DueRow {
 
 #[async_trait]
 impl SubscriptionRepository for SqliteTransaction {
-    async fn lock_client(&mut self, id: ClientId) -> Result<Client> {
-        // The IMMEDIATE transaction already excludes every other writer.
-        client_by_id(self, id).await
-    }
-
     async fn insert_subscription(&mut self, n: &NewSubscription) -> Result<Subscription> {
         let now = micros(Utc::now());
         let sql = format!(

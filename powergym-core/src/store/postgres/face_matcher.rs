@@ -1,14 +1,16 @@
 //! The pgvector matcher: PostgreSQL is the store of record, and the search runs where
-//! the templates are.
+//! the templates are. A store detail behind the [`FaceMatcher`] trait; its enrolment
+//! takes the use case's rules (`gym::face::enroll_in`).
 
 use async_trait::async_trait;
 use sqlx::PgPool;
 
-use super::embedding::FaceEmbedding;
-use super::enrolment::enroll_in;
-use super::matcher::{FaceMatcher, FaceSearch, MatchPolicy, ScoredCandidate, Verification};
 use crate::domain::ids::ClientId;
 use crate::error::{Error, Result};
+use crate::face::{
+    FaceEmbedding, FaceMatcher, FaceSearch, MatchPolicy, ScoredCandidate, Verification,
+};
+use crate::gym::face::enroll_in;
 use crate::store::postgres::PgStore;
 use crate::store::{NewFaceTemplate, Store};
 
