@@ -15,7 +15,7 @@ import sys
 
 STUB = pathlib.Path(__file__).resolve().parent.parent / "powergym-py/python/powergym/_powergym.pyi"
 # Methods that do no I/O stay plain calls on AsyncGym too.
-SYNC = {"today", "disable_face_cache"}
+SYNC = {"today", "disable_face_cache", "face_cache_size"}
 
 
 def block(text: str, cls: str) -> tuple[int, int]:

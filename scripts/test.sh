@@ -34,7 +34,7 @@ if has_suite rust; then
   step "Rust: the store contract suite again, on SQLite"
   POWERGYM_TEST_STORE=sqlite cargo test --locked -p powergym-core \
     --test store --test clients --test idempotency --test input_bounds --test sign_in \
-    --test face --test conformance
+    --test face --test face_bulk --test conformance
   step "Rust: format and lints (cargo fmt --check, clippy -D warnings)"
   cargo fmt --all -- --check
   # clippy checks powergym-py too; it only type-checks, so PyO3 need not link libpython.

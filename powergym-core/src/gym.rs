@@ -23,7 +23,9 @@ use crate::store::{Store, StoreTransaction};
 mod checkin;
 mod clients;
 pub(crate) mod face;
+mod face_bulk;
 mod face_cache;
+mod face_desk;
 mod inventory;
 mod payments;
 mod plans;
@@ -32,7 +34,8 @@ mod rewards;
 mod staff;
 mod subscriptions;
 
-pub use face::{FaceCheckIn, FaceOptions, MAX_THUMBNAIL_BYTES};
+pub use face::{DEFAULT_FACE_CACHE_BUDGET, FaceCheckIn, FaceOptions, MAX_THUMBNAIL_BYTES};
+pub use face_bulk::{BulkEnrolment, BulkProgress, BulkRefusal, MAX_BULK_ENROLMENT};
 pub use inventory::StockChange;
 pub use payments::PaymentInput;
 pub use rewards::RewardEvaluation;
@@ -64,7 +67,7 @@ where
 }
 
 /// Connection-pool settings. The defaults match the original deployment's pool (20
-/// connections plus 10 overflow, checked before use, recycled hourly).
+/// connections plus 10 overflow, checked before use when idle a while, recycled hourly).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolSettings {
     /// Most connections open at once.
@@ -77,7 +80,11 @@ pub struct PoolSettings {
     pub max_lifetime: Option<Duration>,
     /// Idle connections above `min_connections` close after this.
     pub idle_timeout: Option<Duration>,
-    /// Check each connection with a round trip before handing it out.
+    /// Check a connection that sat idle for more than [`IDLE_CHECK_AFTER`] with a round
+    /// trip before handing it out. A connection in steady use is handed out unchecked:
+    /// its last call just proved it alive, and a check per call would cost every call a
+    /// round trip. Either way a connection found dead when its transaction begins is
+    /// replaced before anything runs on it.
     pub test_before_acquire: bool,
     /// Longest a statement may run before the server cancels it (`statement_timeout`);
     /// `None` leaves the server's setting. Migrations and maintenance lift it for
@@ -101,6 +108,13 @@ pub const MAX_POOL_CONNECTIONS: u32 = 1000;
 /// call timeout is set.
 #[cfg(feature = "sqlite")]
 const SQLITE_LONGEST_BUSY_WAIT: Duration = Duration::from_secs(60);
+
+/// How long a pooled connection may sit idle before [`PoolSettings::test_before_acquire`]
+/// checks it. Connections that die unseen mostly die idle: a firewall or NAT forgetting
+/// the flow (typically after minutes), a server restart, an operator ending idle
+/// sessions. Thirty seconds is far below those, so a stale connection is almost always
+/// caught here, while a desk making a call every few seconds never pays for a check.
+pub const IDLE_CHECK_AFTER: Duration = Duration::from_secs(30);
 
 /// Longest any configured wait may be.
 const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
@@ -243,7 +257,7 @@ pub struct Gym {
     /// The bound of every use case (`GymOptions::call_timeout`).
     call_timeout: Option<Duration>,
     /// The in-process search cache, shared by clones (see `enable_face_cache`).
-    face_cache: Arc<std::sync::RwLock<Option<Arc<face_cache::FaceCache>>>>,
+    face_cache: Arc<face_cache::CacheSlot>,
 }
 
 impl Gym {
@@ -346,7 +360,19 @@ impl Gym {
             .acquire_timeout(s.acquire_timeout)
             .max_lifetime(s.max_lifetime)
             .idle_timeout(s.idle_timeout)
-            .test_before_acquire(s.test_before_acquire)
+            // sqlx's own test pings at every checkout; this one only after a rest.
+            .test_before_acquire(false)
+            .before_acquire({
+                let check = s.test_before_acquire;
+                move |conn, meta| {
+                    Box::pin(async move {
+                        if check && meta.idle_for > IDLE_CHECK_AFTER {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                }
+            })
             .connect_lazy_with(connect);
         Ok(Self::from_pool(pool, options))
     }
@@ -451,13 +477,21 @@ async fn authorized(
     actor: &Actor,
     action: Action,
 ) -> Result<Box<dyn StoreTransaction>> {
-    let Some((staff, _)) = tx.staff_credentials(actor.username()).await? else {
+    let staff = tx.staff_credentials(actor.username()).await?;
+    permitted(staff.as_ref().map(|(s, _)| s), action)?;
+    Ok(tx)
+}
+
+/// Whether the account read for the acting staff member (none when it does not exist)
+/// may perform `action`: the one rule, [`authorize`], whichever statement brought the
+/// account.
+pub(crate) fn permitted(staff: Option<&crate::domain::staff::Staff>, action: Action) -> Result<()> {
+    let Some(staff) = staff else {
         return Err(Error::PermissionDenied {
             action: action.as_str().to_owned(),
         });
     };
-    authorize(staff.role, staff.disabled, action)?;
-    Ok(tx)
+    authorize(staff.role, staff.disabled, action)
 }
 
 /// The error of a URL naming a store this build was compiled without.

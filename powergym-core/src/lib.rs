@@ -46,8 +46,10 @@ pub use domain::subscription::{
 };
 pub use error::{Error, Result};
 pub use gym::{
-    FaceCheckIn, FaceOptions, Gym, GymOptions, MAX_POOL_CONNECTIONS, MAX_THUMBNAIL_BYTES,
-    PaymentInput, PoolSettings, RewardEvaluation, StaffInput, StockChange, SubscriptionInput,
+    BulkEnrolment, BulkProgress, BulkRefusal, DEFAULT_FACE_CACHE_BUDGET, FaceCheckIn, FaceOptions,
+    Gym, GymOptions, IDLE_CHECK_AFTER, MAX_BULK_ENROLMENT, MAX_POOL_CONNECTIONS,
+    MAX_THUMBNAIL_BYTES, PaymentInput, PoolSettings, RewardEvaluation, StaffInput, StockChange,
+    SubscriptionInput,
 };
 pub use migrate::{MigrationRecord, Migrations};
 pub use ops::{HealthReport, Operations, Verdict};

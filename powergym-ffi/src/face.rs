@@ -54,6 +54,30 @@ fn embedding(bytes: &[u8]) -> Result<FaceEmbedding> {
     Ok(FaceEmbedding::from_le_bytes(bytes)?)
 }
 
+/// What a bulk enrolment did: `outcomes[i]` is null when the i-th member was enrolled,
+/// else why not (`invalid_embedding`, `repeated_client`, `unknown_client`, `inactive`,
+/// `no_consent`, `duplicate_in_batch`, `duplicate_of_enrolled`).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct BulkEnrolment {
+    /// How many members were enrolled.
+    pub enrolled: u64,
+    /// One entry per member, in the order given.
+    pub outcomes: Vec<Option<String>>,
+}
+
+impl From<core::BulkEnrolment> for BulkEnrolment {
+    fn from(r: core::BulkEnrolment) -> Self {
+        Self {
+            enrolled: r.enrolled as u64,
+            outcomes: r
+                .outcomes
+                .into_iter()
+                .map(|o| o.map(|r| r.code().to_owned()))
+                .collect(),
+        }
+    }
+}
+
 /// A member's recorded biometric consent; whether a guardian consented, never who.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct BiometricConsent {
@@ -354,6 +378,39 @@ impl Gym {
     /// Stops using the in-process cache.
     pub fn disable_face_cache(&self) {
         self.0.disable_face_cache();
+    }
+
+    /// Templates in the in-process cache; null when faces are searched in the database.
+    pub fn face_cache_size(&self) -> Option<u64> {
+        self.0.face_cache_size().map(|n| n as u64)
+    }
+
+    /// Enrols many members' faces at once. `embeddings` is one buffer of
+    /// `clients.size * 512` little-endian `f32` (row `i` is `clients[i]`'s face); a
+    /// buffer of another length is a `Validation` error. Each member is enrolled or
+    /// refused with a reason; the accepted ones are written together.
+    pub async fn enroll_faces(
+        &self,
+        actor: Arc<Actor>,
+        clients: Vec<ClientId>,
+        embeddings: Vec<u8>,
+    ) -> Result<BulkEnrolment> {
+        if !embeddings.len().is_multiple_of(4) {
+            return Err(core::Error::validation(
+                "embeddings",
+                "must be whole little-endian f32 values (a multiple of 4 bytes)",
+            )
+            .into());
+        }
+        let rows: Vec<f32> = embeddings
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        Ok(self
+            .0
+            .enroll_faces(&actor.actor, &clients, &rows, &mut |_| {})
+            .await?
+            .into())
     }
 
     /// Checks in whoever this face belongs to; every outcome is returned, not thrown.

@@ -69,7 +69,8 @@ pub struct ConnectOptions {
     /// Idle connections close after this, in milliseconds; 0 keeps them open.
     pub idle_timeout_ms: u64,
     #[uniffi(default = true)]
-    /// Check each connection before handing it out.
+    /// Check a connection that sat idle for more than 30 seconds before handing it out
+    /// (one in steady use is handed out unchecked; a dead one is replaced at its BEGIN).
     pub test_before_acquire: bool,
     #[uniffi(default = 30000)]
     /// Longest a statement may run, in milliseconds; 0 leaves the server's setting.
@@ -102,6 +103,11 @@ pub struct ConnectOptions {
     /// HNSW candidates visited per face search (1 to 1000), for `"hnsw"` only; core's
     /// default (400) when absent.
     pub ef_search: Option<u32>,
+    #[uniffi(default = 536870912)]
+    /// Memory the in-process int8 face cache may take on PostgreSQL, in bytes (512 MiB by
+    /// default, about 205,000 templates): when the gallery fits, faces are identified in
+    /// process; 0 searches the database's index instead.
+    pub face_cache_budget_bytes: u64,
     #[uniffi(default = None)]
     /// How attendance rewards are earned; the original's rules (20 days in a monthly
     /// period, 20 %, 7 days to use it) when absent.
@@ -151,6 +157,7 @@ impl Gym {
                 )?,
                 search: core::face::FaceSearch::parse(&options.face_search, options.ef_search)?,
                 thumbnail_key: options.thumbnail_key.as_ref().map(|k| k.0.clone()),
+                cache_budget_bytes: options.face_cache_budget_bytes,
             },
             rewards: match options.rewards {
                 Some(config) => config.try_into()?,

@@ -89,6 +89,64 @@ impl From<core::domain::consent::BiometricConsent> for BiometricConsent {
     }
 }
 
+/// Reads a bulk enrolment's embeddings: a two-dimensional numpy array (or any object
+/// with `__array_interface__`) of real numbers, `(n, 512)`, one row per member; numpy
+/// converts it to little-endian float32 in one contiguous copy. A wrong shape or dtype
+/// is a `ValidationError`; a row that is not a valid embedding (NaN, infinity, all
+/// zeros) is refused by the core for that member alone.
+pub(crate) fn embedding_rows(obj: &Bound<'_, PyAny>, rows: usize) -> PyResult<Vec<f32>> {
+    let wrong = |why: String| to_py(core::Error::validation("embeddings", why));
+    if !obj.hasattr("__array_interface__")? {
+        return Err(wrong("must be a numpy array of shape (n, 512)".into()));
+    }
+    let kind: String = obj.getattr("dtype")?.getattr("kind")?.extract()?;
+    if !matches!(kind.as_str(), "f" | "i" | "u") {
+        return Err(wrong(format!(
+            "must hold real numbers (a float dtype), got dtype kind {kind:?}"
+        )));
+    }
+    let shape: Vec<usize> = obj.getattr("shape")?.extract()?;
+    if shape != [rows, face::EMBEDDING_DIM] {
+        return Err(wrong(format!(
+            "must have shape ({rows}, {}) for {rows} clients, got {shape:?}",
+            face::EMBEDDING_DIM
+        )));
+    }
+    let raw = obj
+        .call_method1("astype", ("<f4",))?
+        .call_method0("tobytes")?;
+    let raw = raw.cast::<PyBytes>()?;
+    Ok(raw
+        .as_bytes()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+record! {
+    /// What a bulk enrolment did: `outcomes[i]` is None when the i-th member was
+    /// enrolled, else why not (`invalid_embedding`, `repeated_client`, `unknown_client`,
+    /// `inactive`, `no_consent`, `duplicate_in_batch`, `duplicate_of_enrolled`).
+    BulkEnrolment {
+        enrolled: u64,
+        outcomes: Vec<Option<String>>,
+    }
+    repr(enrolled)
+}
+
+impl From<core::BulkEnrolment> for BulkEnrolment {
+    fn from(r: core::BulkEnrolment) -> Self {
+        Self {
+            enrolled: r.enrolled as u64,
+            outcomes: r
+                .outcomes
+                .into_iter()
+                .map(|o| o.map(|r| r.code().to_owned()))
+                .collect(),
+        }
+    }
+}
+
 record! {
     /// A stored face template, without its vector.
     FaceTemplate {
@@ -228,6 +286,7 @@ impl From<core::FaceCheckIn> for FaceCheckIn {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BiometricConsent>()?;
     m.add_class::<FaceTemplate>()?;
+    m.add_class::<BulkEnrolment>()?;
     m.add_class::<FaceMatch>()?;
     m.add_class::<FaceCheckIn>()?;
     Ok(())

@@ -74,7 +74,11 @@ def day(gym, admin):
     view = powergym.SubscriptionView(id=sub.id, status="active", start=today, end=today, fully_paid=True)
     consent = gym.record_biometric_consent(desk, member.id, purpose="check-in")
     template = gym.enroll_face(desk, member.id, face(1))
+    # The same member again, in bulk: their own template is no duplicate.
+    bulk = gym.enroll_faces(desk, [member.id], np.stack([face(1)]))
+    assert bulk.enrolled == 1 and bulk.outcomes == [None]
     records = {
+        "bulk": bulk,
         "desk": desk,
         "plan": plan,
         "member": member,

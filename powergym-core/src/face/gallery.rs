@@ -389,6 +389,120 @@ impl Gallery {
         }
     }
 
+    /// Makes room for `additional` more templates at once, so a load of known size
+    /// allocates its rows once instead of doubling (and briefly holding twice) them.
+    pub fn reserve(&mut self, additional: usize) {
+        self.ids.reserve(additional);
+        self.rows.reserve(additional * D);
+        self.position.reserve(additional);
+        match &mut self.compact {
+            Compact::None => {}
+            Compact::F16(rows) => rows.reserve(additional * D),
+            Compact::Int8 { rows, scales } => {
+                rows.reserve(additional * D);
+                scales.reserve(additional);
+            }
+        }
+    }
+
+    /// Every template within `max_distance` of each probe: `(probe index, candidate)`
+    /// with the exact `f32` distance, in no particular order. Exact, and fast for many
+    /// probes at once (a batch's duplicate check).
+    ///
+    /// Probes and templates are compared in int8 tile by tile (a tile of rows stays in
+    /// cache while every probe passes over it), and a pair is scored in `f32` whenever
+    /// its int8 similarity is within the quantisation error bound of the threshold, so
+    /// no pair within `max_distance` is missed: with `|v − q·s| ≤ s/2` per value, each
+    /// side's error vector has norm at most `e = s·√512/2`, and for unit vectors the
+    /// int8 similarity is off by at most `e_a + e_b + e_a·e_b`.
+    pub fn within(
+        &self,
+        probes: &[FaceEmbedding],
+        max_distance: f32,
+    ) -> Vec<(usize, ScoredCandidate)> {
+        if probes.is_empty() || self.is_empty() {
+            return Vec::new();
+        }
+        let quantized = |rows: &[f32]| -> (Vec<i8>, Vec<f32>) {
+            let n = rows.len() / D;
+            let mut q = vec![0i8; n * D];
+            let mut scales = Vec::with_capacity(n);
+            for (row, out) in rows.chunks_exact(D).zip(q.chunks_exact_mut(D)) {
+                scales.push(quantize(row, out));
+            }
+            (q, scales)
+        };
+        let own;
+        let (rows, scales): (&[i8], &[f32]) = match &self.compact {
+            Compact::Int8 { rows, scales } => (rows, scales),
+            _ => {
+                own = quantized(&self.rows);
+                (&own.0, &own.1)
+            }
+        };
+        let flat: Vec<f32> = probes
+            .iter()
+            .flat_map(|p| p.as_slice().iter().copied())
+            .collect();
+        let (probe_rows, probe_scales) = quantized(&flat);
+        let min_similarity = 1.0 - max_distance;
+        let root_d = (D as f32).sqrt() / 2.0;
+        let n = self.len();
+        let tiles = n.div_ceil(BLOCK);
+        let threads = self
+            .threads
+            .unwrap_or_else(default_threads)
+            .min((n * probes.len() * D) / (MIN_BYTES_PER_THREAD * 8) + 1)
+            .clamp(1, tiles);
+        let per_thread = tiles.div_ceil(threads);
+        let scan = |first_tile: usize, last_tile: usize| -> Vec<(usize, ScoredCandidate)> {
+            let mut found = Vec::new();
+            let mut ints = [0i32; BLOCK];
+            for tile in first_tile..last_tile {
+                let start = tile * BLOCK;
+                let end = (start + BLOCK).min(n);
+                let ints = &mut ints[..end - start];
+                let tile_rows = &rows[start * D..end * D];
+                for (p, (probe, &ps)) in probe_rows.chunks_exact(D).zip(&probe_scales).enumerate() {
+                    dots_i8(tile_rows, probe, ints);
+                    let ep = ps * root_d;
+                    for (j, &q) in ints.iter().enumerate() {
+                        let gs = scales[start + j];
+                        let eg = gs * root_d;
+                        // 1e-4 covers the f32 rounding of the products themselves.
+                        let bound = ep + eg + ep * eg + 1e-4;
+                        if q as f32 * gs * ps + bound >= min_similarity {
+                            let i = start + j;
+                            let distance = 1.0 - dot(self.row(i), probes[p].as_slice());
+                            if distance <= max_distance {
+                                found.push((p, ScoredCandidate::new(self.ids[i], distance)));
+                            }
+                        }
+                    }
+                }
+            }
+            found
+        };
+        if threads == 1 {
+            return scan(0, tiles);
+        }
+        std::thread::scope(|s| {
+            let scan = &scan;
+            let others: Vec<_> = (1..threads)
+                .map(|t| s.spawn(move || scan(t * per_thread, ((t + 1) * per_thread).min(tiles))))
+                .collect();
+            let mut all = scan(0, per_thread.min(tiles));
+            for other in others {
+                all.extend(
+                    other
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            all
+        })
+    }
+
     /// Deletes the client's template (the last row moves into its place). Returns
     /// whether there was one.
     pub fn remove(&mut self, client: ClientId) -> bool {

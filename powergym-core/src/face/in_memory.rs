@@ -57,6 +57,11 @@ impl InMemoryMatcher {
         self.len() == 0
     }
 
+    /// Runs `f` over the gallery under its read lock (updates wait until it returns).
+    pub fn read_gallery<R>(&self, f: impl FnOnce(&Gallery) -> R) -> R {
+        f(&self.read())
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Gallery> {
         // A panic while holding the lock cannot leave a half-written row (upsert and
         // remove copy whole rows), so a poisoned lock is still safe to use.

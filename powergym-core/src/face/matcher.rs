@@ -175,9 +175,9 @@ pub enum FaceSearch {
 
 impl Default for FaceSearch {
     /// HNSW with `ef_search` 400: recall@1 0.992 over 100k templates, every decision the
-    /// same as an exact search's (benches/README.md). Small galleries make PostgreSQL
-    /// choose an exact scan at this setting, which is right for them. For speed at large
-    /// galleries use the in-process cache (`Gym::enable_face_cache`), not a lower value.
+    /// same as an exact search's (benches/README.md). Used only when the in-process cache
+    /// is not (`FaceOptions::cache_budget_bytes` 0, or a gallery over it); the search
+    /// then always goes through the index, whatever the planner would estimate.
     fn default() -> Self {
         Self::Hnsw {
             ef_search: DEFAULT_EF_SEARCH,

@@ -12,8 +12,10 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::domain::staff::{Action, Actor};
 use crate::error::{Error, Result};
 use crate::gym::inventory::idempotency_key as retry_key;
-use crate::gym::{Gym, retrying};
-use crate::store::{AttendanceInsert, NewAttendance, NewDenial, StoreTransaction};
+use crate::gym::{Gym, permitted, retrying};
+use crate::store::{
+    AttendanceInsert, CheckInContext, MemberRef, NewAttendance, NewDenial, StoreTransaction,
+};
 
 impl Gym {
     /// Checks in the client holding this document. Works for every member, whether or
@@ -43,16 +45,14 @@ impl Gym {
         self.bounded(async move {
             let key = retry_key(idempotency_key)?;
             let number = DocumentNumber::parse(document_type, number)?;
-            let client = {
-                let mut tx = self.begin_read_as(actor, Action::CheckIn).await?;
-                let client = tx.client_by_document(&number).await?;
-                if client.document_type != document_type {
-                    return Err(Error::NotFound { entity: "client" });
-                }
-                client.id
-            };
-            self.check_in_client(actor, client, CheckInMethod::Document, key)
-                .await
+            self.check_in_client(
+                actor,
+                MemberRef::Document(&number),
+                Some(document_type),
+                CheckInMethod::Document,
+                key,
+            )
+            .await
         })
         .await
     }
@@ -77,37 +77,64 @@ impl Gym {
     ) -> Result<CheckInOutcome> {
         self.bounded(async move {
             let key = retry_key(idempotency_key)?;
-            self.check_in_client(actor, client, CheckInMethod::Manual, key)
-                .await
+            self.check_in_client(
+                actor,
+                MemberRef::Id(client),
+                None,
+                CheckInMethod::Manual,
+                key,
+            )
+            .await
         })
         .await
     }
 
-    /// Decides and records one check-in. The client row is locked, so concurrent
-    /// check-ins of one member run one after the other; the unique index on (client,
-    /// business day) holds the line even without it. A retry key is locked before the
-    /// client row and looked up after it is held, so calls sharing a key record once.
+    /// Decides and records one check-in, in one transaction whose first statement
+    /// reads the acting account, locks the client row and reads what the decision needs
+    /// ([`StoreTransaction::check_in_context`]): concurrent check-ins of one member run
+    /// one after the other, and the unique index on (client, business day) holds the
+    /// line even without it. A document of another type than the one named is the same
+    /// `NotFound` as an unknown one.
+    ///
+    /// A retry key is locked first (after the account is checked, so nothing is read
+    /// under it for someone who may not check in) and looked up once the client row is
+    /// held, so calls sharing a key record once.
     async fn check_in_client(
         &self,
         actor: &Actor,
-        client_id: ClientId,
+        member: MemberRef<'_>,
+        document_type: Option<DocumentType>,
         method: CheckInMethod,
         key: Option<String>,
     ) -> Result<CheckInOutcome> {
+        // The member of the last attempt, for the lost-race record below.
+        let matched = std::sync::Mutex::new(None);
         let outcome = retrying(|| async {
             let (now, today) = self.now();
-            let mut tx = self.begin_as(actor, Action::CheckIn).await?;
-            if let Some(key) = key.as_deref() {
-                tx.lock_check_in_key(key).await?;
-                if let Some(first) = first_outcome(tx.as_mut(), key, client_id, method).await? {
-                    return Ok(first);
+            let mut tx = match key.as_deref() {
+                Some(key) => {
+                    let mut tx = self.begin_as(actor, Action::CheckIn).await?;
+                    tx.lock_check_in_key(key).await?;
+                    tx
                 }
+                None => self.store.begin().await?,
+            };
+            let (staff, context) = tx.check_in_context(actor.username(), member, today).await?;
+            permitted(staff.as_ref(), Action::CheckIn)?;
+            let context = context
+                .filter(|c| document_type.is_none_or(|t| c.client.document_type == t))
+                .ok_or(Error::NotFound { entity: "client" })?;
+            let client_id = context.client.id;
+            *matched.lock().unwrap_or_else(|e| e.into_inner()) = Some(client_id);
+            if let Some(key) = key.as_deref()
+                && let Some(first) = first_outcome(tx.as_mut(), key, client_id, method).await?
+            {
+                return Ok(first);
             }
-            let client = tx.lock_client(client_id).await?;
-            let outcome = admit_with_key(
+            let outcome = admit_in_context(
                 tx.as_mut(),
                 actor,
-                &client,
+                &context,
                 method,
                 (now, today),
                 key.as_deref(),
@@ -119,6 +146,10 @@ impl Gym {
         .await;
         match outcome {
             Err(Error::AccessDenied(reason)) => {
+                let client_id = matched
+                    .into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .ok_or(Error::AccessDenied(reason))?;
                 self.record_lost_race_with_key(actor, client_id, reason, method, key.as_deref())
                     .await
             }
@@ -258,24 +289,30 @@ pub(crate) async fn admit(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<CheckInOutcome> {
-    admit_with_key(tx, actor, client, method, (now, today), None).await
+    let context = CheckInContext {
+        attended_today: tx.has_attendance_on(client.id, today).await?,
+        subscriptions: tx.client_subscriptions(client.id).await?,
+        client: client.clone(),
+    };
+    admit_in_context(tx, actor, &context, method, (now, today), None).await
 }
 
-/// [`admit`], recording the caller's retry key with the attendance or the denial.
-async fn admit_with_key(
+/// [`admit`] given what the decision reads, recording the caller's retry key with the
+/// attendance or the denial.
+pub(crate) async fn admit_in_context(
     tx: &mut dyn StoreTransaction,
     actor: &Actor,
-    client: &Client,
+    context: &CheckInContext,
     method: CheckInMethod,
     (now, today): (DateTime<Utc>, NaiveDate),
     key: Option<&str>,
 ) -> Result<CheckInOutcome> {
-    let already = tx.has_attendance_on(client.id, today).await?;
-    let views: Vec<SubscriptionView> = tx
-        .client_subscriptions(client.id)
-        .await?
-        .into_iter()
-        .map(|(s, paid)| s.view(paid))
+    let client = &context.client;
+    let already = context.attended_today;
+    let views: Vec<SubscriptionView> = context
+        .subscriptions
+        .iter()
+        .map(|(s, paid)| s.view(*paid))
         .collect();
     Ok(
         match decide_access(client.is_active, already, &views, today) {

@@ -20,34 +20,29 @@ use crate::face::{
 use crate::gym::Gym;
 use crate::store::{BiometricChange, BiometricChanges, Store, StoreTransaction};
 
-/// Templates read per round trip when loading from a store.
-const LOAD_PAGE: u32 = 2_000;
-
 /// Loading from a store lives with the use cases, so `face/` depends on no store.
 impl InMemoryMatcher {
-    /// Loads every active template of `store` into `gallery` (usually empty) in
-    /// client-id pages, one short transaction per page so a large gallery does not hold
-    /// a snapshot open.
+    /// Loads every active template of `store` into `gallery` (usually empty).
+    ///
+    /// One read transaction and one streamed statement: every row is read once, in one
+    /// plan that is a plain scan (the keyset pages this replaced went to a generic plan
+    /// after five pages and rescanned the table for each, quadratic in the gallery), and
+    /// each row goes into the gallery as it arrives, so the templates are never held
+    /// twice. One snapshot also means the gallery is one consistent state. The snapshot
+    /// lasts as long as the load (about a second per 100k templates), which neither
+    /// store minds; a cache reads its change mark before calling this, so a change
+    /// committed meanwhile is scored from its row at the next search, never missed.
     pub async fn load(
         store: &dyn Store,
         mut gallery: Gallery,
         policy: crate::face::MatchPolicy,
     ) -> Result<Self> {
-        let mut after = None;
-        loop {
-            let mut tx = store.begin_read().await?;
-            let page = tx.face_templates_page(after, LOAD_PAGE).await?;
-            drop(tx);
-            let Some((last, _)) = page.last() else { break };
-            after = Some(*last);
-            let full = page.len() == LOAD_PAGE as usize;
-            for (client, embedding) in &page {
-                gallery.upsert(*client, embedding);
-            }
-            if !full {
-                break;
-            }
-        }
+        let mut tx = store.begin_read().await?;
+        let expected = tx.count_face_templates().await?;
+        gallery.reserve(usize::try_from(expected).unwrap_or(0));
+        tx.visit_face_templates(&mut |client, embedding| gallery.upsert(client, &embedding))
+            .await?;
+        drop(tx);
         Ok(Self::with_gallery(gallery, policy))
     }
 }
@@ -78,7 +73,12 @@ impl CacheState {
         Ok((matcher, mark))
     }
 
-    async fn reload(&self, store: &dyn Store) -> Result<()> {
+    /// Every template change up to this mark is in the matcher.
+    pub(crate) fn mark(&self) -> i64 {
+        self.base.load(Ordering::SeqCst)
+    }
+
+    pub(crate) async fn reload(&self, store: &dyn Store) -> Result<()> {
         let (fresh, mark) = Self::load(store, self.precision, self.matcher.policy()).await?;
         self.matcher.replace_with(fresh);
         self.base.store(mark, Ordering::SeqCst);
@@ -95,7 +95,27 @@ impl CacheState {
         let changed = tx
             .face_templates_changed_since(self.base.load(Ordering::SeqCst))
             .await?;
-        let is_changed = |c: ClientId| changed.iter().any(|(id, _)| *id == c);
+        self.rank_with(probe, &changed).await
+    }
+
+    /// The change mark the loaded gallery reflects: every template change up to it is
+    /// in memory.
+    pub(crate) fn base_mark(&self) -> i64 {
+        self.base.load(Ordering::SeqCst)
+    }
+
+    /// The two best candidates for `probe`: the cache's, with each template in
+    /// `changed` (the active ones changed since [`base_mark`](Self::base_mark), as the
+    /// database has them now) replacing the member's entry in memory.
+    pub(crate) async fn rank_with(
+        &self,
+        probe: &FaceEmbedding,
+        changed: &[(ClientId, FaceEmbedding)],
+    ) -> Result<Vec<ScoredCandidate>> {
+        // A set: after a bulk enrolment elsewhere the list can hold thousands.
+        let changed_ids: std::collections::HashSet<ClientId> =
+            changed.iter().map(|(id, _)| *id).collect();
+        let is_changed = |c: ClientId| changed_ids.contains(&c);
         let mut ranked = self.matcher.top_k(probe, 2 + changed.len()).await?;
         ranked.retain(|c| !is_changed(c.client_id));
         ranked.extend(
@@ -196,50 +216,164 @@ async fn follow(store: Arc<dyn Store>, state: Arc<CacheState>, feed: Box<dyn Bio
     }
 }
 
+/// This gym's cache: the one in use, and whether the default one was decided.
+#[derive(Default)]
+pub(crate) struct CacheSlot {
+    current: std::sync::RwLock<Option<Arc<FaceCache>>>,
+    /// Held while the default cache is decided and loaded, so concurrent first searches
+    /// load it once; `true` once decided (loaded, over budget, or replaced by an explicit
+    /// enable or disable), after which it is never decided again.
+    decided: tokio::sync::Mutex<bool>,
+    /// Set by `disable_face_cache`: no default cache is loaded (or kept) after it.
+    off: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for CacheSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheSlot")
+            .field(
+                "current",
+                &*self.current.read().unwrap_or_else(|e| e.into_inner()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl CacheSlot {
+    fn get(&self) -> Option<Arc<CacheState>> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|c| c.state.clone())
+    }
+
+    fn set(&self, cache: Option<FaceCache>) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = cache.map(Arc::new);
+    }
+}
+
 impl Gym {
     /// Loads every active template into an exact in-process matcher (at `precision`)
     /// and from then on identifies faces with it instead of the vector index, following
     /// every change any process commits. Returns how many templates were loaded.
     ///
-    /// Worth it for large galleries, where an exact in-process scan is both faster and
-    /// more accurate than approximate search in the database (see benches/README.md).
-    /// It keeps one database connection for notifications. Calling it again reloads.
+    /// On PostgreSQL a gym already does this by itself (at int8) when the gallery fits
+    /// [`FaceOptions::cache_budget_bytes`](crate::FaceOptions::cache_budget_bytes); call
+    /// it to load one whatever the budget, at another precision, or ahead of the first
+    /// check-in. It keeps one database connection for notifications. Calling it again
+    /// reloads.
     pub async fn enable_face_cache(&self, actor: &Actor, precision: Precision) -> Result<usize> {
         self.bounded(async move {
             drop(self.begin_read_as(actor, Action::ManageFaces).await?);
-            // Listen first, then load: a change committed in between is replayed, never lost.
-            let feed = self.store.biometric_changes().await?;
-            let (matcher, mark) =
-                CacheState::load(self.store.as_ref(), precision, self.face.policy).await?;
-            let loaded = matcher.len();
-            let state = Arc::new(CacheState {
-                matcher,
-                base: AtomicI64::new(mark),
-                precision,
-            });
-            let follower = tokio::spawn(follow(self.store.clone(), state.clone(), feed));
-            *self.face_cache.write().unwrap_or_else(|e| e.into_inner()) =
-                Some(Arc::new(FaceCache { state, follower }));
+            let mut decided = self.face_cache.decided.lock().await;
+            let cache = self.load_face_cache(precision).await?;
+            let loaded = cache.state.matcher.len();
+            self.face_cache.set(Some(cache));
+            self.face_cache.off.store(false, Ordering::SeqCst);
+            *decided = true;
             tracing::info!(templates = loaded, "face cache enabled");
             Ok(loaded)
         })
         .await
     }
 
-    /// Stops using the in-process cache; identification goes back to the database.
+    /// Stops using the in-process cache (including the default one, which is not
+    /// loaded again); identification goes back to the database.
     pub fn disable_face_cache(&self) {
-        self.face_cache
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        // Off first: a default load in progress then discards what it loaded.
+        self.face_cache.off.store(true, Ordering::SeqCst);
+        self.face_cache.set(None);
     }
 
-    /// The cache, when enabled.
+    /// Templates in the in-process cache, `None` when faces are searched in the
+    /// database (no cache loaded yet, none fits the budget, or it was disabled).
+    pub fn face_cache_size(&self) -> Option<usize> {
+        self.face_cache.get().map(|s| s.matcher.len())
+    }
+
+    /// The cache, when one is loaded.
     pub(crate) fn cache(&self) -> Option<Arc<CacheState>> {
-        self.face_cache
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|c| c.state.clone())
+        self.face_cache.get()
+    }
+
+    /// The cache a face search or enrolment should use: the loaded one, else the
+    /// default one, loaded now if this is the first face call of this gym and the
+    /// gallery fits the budget (see `FaceOptions::cache_budget_bytes`).
+    ///
+    /// Loading at the first face call rather than at open: opening stays instant and
+    /// needs no staff member, a gym that never sees a face never loads one, and the
+    /// first check-in by face pays the load once (about a second per 100k templates).
+    /// A failed load is logged and this call searches the database; the next call tries
+    /// again.
+    pub(crate) async fn search_cache(&self) -> Option<Arc<CacheState>> {
+        if let Some(cache) = self.face_cache.get() {
+            return Some(cache);
+        }
+        let budget = self.face.cache_budget_bytes;
+        if budget == 0
+            || self.store.searches_faces_in_process()
+            || self.face_cache.off.load(Ordering::SeqCst)
+        {
+            return None;
+        }
+        let mut decided = self.face_cache.decided.lock().await;
+        if *decided {
+            return self.face_cache.get();
+        }
+        let fits = async {
+            let mut tx = self.store.begin_read().await?;
+            let templates = tx.count_face_templates().await?;
+            Ok::<_, crate::Error>(
+                templates.saturating_mul(Precision::Int8.held_bytes_per_template() as u64)
+                    <= budget,
+            )
+        };
+        match fits.await {
+            Ok(false) => {
+                *decided = true;
+                tracing::info!("face gallery over the cache budget; searching the database");
+                return None;
+            }
+            Ok(true) => {}
+            Err(e) => {
+                tracing::warn!(
+                    kind = e.kind(),
+                    "face cache not loaded; searching the database"
+                );
+                return None;
+            }
+        }
+        match self.load_face_cache(Precision::Int8).await {
+            Ok(_) if self.face_cache.off.load(Ordering::SeqCst) => None,
+            Ok(cache) => {
+                tracing::info!(templates = cache.state.matcher.len(), "face cache loaded");
+                self.face_cache.set(Some(cache));
+                *decided = true;
+                self.face_cache.get()
+            }
+            Err(e) => {
+                tracing::warn!(
+                    kind = e.kind(),
+                    "face cache not loaded; searching the database"
+                );
+                None
+            }
+        }
+    }
+
+    /// Listens, loads, and starts following changes.
+    async fn load_face_cache(&self, precision: Precision) -> Result<FaceCache> {
+        // Listen first, then load: a change committed in between is replayed, never lost.
+        let feed = self.store.biometric_changes().await?;
+        let (matcher, mark) =
+            CacheState::load(self.store.as_ref(), precision, self.face.policy).await?;
+        let state = Arc::new(CacheState {
+            matcher,
+            base: AtomicI64::new(mark),
+            precision,
+        });
+        let follower = tokio::spawn(follow(self.store.clone(), state.clone(), feed));
+        Ok(FaceCache { state, follower })
     }
 }

@@ -11,7 +11,7 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::domain::staff::{Action, Actor};
 use crate::domain::text;
 use crate::error::{Error, Result};
-use crate::gym::{Gym, retrying};
+use crate::gym::{Gym, permitted, retrying};
 use crate::store::{Access, NewMovement};
 
 /// A movement and the product after it.
@@ -126,9 +126,15 @@ impl Gym {
         };
         retrying(|| async {
             let (now, _) = self.now();
-            let mut tx = self.begin_as(actor, action).await?;
-            // The key's lock comes before the product row, and the lookup after it, so
-            // concurrent calls with one key write once whichever products they name.
+            // Without a key, the account and the locked product come in one statement.
+            // With one, the account is checked first (nothing is read under the key for
+            // someone who may not move stock), then the key's lock comes before the
+            // product row, and the lookup after it, so concurrent calls with one key
+            // write once whichever products they name.
+            let mut tx = match key.as_deref() {
+                Some(_) => self.begin_as(actor, action).await?,
+                None => self.store.begin().await?,
+            };
             if let Some(key) = key.as_deref() {
                 tx.lock_sale_key(key).await?;
                 if let Some(first) = tx.movement_by_idempotency_key(key).await? {
@@ -149,7 +155,9 @@ impl Gym {
                     });
                 }
             }
-            let product = tx.product_by_id(id, Access::ForUpdate).await?;
+            let (staff, product) = tx.stock_context(actor.username(), id).await?;
+            permitted(staff.as_ref(), action)?;
+            let product = product.ok_or(Error::NotFound { entity: "product" })?;
             if !product.is_active {
                 return Err(Error::Conflict {
                     reason: "the product is inactive; reactivate it to move its stock".into(),

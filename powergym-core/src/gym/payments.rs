@@ -9,7 +9,7 @@ use crate::domain::payment::{
 };
 use crate::domain::staff::{Action, Actor};
 use crate::error::{Error, Result};
-use crate::gym::{Gym, retrying};
+use crate::gym::{Gym, permitted, retrying};
 use crate::store::{Access, NewPayment, PaymentScope};
 
 /// A payment as taken at the desk.
@@ -44,13 +44,17 @@ impl Gym {
             let key = super::inventory::idempotency_key(input.idempotency_key.as_deref())?;
             let attempt = || async {
                 let (now, today) = self.now();
-                let mut tx = self.begin_as(actor, Action::ManagePayments).await?;
-                let (sub, paid) = tx
-                    .subscription_with_paid(input.subscription_id, Access::ForUpdate)
+                // One statement reads the account, locks the subscription and reads its
+                // total paid and the key's payment after the lock.
+                let mut tx = self.store.begin().await?;
+                let context = tx
+                    .payment_context(actor.username(), input.subscription_id, key.as_deref())
                     .await?;
-                if let Some(key) = key.as_deref()
-                    && let Some(first) = tx.payment_by_idempotency_key(key).await?
-                {
+                permitted(context.staff.as_ref(), Action::ManagePayments)?;
+                let (sub, paid) = context.subscription.ok_or(Error::NotFound {
+                    entity: "subscription",
+                })?;
+                if let Some(first) = context.first {
                     if first.subscription_id != input.subscription_id
                         || first.amount.amount() != input.amount
                         || first.method != input.method
@@ -78,20 +82,19 @@ impl Gym {
                     today,
                 )?;
                 let payment = tx
-                    .insert_payment(&NewPayment {
-                        subscription_id: sub.id,
-                        amount: outcome.amount,
-                        method: input.method,
-                        received_by: actor.username().to_owned(),
-                        notes: notes.clone(),
-                        idempotency_key: key.clone(),
-                        payment_date: now,
-                    })
+                    .insert_payment_with_status(
+                        &NewPayment {
+                            subscription_id: sub.id,
+                            amount: outcome.amount,
+                            method: input.method,
+                            received_by: actor.username().to_owned(),
+                            notes: notes.clone(),
+                            idempotency_key: key.clone(),
+                            payment_date: now,
+                        },
+                        (outcome.status != sub.status).then_some((sub.status, outcome.status)),
+                    )
                     .await?;
-                if outcome.status != sub.status {
-                    tx.update_subscription_status(sub.id, sub.status, outcome.status)
-                        .await?;
-                }
                 tx.commit().await?;
                 tracing::info!(subscription_id = %sub.id, status = %outcome.status, "payment recorded");
                 Ok(PaymentReceipt {

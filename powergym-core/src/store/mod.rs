@@ -46,6 +46,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Starts following face-template changes made by any process, from now on.
     async fn biometric_changes(&self) -> Result<Box<dyn BiometricChanges>>;
+
+    /// True when this store already searches faces exactly in process (SQLite's
+    /// gallery), so a search cache in front of it would only double the memory.
+    fn searches_faces_in_process(&self) -> bool {
+        false
+    }
 }
 
 /// One event of a [`BiometricChanges`] feed.
@@ -82,6 +88,209 @@ pub trait StoreTransaction:
 {
     /// Makes every write of this unit of work durable, or none of them.
     async fn commit(self: Box<Self>) -> Result<()>;
+
+    // The desk's combined first steps. Each reads the acting staff member's account
+    // (none when it does not exist) and holds and reads what one use case decides on;
+    // the caller applies the rules (`authorize`, `decide_access`, `accept_payment`,
+    // stock) to what comes back. The defaults compose the finer-grained methods; a store
+    // where a statement costs a round trip (PostgreSQL) answers each in one.
+
+    /// The account of `actor`, and the member `member` names with their row locked
+    /// ([`ClientRepository::lock_client`]) and what a check-in on `day` decides on, read
+    /// after the lock. `None` for a member who does not exist.
+    async fn check_in_context(
+        &mut self,
+        actor: &str,
+        member: MemberRef<'_>,
+        day: NaiveDate,
+    ) -> Result<(Option<Staff>, Option<CheckInContext>)> {
+        let staff = self.staff_credentials(actor).await?.map(|(s, _)| s);
+        let id = match member {
+            MemberRef::Id(id) => id,
+            MemberRef::Document(number) => match self.client_by_document(number).await {
+                Ok(client) => client.id,
+                Err(crate::Error::NotFound { .. }) => return Ok((staff, None)),
+                Err(e) => return Err(e),
+            },
+        };
+        let client = match self.lock_client(id).await {
+            Ok(client) => client,
+            Err(crate::Error::NotFound { .. }) => return Ok((staff, None)),
+            Err(e) => return Err(e),
+        };
+        let attended_today = self.has_attendance_on(id, day).await?;
+        let subscriptions = self.client_subscriptions(id).await?;
+        Ok((
+            staff,
+            Some(CheckInContext {
+                client,
+                attended_today,
+                subscriptions,
+            }),
+        ))
+    }
+
+    /// The first statement of a face check-in: the account of `actor`, the active
+    /// templates changed after `changed_since`, and, for the member the caller's cache
+    /// proposes, [`check_in_context`](Self::check_in_context) and their template as it
+    /// is once their row is locked.
+    async fn face_check_in_context(
+        &mut self,
+        actor: &str,
+        changed_since: i64,
+        member: Option<ClientId>,
+        day: NaiveDate,
+    ) -> Result<FaceCheckInContext> {
+        let staff = self.staff_credentials(actor).await?.map(|(s, _)| s);
+        let changed = self.face_templates_changed_since(changed_since).await?;
+        let member = match member {
+            None => None,
+            Some(id) => {
+                let (_, context) = self.check_in_context(actor, MemberRef::Id(id), day).await?;
+                match context {
+                    None => None,
+                    Some(context) => {
+                        let template = self.face_template(id).await?.map(|(_, e)| e);
+                        Some((context, template))
+                    }
+                }
+            }
+        };
+        Ok(FaceCheckInContext {
+            staff,
+            changed,
+            member,
+        })
+    }
+
+    /// The account of `actor`, the subscription held for a payment
+    /// ([`Access::ForUpdate`]) with its total paid read after the lock, and the payment
+    /// already recorded under `key`, looked up after the lock too.
+    async fn payment_context(
+        &mut self,
+        actor: &str,
+        subscription: SubscriptionId,
+        key: Option<&str>,
+    ) -> Result<PaymentContext> {
+        let staff = self.staff_credentials(actor).await?.map(|(s, _)| s);
+        let subscription = match self
+            .subscription_with_paid(subscription, Access::ForUpdate)
+            .await
+        {
+            Ok(found) => Some(found),
+            Err(crate::Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let first = match (&subscription, key) {
+            (Some(_), Some(key)) => self.payment_by_idempotency_key(key).await?,
+            _ => None,
+        };
+        Ok(PaymentContext {
+            staff,
+            subscription,
+            first,
+        })
+    }
+
+    /// Stores a payment and, when `status` is given, moves its subscription from the
+    /// first status to the second ([`SubscriptionRepository::update_subscription_status`]).
+    async fn insert_payment_with_status(
+        &mut self,
+        payment: &NewPayment,
+        status: Option<(SubscriptionStatus, SubscriptionStatus)>,
+    ) -> Result<Payment> {
+        let stored = self.insert_payment(payment).await?;
+        if let Some((from, to)) = status {
+            self.update_subscription_status(payment.subscription_id, from, to)
+                .await?;
+        }
+        Ok(stored)
+    }
+
+    /// The account of `actor` and the product held for a stock movement
+    /// ([`Access::ForUpdate`]); `None` for a product that does not exist.
+    async fn stock_context(
+        &mut self,
+        actor: &str,
+        product: uuid::Uuid,
+    ) -> Result<(Option<Staff>, Option<crate::domain::inventory::Product>)> {
+        let staff = self.staff_credentials(actor).await?.map(|(s, _)| s);
+        match self.product_by_id(product, Access::ForUpdate).await {
+            Ok(found) => Ok((staff, Some(found))),
+            Err(crate::Error::NotFound { .. }) => Ok((staff, None)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Which member a check-in names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberRef<'a> {
+    /// By id (chosen by staff, or matched by face).
+    Id(ClientId),
+    /// By document number (the document type is checked by the caller).
+    Document(&'a DocumentNumber),
+}
+
+/// What a check-in decides on, read while the member's row is locked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckInContext {
+    /// The member, as locked.
+    pub client: Client,
+    /// Whether they already have an attendance that business day.
+    pub attended_today: bool,
+    /// Every subscription of theirs with its total paid, newest first (as
+    /// [`SubscriptionRepository::client_subscriptions`]).
+    pub subscriptions: Vec<(Subscription, Money)>,
+}
+
+/// What the first statement of a face check-in reads
+/// ([`StoreTransaction::face_check_in_context`]).
+#[derive(Clone)]
+pub struct FaceCheckInContext {
+    /// The acting account, if it exists.
+    pub staff: Option<Staff>,
+    /// Active templates changed after the caller's mark.
+    pub changed: Vec<(ClientId, crate::face::FaceEmbedding)>,
+    /// The proposed member's check-in context and current template, when one was
+    /// proposed and exists.
+    pub member: Option<(CheckInContext, Option<crate::face::FaceEmbedding>)>,
+}
+
+impl std::fmt::Debug for FaceCheckInContext {
+    // Templates and member data stay out of debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaceCheckInContext")
+            .field("changed", &self.changed.len())
+            .field("member", &self.member.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the first statement of a payment reads ([`StoreTransaction::payment_context`]).
+/// Its `Debug` shows ids only: the account carries a name and an e-mail, a payment
+/// free-text notes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PaymentContext {
+    /// The acting account, if it exists.
+    pub staff: Option<Staff>,
+    /// The subscription, locked, and its total paid; `None` when it does not exist.
+    pub subscription: Option<(Subscription, Money)>,
+    /// The payment already recorded under the caller's retry key.
+    pub first: Option<Payment>,
+}
+
+impl std::fmt::Debug for PaymentContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentContext")
+            .field("has_staff", &self.staff.is_some())
+            .field(
+                "subscription_id",
+                &self.subscription.as_ref().map(|(s, _)| s.id),
+            )
+            .field("first_payment_id", &self.first.as_ref().map(|p| p.id))
+            .finish()
+    }
 }
 
 /// Why a record is read, so the store can hold it for as long as the reason needs.
@@ -671,6 +880,17 @@ impl std::fmt::Debug for NewFaceTemplate {
     }
 }
 
+/// What a bulk enrolment needs to know of one member, read under their row lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaceEnrolee {
+    /// The member.
+    pub client_id: ClientId,
+    /// Whether they are active.
+    pub is_active: bool,
+    /// Whether a biometric consent is in force.
+    pub has_consent: bool,
+}
+
 /// Storage of biometric consents, face templates and their thumbnails, and the vector
 /// search over them.
 #[async_trait]
@@ -728,13 +948,28 @@ pub trait BiometricRepository {
         exclude: Option<ClientId>,
         search: crate::face::FaceSearch,
     ) -> Result<Vec<crate::face::ScoredCandidate>>;
-    /// Up to `limit` active templates after `after` in client-id order: the pages an
-    /// in-process matcher loads.
-    async fn face_templates_page(
+    /// Hands every active template to `visit`, in client-id order, from one statement
+    /// whose rows are streamed (never all held at once): what an in-process matcher
+    /// loads. Returns how many were visited.
+    async fn visit_face_templates(
         &mut self,
-        after: Option<ClientId>,
-        limit: u32,
-    ) -> Result<Vec<(ClientId, crate::face::FaceEmbedding)>>;
+        visit: &mut (dyn FnMut(ClientId, crate::face::FaceEmbedding) + Send),
+    ) -> Result<u64>;
+    /// How many active face templates there are.
+    async fn count_face_templates(&mut self) -> Result<u64>;
+    /// Locks the rows of `clients` (in id order, the order every use case takes) and
+    /// says, for each one found, whether they are active and have a consent in force:
+    /// the set-wise checks of a bulk enrolment. Unknown ids are left out.
+    async fn lock_face_enrolees(&mut self, clients: &[ClientId]) -> Result<Vec<FaceEnrolee>>;
+    /// Deletes the templates of these members and stores the new ones, in bulk
+    /// (PostgreSQL: binary `COPY`; SQLite: one prepared insert). The caller has checked
+    /// consent and locked the members; the store's own guards still hold.
+    /// `progress` hears how many rows were sent so far.
+    async fn insert_face_templates(
+        &mut self,
+        templates: &[NewFaceTemplate],
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<u64>;
     /// The newest template change committed so far (see migration 0011's
     /// `change_seq`); 0 when there is none.
     async fn face_change_mark(&mut self) -> Result<i64>;

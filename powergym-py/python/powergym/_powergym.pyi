@@ -8,7 +8,7 @@ import datetime
 import decimal
 import uuid
 from types import TracebackType
-from typing import Any, Awaitable, Iterator, Literal, Optional, Union, final
+from typing import Any, Awaitable, Callable, Iterator, Literal, Optional, Sequence, Union, final
 
 from powergym._enums import (
     DocumentType,
@@ -51,6 +51,7 @@ __all__ = [
     "AttendanceStats",
     "authorize",
     "BiometricConsent",
+    "BulkEnrolment",
     "business_date",
     "CheckIn",
     "Client",
@@ -1105,6 +1106,18 @@ class BiometricConsent:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class BulkEnrolment:
+    def __new__(cls, enrolled: int, outcomes: list[Optional[str]]) -> BulkEnrolment: ...
+    @property
+    def enrolled(self) -> int: ...
+    @property
+    def outcomes(self) -> list[Optional[str]]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[type[BulkEnrolment], tuple[Any, ...]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
 class FaceTemplate:
     def __new__(
         cls,
@@ -1907,6 +1920,7 @@ class Gym:
         face_ambiguity_margin: float = 0.05,
         face_search: Literal["hnsw", "exact"] = "hnsw",
         ef_search: Optional[int] = None,
+        face_cache_budget_bytes: int = 536870912,
         thumbnail_key: Optional[ThumbnailKey] = None,
         statement_timeout: Optional[float] = 30.0,
         lock_timeout: Optional[float] = 5.0,
@@ -2124,6 +2138,14 @@ class Gym:
         *,
         thumbnail: Optional[bytes | bytearray | memoryview] = None,
     ) -> FaceTemplate: ...
+    def enroll_faces(
+        self,
+        actor: Actor,
+        clients: Sequence[_Id],
+        embeddings: Any,
+        *,
+        progress: Optional[Callable[[int, int], object]] = None,
+    ) -> BulkEnrolment: ...
     def remove_face(self, actor: Actor, client_id: _Id) -> bool: ...
     def face_template(self, actor: Actor, client_id: _Id) -> Optional[FaceTemplate]: ...
     def face_thumbnail(self, actor: Actor, client_id: _Id) -> Optional[bytes]: ...
@@ -2134,6 +2156,7 @@ class Gym:
         self, actor: Actor, precision: Literal["f32", "f16", "int8"] = "f32"
     ) -> int: ...
     def disable_face_cache(self) -> None: ...
+    def face_cache_size(self) -> Optional[int]: ...
     def create_product(
         self,
         actor: Actor,
@@ -2235,6 +2258,7 @@ class AsyncGym:
         face_ambiguity_margin: float = 0.05,
         face_search: Literal["hnsw", "exact"] = "hnsw",
         ef_search: Optional[int] = None,
+        face_cache_budget_bytes: int = 536870912,
         thumbnail_key: Optional[ThumbnailKey] = None,
         statement_timeout: Optional[float] = 30.0,
         lock_timeout: Optional[float] = 5.0,
@@ -2452,6 +2476,14 @@ class AsyncGym:
         *,
         thumbnail: Optional[bytes | bytearray | memoryview] = None,
     ) -> Awaitable[FaceTemplate]: ...
+    def enroll_faces(
+        self,
+        actor: Actor,
+        clients: Sequence[_Id],
+        embeddings: Any,
+        *,
+        progress: Optional[Callable[[int, int], object]] = None,
+    ) -> Awaitable[BulkEnrolment]: ...
     def remove_face(self, actor: Actor, client_id: _Id) -> Awaitable[bool]: ...
     def face_template(self, actor: Actor, client_id: _Id) -> Awaitable[Optional[FaceTemplate]]: ...
     def face_thumbnail(self, actor: Actor, client_id: _Id) -> Awaitable[Optional[bytes]]: ...
@@ -2462,6 +2494,7 @@ class AsyncGym:
         self, actor: Actor, precision: Literal["f32", "f16", "int8"] = "f32"
     ) -> Awaitable[int]: ...
     def disable_face_cache(self) -> None: ...
+    def face_cache_size(self) -> Optional[int]: ...
     def create_product(
         self,
         actor: Actor,

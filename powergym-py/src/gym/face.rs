@@ -4,7 +4,10 @@ use pyo3::prelude::*;
 use uuid::Uuid;
 
 use crate::errors::to_py;
-use crate::face::{BiometricConsent, FaceCheckIn, FaceMatch, FaceTemplate, embedding};
+use crate::face::{
+    BiometricConsent, BulkEnrolment, FaceCheckIn, FaceMatch, FaceTemplate, embedding,
+    embedding_rows,
+};
 use crate::types::Actor;
 use crate::types::args;
 use powergym_core as core;
@@ -89,6 +92,42 @@ use_cases! {
             gym.enroll_face(&actor, id, &face, thumbnail.as_deref())
                 .await
                 .map(FaceTemplate::from)
+        }
+    }
+
+    /// Enrols many members' faces at once: `embeddings` is one numpy array of shape
+    /// `(len(clients), 512)`. Each member is enrolled or refused with a reason (see
+    /// `BulkEnrolment`); the accepted ones are written together. `progress`, if given,
+    /// is called with `(done, total)` as items are decided (exceptions it raises are
+    /// reported as unraisable and do not stop the enrolment). No thumbnails: enrol a
+    /// member singly to store one.
+    #[pyo3(signature = (actor, clients, embeddings, *, progress = None))]
+    fn enroll_faces(
+        gym,
+        actor: &Actor,
+        clients: &Bound<'_, PyAny>,
+        embeddings: &Bound<'_, PyAny>,
+        progress: Option<Py<PyAny>>,
+    ) -> BulkEnrolment {
+        let ids: Vec<core::ClientId> = clients
+            .try_iter()?
+            .map(|c| args::uuid("clients", &c?).map(core::ClientId::from_uuid))
+            .collect::<PyResult<_>>()?;
+        let rows = embedding_rows(embeddings, ids.len())?;
+        let actor = actor.0.clone();
+        async move {
+            let mut report = |p: core::BulkProgress| {
+                if let Some(callback) = &progress {
+                    Python::attach(|py| {
+                        if let Err(e) = callback.call1(py, (p.done, p.total)) {
+                            e.write_unraisable(py, Some(callback.bind(py)));
+                        }
+                    });
+                }
+            };
+            gym.enroll_faces(&actor, &ids, &rows, &mut report)
+                .await
+                .map(BulkEnrolment::from)
         }
     }
 

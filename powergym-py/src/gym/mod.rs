@@ -137,6 +137,7 @@ struct ConnectArgs {
     face_ambiguity_margin: f32,
     face_search: String,
     ef_search: Option<u32>,
+    face_cache_budget_bytes: u64,
     thumbnail_key: Option<core::face::ThumbnailKey>,
     statement_timeout: Option<f64>,
     lock_timeout: Option<f64>,
@@ -171,6 +172,7 @@ impl ConnectArgs {
                 search: core::face::FaceSearch::parse(&self.face_search, self.ef_search)
                     .map_err(to_py)?,
                 thumbnail_key: self.thumbnail_key,
+                cache_budget_bytes: self.face_cache_budget_bytes,
             },
             call_timeout: optional_seconds("call_timeout", self.call_timeout)?,
             ..core::GymOptions::default()
@@ -190,14 +192,16 @@ macro_rules! connect_method {
             url, *, max_connections = 30, min_connections = 0, acquire_timeout = 30.0,
             max_lifetime = Some(3600.0), idle_timeout = Some(600.0), test_before_acquire = true,
             time_zone = "America/Bogota", max_face_distance = 0.4, face_ambiguity_margin = 0.05,
-            face_search = "hnsw", ef_search = None, thumbnail_key = None,
+            face_search = "hnsw", ef_search = None,
+            face_cache_budget_bytes = core::DEFAULT_FACE_CACHE_BUDGET, thumbnail_key = None,
             statement_timeout = Some(30.0), lock_timeout = Some(5.0),
             idle_in_transaction_timeout = Some(60.0), call_timeout = Some(120.0)
         ))]
         #[pyo3(text_signature = "(url, *, max_connections=30, min_connections=0, \
             acquire_timeout=30.0, max_lifetime=3600.0, idle_timeout=600.0, \
             test_before_acquire=True, time_zone='America/Bogota', max_face_distance=0.4, \
-            face_ambiguity_margin=0.05, face_search='hnsw', ef_search=None, thumbnail_key=None, \
+            face_ambiguity_margin=0.05, face_search='hnsw', ef_search=None, \
+            face_cache_budget_bytes=536870912, thumbnail_key=None, \
             statement_timeout=30.0, lock_timeout=5.0, idle_in_transaction_timeout=60.0, \
             call_timeout=120.0)")]
         #[allow(clippy::too_many_arguments)]
@@ -215,6 +219,7 @@ macro_rules! connect_method {
             #[pyo3(from_py_with = args::face_ambiguity_margin)] face_ambiguity_margin: f32,
             face_search: &str,
             #[pyo3(from_py_with = args::ef_search_value)] ef_search: Option<u32>,
+            #[pyo3(from_py_with = args::face_cache_budget_bytes)] face_cache_budget_bytes: u64,
             thumbnail_key: Option<PyRef<'_, ThumbnailKey>>,
             #[pyo3(from_py_with = args::statement_timeout)] statement_timeout: Option<f64>,
             #[pyo3(from_py_with = args::lock_timeout)] lock_timeout: Option<f64>,
@@ -234,6 +239,7 @@ macro_rules! connect_method {
                 face_ambiguity_margin,
                 face_search: face_search.to_owned(),
                 ef_search,
+                face_cache_budget_bytes,
                 thumbnail_key: thumbnail_key.map(|k| k.0.clone()),
                 statement_timeout,
                 lock_timeout,
@@ -316,6 +322,13 @@ impl Gym {
         Ok(())
     }
 
+    /// Templates in the in-process face cache, or None when faces are searched in the
+    /// database (no cache loaded yet, the gallery over `face_cache_budget_bytes`, or
+    /// disabled).
+    fn face_cache_size(&self) -> PyResult<Option<usize>> {
+        Ok(self.shared()?.face_cache_size())
+    }
+
     /// Closes every connection. In a forked child it does nothing: the connections are
     /// the parent's to close.
     fn close(&self, py: Python<'_>) {
@@ -369,6 +382,13 @@ impl AsyncGym {
     fn disable_face_cache(&self) -> PyResult<()> {
         self.shared()?.disable_face_cache();
         Ok(())
+    }
+
+    /// Templates in the in-process face cache, or None when faces are searched in the
+    /// database (no cache loaded yet, the gallery over `face_cache_budget_bytes`, or
+    /// disabled).
+    fn face_cache_size(&self) -> PyResult<Option<usize>> {
+        Ok(self.shared()?.face_cache_size())
     }
 
     /// Closes every connection (an awaitable). In a forked child it does nothing.

@@ -373,6 +373,7 @@ arguments! {
     optional_end("end") -> Option<NaiveDate> = optional_date;
     today -> NaiveDate = date;
     ef_search_value("ef_search") -> Option<u32> = optional_unsigned32;
+    face_cache_budget_bytes -> u64 = unsigned64;
     optional_plan_id("plan_id") -> Option<Uuid> = optional_uuid;
     optional_product_id("product_id") -> Option<Uuid> = optional_uuid;
     optional_document_type("document_type") -> Option<String> = optional_text;

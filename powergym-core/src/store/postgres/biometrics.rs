@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use futures::TryStreamExt;
 use pgvector::Vector;
+use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
 use super::{PgTransaction, errors};
@@ -10,7 +12,9 @@ use crate::domain::consent::{BiometricConsent, NewConsent};
 use crate::domain::ids::ClientId;
 use crate::error::Result;
 use crate::face::{FaceEmbedding, FaceSearch, FaceTemplate, ScoredCandidate, Unidentified};
-use crate::store::{BiometricRepository, NewFaceTemplate};
+use crate::store::{BiometricRepository, FaceEnrolee, NewFaceTemplate};
+
+use super::ops::FACE_INDEX;
 
 const CONSENT_COLUMNS: &str = "id, client_id, purpose, granted_at, recorded_by, \
     guardian_name is not null as has_guardian, withdrawn_at, withdrawn_by";
@@ -64,6 +68,71 @@ impl From<TemplateRow> for FaceTemplate {
             enrolled_by: r.enrolled_by,
             enrolled_at: r.created_at,
         }
+    }
+}
+
+/// Rows per `COPY` data message of a bulk enrolment.
+const COPY_CHUNK: usize = 1_000;
+/// Bytes a template takes in `COPY … (format binary)`, about.
+const COPY_ROW_BYTES: usize = 2_200;
+
+/// A bulk load builds the HNSW index after the rows, instead of inserting each into it,
+/// when it adds at least this many templates to an empty gallery (a first import): the
+/// index is dropped inside the load's transaction, which holds an exclusive lock on the
+/// templates table until it commits. With no face enrolled yet no door depends on it;
+/// into a gallery in use, each row goes into the live index instead, and face search
+/// goes on meanwhile.
+const REBUILD_INDEX_FROM: usize = 10_000;
+
+/// `COPY` binary metadata of a template, as a single enrolment writes it.
+const META_NO_THUMBNAIL: &str =
+    r#"{"normalised": true, "thumbnail_format": null, "embedding_dimensions": 512}"#;
+
+/// Appends one `(id, client_id, embedding, meta_info, enrolled_by)` tuple in `COPY`
+/// binary format.
+fn copy_row(buf: &mut Vec<u8>, t: &NewFaceTemplate) {
+    buf.extend_from_slice(&5_i16.to_be_bytes());
+    buf.extend_from_slice(&16_i32.to_be_bytes());
+    buf.extend_from_slice(t.id.as_bytes());
+    buf.extend_from_slice(&16_i32.to_be_bytes());
+    buf.extend_from_slice(t.client_id.as_uuid().as_bytes());
+    // pgvector's binary form: dimensions (int16), unused (int16), big-endian float4s.
+    let v = t.embedding.as_slice();
+    buf.extend_from_slice(&((4 + 4 * v.len()) as i32).to_be_bytes());
+    buf.extend_from_slice(&(v.len() as u16).to_be_bytes());
+    buf.extend_from_slice(&0_u16.to_be_bytes());
+    for x in v {
+        buf.extend_from_slice(&x.to_be_bytes());
+    }
+    // jsonb's binary form: a version byte (1), then the text.
+    buf.extend_from_slice(&(1 + META_NO_THUMBNAIL.len() as i32).to_be_bytes());
+    buf.push(1);
+    buf.extend_from_slice(META_NO_THUMBNAIL.as_bytes());
+    match &t.enrolled_by {
+        Some(by) => {
+            buf.extend_from_slice(&(by.len() as i32).to_be_bytes());
+            buf.extend_from_slice(by.as_bytes());
+        }
+        None => buf.extend_from_slice(&(-1_i32).to_be_bytes()),
+    }
+}
+
+impl PgTransaction {
+    /// The definition of the face index when a bulk load of `adding` templates should
+    /// drop it and build it again afterwards (see [`REBUILD_INDEX_FROM`]).
+    async fn face_index_to_rebuild(&mut self, adding: usize) -> Result<Option<String>> {
+        if adding < REBUILD_INDEX_FROM {
+            return Ok(None);
+        }
+        let (enrolled, definition): (i64, Option<String>) = sqlx::query_as(
+            "select (select count(*) from biometrics where is_active and type = 'FACE'), \
+             (select pg_get_indexdef(to_regclass($1)))",
+        )
+        .bind(FACE_INDEX)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        Ok(definition.filter(|_| enrolled == 0))
     }
 }
 
@@ -247,28 +316,41 @@ impl BiometricRepository for PgTransaction {
         }
         // Settings are transaction-local (`set_config(.., true)` is `SET LOCAL`): they
         // end with this unit of work and never leak into a pooled connection.
-        let mut restore_indexscan = None;
-        match search.validate()? {
+        // The planner setting each search turns off, and its value to put back after.
+        let (setting, previous): (&str, String) = match search.validate()? {
             FaceSearch::Hnsw { ef_search } => {
-                sqlx::query(
-                    "select set_config('hnsw.ef_search', $1, true), \
-                     set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+                // HNSW was chosen deliberately (the in-process cache is the default), so
+                // the plan must use it: at a large ef_search pgvector's cost estimate
+                // makes a full scan and a sort look cheaper below some 50k templates, and
+                // the search silently becomes an exact 10 ms scan. Only the index yields
+                // rows in distance order, so with sorts priced out it is chosen (checked
+                // with EXPLAIN at 10k; `enable_seqscan` off is not enough: the planner
+                // then sorts a bitmap scan of the one-active-template index).
+                // The target list is evaluated left to right: the old value is read
+                // before it is set.
+                let (previous, ..): (String, String, String, String) = sqlx::query_as(
+                    "select current_setting('enable_sort'), \
+                     set_config('hnsw.ef_search', $1, true), \
+                     set_config('hnsw.iterative_scan', 'relaxed_order', true), \
+                     set_config('enable_sort', 'off', true)",
                 )
                 .bind(ef_search.to_string())
-                .execute(&mut *self.tx)
+                .fetch_one(&mut *self.tx)
                 .await
                 .map_err(errors::map)?;
+                ("enable_sort", previous)
             }
             FaceSearch::Exact => {
-                let previous: String = sqlx::query_scalar(
-                    "select current_setting('enable_indexscan') from set_config('enable_indexscan', 'off', true)",
+                let (previous, _): (String, String) = sqlx::query_as(
+                    "select current_setting('enable_indexscan'), \
+                     set_config('enable_indexscan', 'off', true)",
                 )
                 .fetch_one(&mut *self.tx)
                 .await
                 .map_err(errors::map)?;
-                restore_indexscan = Some(previous);
+                ("enable_indexscan", previous)
             }
-        }
+        };
         // The nearest neighbours first (materialised, so the planner cannot push the
         // outer ordering into the index scan), then an exact re-sort: relaxed-order
         // iterative scans may return rows slightly out of order.
@@ -285,37 +367,159 @@ impl BiometricRepository for PgTransaction {
         .fetch_all(&mut *self.tx)
         .await
         .map_err(errors::map)?;
-        if let Some(previous) = restore_indexscan {
-            sqlx::query("select set_config('enable_indexscan', $1, true)")
-                .bind(previous)
-                .execute(&mut *self.tx)
-                .await
-                .map_err(errors::map)?;
-        }
+        // The rest of the transaction (a check-in) plans with the setting it had.
+        sqlx::query("select set_config($1, $2, true)")
+            .bind(setting)
+            .bind(previous)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
         Ok(rows
             .into_iter()
             .map(|(id, d)| ScoredCandidate::new(ClientId::from_uuid(id), d as f32))
             .collect())
     }
 
-    async fn face_templates_page(
+    async fn visit_face_templates(
         &mut self,
-        after: Option<ClientId>,
-        limit: u32,
-    ) -> Result<Vec<(ClientId, FaceEmbedding)>> {
-        let rows: Vec<(Uuid, Vector)> = sqlx::query_as(
-            "select client_id, embedding from biometrics \
-             where is_active and type = 'FACE' and ($1::uuid is null or client_id > $1) \
-             order by client_id limit $2",
+        visit: &mut (dyn FnMut(ClientId, FaceEmbedding) + Send),
+    ) -> Result<u64> {
+        // One statement, streamed: one snapshot, a plan that is a plain scan whatever the
+        // plan cache decides (the old keyset pages went generic after five executions and
+        // rescanned from the start on every page), and each row handed on as it arrives
+        // so the templates are never held twice.
+        let mut rows = sqlx::query_as::<_, (Uuid, Vector)>(
+            "select client_id, embedding from biometrics where is_active and type = 'FACE'",
         )
-        .bind(after.map(|c| c.as_uuid()))
-        .bind(i64::from(limit))
+        .fetch(&mut *self.tx);
+        let mut seen = 0;
+        while let Some((id, v)) = rows.try_next().await.map_err(errors::map)? {
+            visit(ClientId::from_uuid(id), embedding(v)?);
+            seen += 1;
+        }
+        Ok(seen)
+    }
+
+    async fn count_face_templates(&mut self) -> Result<u64> {
+        let n: i64 =
+            sqlx::query_scalar("select count(*) from biometrics where is_active and type = 'FACE'")
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(errors::map)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn lock_face_enrolees(&mut self, clients: &[ClientId]) -> Result<Vec<FaceEnrolee>> {
+        // A bulk enrolment's statements may run long (a COPY that maintains or rebuilds
+        // the HNSW index): the pool's statement timeout is lifted for this transaction.
+        // Waiting for a lock stays bounded even on a host pool that sets no lock timeout.
+        sqlx::query(
+            "select set_config('statement_timeout', '0', true), \
+             set_config('lock_timeout', case current_setting('lock_timeout') \
+               when '0' then '60s' else current_setting('lock_timeout') end, true)",
+        )
+        .execute(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        let ids: Vec<Uuid> = clients.iter().map(|c| c.as_uuid()).collect();
+        let rows: Vec<(Uuid, bool, bool)> = sqlx::query_as(
+            "select c.id, c.is_active, exists (select 1 from biometric_consents b \
+                 where b.client_id = c.id and b.withdrawn_at is null) \
+             from clients c where c.id = any($1) order by c.id for update of c",
+        )
+        .bind(ids)
         .fetch_all(&mut *self.tx)
         .await
         .map_err(errors::map)?;
-        rows.into_iter()
-            .map(|(id, v)| Ok((ClientId::from_uuid(id), embedding(v)?)))
-            .collect()
+        Ok(rows
+            .into_iter()
+            .map(|(id, is_active, has_consent)| FaceEnrolee {
+                client_id: ClientId::from_uuid(id),
+                is_active,
+                has_consent,
+            })
+            .collect())
+    }
+
+    async fn insert_face_templates(
+        &mut self,
+        templates: &[NewFaceTemplate],
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<u64> {
+        if templates.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<Uuid> = templates.iter().map(|t| t.client_id.as_uuid()).collect();
+        // Replaced templates are deleted, as a single enrolment deletes them.
+        sqlx::query("delete from biometrics where client_id = any($1) and type = 'FACE'")
+            .bind(ids)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        let rebuild = self.face_index_to_rebuild(templates.len()).await?;
+        if let Some(definition) = &rebuild {
+            sqlx::raw_sql(AssertSqlSafe(format!("drop index {FACE_INDEX}")))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(errors::map)?;
+            tracing::debug!(
+                definition = definition.as_str(),
+                "face index dropped for a bulk load"
+            );
+        }
+        let mut copy = self
+            .tx
+            .copy_in_raw(
+                "copy biometrics (id, client_id, embedding, meta_info, enrolled_by) \
+                 from stdin (format binary)",
+            )
+            .await
+            .map_err(errors::map)?;
+        let mut buf = Vec::with_capacity(COPY_CHUNK * COPY_ROW_BYTES + 32);
+        buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+        buf.extend_from_slice(&0_i32.to_be_bytes()); // flags
+        buf.extend_from_slice(&0_i32.to_be_bytes()); // header extension
+        let mut sent = 0u64;
+        for chunk in templates.chunks(COPY_CHUNK) {
+            for t in chunk {
+                copy_row(&mut buf, t);
+            }
+            if let Err(e) = copy.send(std::mem::take(&mut buf)).await {
+                let _ = copy.abort("bulk enrolment failed").await;
+                return Err(errors::map(e));
+            }
+            buf.reserve(COPY_CHUNK * COPY_ROW_BYTES);
+            sent += chunk.len() as u64;
+            progress(sent);
+        }
+        if let Err(e) = copy.send((-1_i16).to_be_bytes().as_slice()).await {
+            let _ = copy.abort("bulk enrolment failed").await;
+            return Err(errors::map(e));
+        }
+        let copied = copy.finish().await.map_err(errors::map)?;
+        if let Some(definition) = rebuild {
+            // Room to build the graph in memory (pgvector slows sharply once it does not
+            // fit), for this transaction only.
+            let rows: i64 = sqlx::query_scalar(
+                "select count(*) from biometrics where is_active and type = 'FACE'",
+            )
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+            let kib = (rows.max(0) as u64 * 4).clamp(64 * 1024, 2 * 1024 * 1024);
+            sqlx::query(
+                "select set_config('maintenance_work_mem',                  greatest(pg_size_bytes(current_setting('maintenance_work_mem')), $1 * 1024) / 1024 || 'kB', true)",
+            )
+            .bind(kib as i64)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+            sqlx::raw_sql(AssertSqlSafe(definition))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(errors::map)?;
+        }
+        Ok(copied)
     }
 
     async fn face_change_mark(&mut self) -> Result<i64> {

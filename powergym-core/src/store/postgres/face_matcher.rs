@@ -58,7 +58,7 @@ impl FaceMatcher for PgVectorMatcher {
             sealed_thumbnail: None,
             enrolled_by: None,
         };
-        enroll_in(tx.as_mut(), &template, &self.policy).await?;
+        enroll_in(tx.as_mut(), &template, &self.policy, None).await?;
         tx.commit().await
     }
 

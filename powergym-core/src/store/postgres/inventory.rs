@@ -17,13 +17,13 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::error::{Error, Result};
 use crate::store::{Access, InventoryRepository, NewMovement};
 
-const PRODUCT: &str = "id, name, description, capacity_value, unit_type, price, currency, photo_url, \
+pub(super) const PRODUCT: &str = "id, name, description, capacity_value, unit_type, price, currency, photo_url, \
     is_active, available_quantity, min_stock, max_stock, stock_status::text as stock_status, created_at, updated_at";
 const MOVEMENT: &str = "id, product_id, movement_type::text as movement_type, quantity, unit_price, \
     total_amount, movement_date, responsible, notes";
 
 #[derive(sqlx::FromRow)]
-struct ProductRow {
+pub(super) struct ProductRow {
     id: Uuid,
     name: String,
     description: Option<String>,

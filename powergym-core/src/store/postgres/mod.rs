@@ -7,9 +7,16 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::Postgres;
 
-use crate::domain::ids::ClientId;
+use crate::domain::ids::{ClientId, SubscriptionId};
+use crate::domain::inventory::Product;
+use crate::domain::payment::Payment;
+use crate::domain::staff::Staff;
+use crate::domain::subscription::SubscriptionStatus;
 use crate::error::Result;
-use crate::store::{BiometricChange, BiometricChanges, Store, StoreTransaction};
+use crate::store::{
+    BiometricChange, BiometricChanges, CheckInContext, FaceCheckInContext, MemberRef, NewPayment,
+    PaymentContext, Store, StoreTransaction,
+};
 use sqlx::postgres::PgListener;
 
 pub use face_matcher::PgVectorMatcher;
@@ -18,6 +25,7 @@ pub(crate) mod adopt;
 mod attendance;
 mod biometrics;
 mod clients;
+mod desk;
 pub(crate) mod errors;
 mod face_matcher;
 mod inventory;
@@ -88,18 +96,43 @@ impl PgStore {
 }
 
 impl PgStore {
-    /// A transaction on a pooled connection, its characteristics set by `set_transaction`
-    /// (a `SET TRANSACTION` statement) before anything else runs in it.
-    async fn begin_with(&self, set_transaction: &'static str) -> Result<Box<dyn StoreTransaction>> {
-        let conn = self.acquire().await?;
-        let mut tx = sqlx::Transaction::begin(conn, None)
-            .await
-            .map_err(errors::map)?;
-        sqlx::query(set_transaction)
-            .execute(&mut *tx)
-            .await
-            .map_err(errors::map)?;
-        Ok(Box::new(PgTransaction { tx }))
+    /// A transaction on a pooled connection, opened by `begin` (a `BEGIN` naming the
+    /// transaction's characteristics, so they cost no statement of their own).
+    ///
+    /// A pooled connection is handed out without a check unless it sat idle for a while
+    /// (`PoolSettings::test_before_acquire`), so the `BEGIN` is the first to find one
+    /// that died in the pool (a backend ended by an operator, a server restart). Nothing
+    /// has run on it yet, so it is closed and the `BEGIN` sent on another connection,
+    /// until one answers or the pool has opened a fresh one.
+    async fn begin_with(&self, begin: &'static str) -> Result<Box<dyn StoreTransaction>> {
+        let mut tries = self.pool.options().get_max_connections() + 1;
+        loop {
+            // A connection whose BEGIN failed goes back through sqlx's release check,
+            // which closes it when it does not answer: it is never handed out again.
+            let conn = self.acquire().await?;
+            match sqlx::Transaction::begin(conn, Some(sqlx::SqlStr::from_static(begin))).await {
+                Ok(tx) => return Ok(Box::new(PgTransaction { tx })),
+                Err(e) if tries > 1 && is_dead_connection(&e) => {
+                    tracing::debug!("a pooled connection was dead at BEGIN; using another");
+                    tries -= 1;
+                }
+                Err(e) => return Err(errors::map(e)),
+            }
+        }
+    }
+}
+
+/// Whether a failure means the connection itself is gone (rather than the statement
+/// failing on a live one).
+fn is_dead_connection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            // Class 08 (connection exception) and the server ending the session: an
+            // operator's pg_terminate_backend, a shutdown, a crash recovery.
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
     }
 }
 
@@ -120,15 +153,16 @@ impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn StoreTransaction>> {
         // The use cases lock a row and then read what others committed before the lock
         // was granted; that needs a fresh snapshot per statement, whatever the server's
-        // or the host pool's default isolation level is.
-        self.begin_with("set transaction isolation level read committed")
+        // or the host pool's default isolation level is. Named in the BEGIN itself: no
+        // round trip of its own, and right on a host's pool whatever its defaults.
+        self.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
             .await
     }
 
     async fn begin_read(&self) -> Result<Box<dyn StoreTransaction>> {
         // READ ONLY: the server refuses any write in it, so a read use case cannot write
         // by mistake. The same isolation as a write, so what it reads is unchanged.
-        self.begin_with("set transaction isolation level read committed, read only")
+        self.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")
             .await
     }
 
@@ -187,5 +221,51 @@ pub(crate) struct PgTransaction {
 impl StoreTransaction for PgTransaction {
     async fn commit(self: Box<Self>) -> Result<()> {
         self.tx.commit().await.map_err(errors::map)
+    }
+
+    // Each of these is one statement (see `desk`).
+
+    async fn check_in_context(
+        &mut self,
+        actor: &str,
+        member: MemberRef<'_>,
+        day: chrono::NaiveDate,
+    ) -> Result<(Option<Staff>, Option<CheckInContext>)> {
+        desk::check_in_context_pg(self, actor, member, day).await
+    }
+
+    async fn face_check_in_context(
+        &mut self,
+        actor: &str,
+        changed_since: i64,
+        member: Option<ClientId>,
+        day: chrono::NaiveDate,
+    ) -> Result<FaceCheckInContext> {
+        desk::face_check_in_context_pg(self, actor, changed_since, member, day).await
+    }
+
+    async fn payment_context(
+        &mut self,
+        actor: &str,
+        subscription: SubscriptionId,
+        key: Option<&str>,
+    ) -> Result<PaymentContext> {
+        desk::payment_context_pg(self, actor, subscription, key).await
+    }
+
+    async fn insert_payment_with_status(
+        &mut self,
+        payment: &NewPayment,
+        status: Option<(SubscriptionStatus, SubscriptionStatus)>,
+    ) -> Result<Payment> {
+        desk::insert_payment_with_status_pg(self, payment, status).await
+    }
+
+    async fn stock_context(
+        &mut self,
+        actor: &str,
+        product: uuid::Uuid,
+    ) -> Result<(Option<Staff>, Option<Product>)> {
+        desk::stock_context_pg(self, actor, product).await
     }
 }

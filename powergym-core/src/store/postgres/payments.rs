@@ -14,11 +14,11 @@ use crate::domain::payment::{Payment, PaymentStats};
 use crate::error::{Error, Result};
 use crate::store::{NewPayment, PaymentRepository, PaymentScope};
 
-const COLUMNS: &str = "p.id, p.subscription_id, p.amount, p.payment_method::text as payment_method, \
+pub(super) const COLUMNS: &str = "p.id, p.subscription_id, p.amount, p.payment_method::text as payment_method, \
     p.payment_date, p.received_by, p.notes, p.idempotency_key";
 
 #[derive(sqlx::FromRow)]
-struct PaymentRow {
+pub(super) struct PaymentRow {
     id: Uuid,
     subscription_id: Uuid,
     amount: Decimal,

@@ -34,6 +34,34 @@ impl TryFrom<StaffRow> for Staff {
     }
 }
 
+/// The account under names prefixed `u_`, from a `users u` that may be missing (a left
+/// join): the first columns of the desk's combined statements.
+pub(super) const PREFIXED: &str = "u.username as u_username, u.email as u_email, \
+    u.full_name as u_full_name, u.role::text as u_role, u.disabled as u_disabled, \
+    u.created_at as u_created_at";
+
+/// The account [`PREFIXED`] read, if there was one.
+pub(super) fn prefixed(row: &sqlx::postgres::PgRow) -> Result<Option<Staff>> {
+    use sqlx::Row;
+    let get = |e: sqlx::Error| errors::map(e);
+    let Some(username) = row
+        .try_get::<Option<String>, _>("u_username")
+        .map_err(get)?
+    else {
+        return Ok(None);
+    };
+    StaffRow {
+        username,
+        email: row.try_get("u_email").map_err(get)?,
+        full_name: row.try_get("u_full_name").map_err(get)?,
+        role: row.try_get("u_role").map_err(get)?,
+        disabled: row.try_get("u_disabled").map_err(get)?,
+        created_at: row.try_get("u_created_at").map_err(get)?,
+    }
+    .try_into()
+    .map(Some)
+}
+
 fn not_found(err: sqlx::Error) -> Error {
     match err {
         sqlx::Error::RowNotFound => Error::NotFound {

@@ -75,6 +75,60 @@ impl TryFrom<SubscriptionRow> for Subscription {
     }
 }
 
+/// A subscription and its total paid under names prefixed `s_`, so they can share a row
+/// with another table's columns (the desk's combined statements); `s` must have a
+/// `paid` column.
+pub(super) const PREFIXED_WITH_PAID: &str = "s.id as s_id, s.client_id as s_client_id, \
+    s.plan_id as s_plan_id, s.start_date as s_start_date, s.end_date as s_end_date, \
+    s.status::text as s_status, s.list_price as s_list_price, \
+    s.discount_percentage as s_discount_percentage, s.final_price as s_final_price, \
+    s.currency::text as s_currency, s.cancellation_date as s_cancellation_date, \
+    s.cancellation_reason as s_cancellation_reason, s.created_at as s_created_at, \
+    s.paid as s_paid";
+
+/// The columns of [`PREFIXED_WITH_PAID`].
+#[derive(sqlx::FromRow)]
+pub(super) struct PrefixedWithPaid {
+    s_id: Uuid,
+    s_client_id: Uuid,
+    s_plan_id: Uuid,
+    s_start_date: NaiveDate,
+    s_end_date: NaiveDate,
+    s_status: String,
+    s_list_price: Decimal,
+    s_discount_percentage: Option<Decimal>,
+    s_final_price: Decimal,
+    s_currency: String,
+    s_cancellation_date: Option<NaiveDate>,
+    s_cancellation_reason: Option<String>,
+    s_created_at: DateTime<Utc>,
+    s_paid: Decimal,
+}
+
+impl PrefixedWithPaid {
+    /// The subscription and its total paid.
+    pub(super) fn into_pair(self) -> Result<(Subscription, Money)> {
+        with_paid(WithPaid {
+            sub: SubscriptionRow {
+                id: self.s_id,
+                client_id: self.s_client_id,
+                plan_id: self.s_plan_id,
+                start_date: self.s_start_date,
+                end_date: self.s_end_date,
+                status: self.s_status,
+                list_price: self.s_list_price,
+                discount_percentage: self.s_discount_percentage,
+                final_price: self.s_final_price,
+                currency: self.s_currency,
+                cancellation_date: self.s_cancellation_date,
+                cancellation_reason: self.s_cancellation_reason,
+                created_at: self.s_created_at,
+            },
+            paid: self.s_paid,
+        })
+    }
+}
+
 fn with_paid(w: WithPaid) -> Result<(Subscription, Money)> {
     Ok((w.sub.try_into()?, Money::from_stored(w.paid)))
 }

@@ -21,6 +21,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use futures::TryStreamExt;
 use sqlx::{AssertSqlSafe, SqliteConnection};
 use uuid::Uuid;
 
@@ -32,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::face::{
     FaceEmbedding, FaceSearch, FaceTemplate, Gallery, ScoredCandidate, Unidentified,
 };
-use crate::store::{BiometricRepository, NewFaceTemplate};
+use crate::store::{BiometricRepository, FaceEnrolee, NewFaceTemplate};
 
 const CONSENT_COLUMNS: &str = "id, client_id, purpose, granted_at, recorded_by, \
     guardian_name is not null as has_guardian, withdrawn_at, withdrawn_by";
@@ -546,25 +547,111 @@ impl BiometricRepository for SqliteTransaction {
         )
     }
 
-    async fn face_templates_page(
+    async fn visit_face_templates(
         &mut self,
-        after: Option<ClientId>,
-        limit: u32,
-    ) -> Result<Vec<(ClientId, FaceEmbedding)>> {
-        // Lower-case hyphenated ids order as text exactly as PostgreSQL's uuids do.
-        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
-            "select client_id, embedding from biometrics \
-             where is_active and type = 'FACE' and (?1 is null or client_id > ?1) \
-             order by client_id limit ?2",
+        visit: &mut (dyn FnMut(ClientId, FaceEmbedding) + Send),
+    ) -> Result<u64> {
+        // One statement, streamed row by row: one snapshot, and the BLOBs are never all
+        // held at once next to the gallery they fill.
+        let mut rows = sqlx::query_as::<_, (String, Vec<u8>)>(
+            "select client_id, embedding from biometrics where is_active and type = 'FACE'",
         )
-        .bind(after.map(|c| c.as_uuid().to_string()))
-        .bind(i64::from(limit))
+        .fetch(&mut *self.tx);
+        let mut seen = 0;
+        while let Some((id, blob)) = rows.try_next().await.map_err(errors::map)? {
+            visit(client_of(&id)?, embedding_of(&blob)?);
+            seen += 1;
+        }
+        Ok(seen)
+    }
+
+    async fn count_face_templates(&mut self) -> Result<u64> {
+        let n: i64 =
+            sqlx::query_scalar("select count(*) from biometrics where is_active and type = 'FACE'")
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(errors::map)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn lock_face_enrolees(&mut self, clients: &[ClientId]) -> Result<Vec<FaceEnrolee>> {
+        // No row locks: the IMMEDIATE transaction is already the file's only writer.
+        // The ids travel as one JSON array.
+        let ids: Vec<String> = clients.iter().map(|c| c.as_uuid().to_string()).collect();
+        let list = serde_json::to_string(&ids).map_err(|e| Error::Database {
+            code: None,
+            message: format!("cannot list the members: {e}"),
+        })?;
+        let rows: Vec<(String, bool, bool)> = sqlx::query_as(
+            "select c.id, c.is_active, exists (select 1 from biometric_consents b \
+                 where b.client_id = c.id and b.withdrawn_at is null) \
+             from clients c where c.id in (select value from json_each(?1)) order by c.id",
+        )
+        .bind(list)
         .fetch_all(&mut *self.tx)
         .await
         .map_err(errors::map)?;
         rows.into_iter()
-            .map(|(id, blob)| Ok((client_of(&id)?, embedding_of(&blob)?)))
+            .map(|(id, is_active, has_consent)| {
+                Ok(FaceEnrolee {
+                    client_id: client_of(&id)?,
+                    is_active,
+                    has_consent,
+                })
+            })
             .collect()
+    }
+
+    async fn insert_face_templates(
+        &mut self,
+        templates: &[NewFaceTemplate],
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<u64> {
+        // SQLite's equal of COPY: one prepared insert run once per row in this one
+        // transaction (sqlx caches the prepared statement per connection).
+        let meta = r#"{"embedding_dimensions":512,"normalised":true,"thumbnail_format":null}"#;
+        let now = micros(Utc::now());
+        // Replaced templates are deleted first, in one statement.
+        let ids: Vec<String> = templates
+            .iter()
+            .map(|t| t.client_id.as_uuid().to_string())
+            .collect();
+        let list = serde_json::to_string(&ids).map_err(|e| Error::Database {
+            code: None,
+            message: format!("cannot list the members: {e}"),
+        })?;
+        sqlx::query(
+            "delete from biometrics where type = 'FACE' \
+             and client_id in (select value from json_each(?1))",
+        )
+        .bind(list)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        let mut done = 0u64;
+        for (t, client) in templates.iter().zip(&ids) {
+            sqlx::query(
+                "insert into biometrics (id, client_id, type, embedding, is_active, meta_info, \
+                 enrolled_by, consent_id, created_at, updated_at) \
+                 values (?1, ?2, 'FACE', ?3, 1, ?4, ?5, \
+                 (select id from biometric_consents where client_id = ?2 and withdrawn_at is null), \
+                 ?6, ?6)",
+            )
+            .bind(t.id.to_string())
+            .bind(client)
+            .bind(t.embedding.to_le_bytes())
+            .bind(meta)
+            .bind(t.enrolled_by.as_deref())
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+            done += 1;
+            if done.is_multiple_of(1_000) || done == templates.len() as u64 {
+                progress(done);
+            }
+        }
+        Ok(done)
     }
 
     async fn face_change_mark(&mut self) -> Result<i64> {
@@ -867,14 +954,13 @@ mod tests {
         assert_eq!(nearest(&store, &face(2)).await, vec![ana.id]);
         assert_eq!(nearest(&other, &face(1)).await, vec![ana.id]);
         let mut tx = store.begin().await.unwrap();
-        let page = tx.face_templates_page(None, 10).await.unwrap();
-        assert_eq!(page, vec![(ana.id, face(2))]);
-        assert!(
-            tx.face_templates_page(Some(ana.id), 10)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        let mut all = Vec::new();
+        let seen = tx
+            .visit_face_templates(&mut |c, e| all.push((c, e)))
+            .await
+            .unwrap();
+        assert_eq!((seen, all), (1, vec![(ana.id, face(2))]));
+        assert_eq!(tx.count_face_templates().await.unwrap(), 1);
         drop(tx);
 
         // A change the index read inside a transaction that then rolled back is not

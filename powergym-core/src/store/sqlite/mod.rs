@@ -310,6 +310,10 @@ impl Store for SqliteStore {
         self.pool.is_closed()
     }
 
+    fn searches_faces_in_process(&self) -> bool {
+        true
+    }
+
     async fn biometric_changes(&self) -> Result<Box<dyn BiometricChanges>> {
         let last = last_issued_change(&self.pool).await?;
         Ok(Box::new(SqliteBiometricChanges {

@@ -98,4 +98,31 @@ class FaceTest : StaffedGymTest() {
         assertFalse(gym.removeFace(desk, ana.id))
         assertEquals(FaceMatch.NoMatch, gym.identifyFace(desk, face.bytes()))
     }
+
+    @Test
+    fun enrolManyFacesInOneBuffer() = runBlocking {
+        val members = (0 until 5).map { i ->
+            val c = gym.registerClient(
+                desk,
+                ClientInput(DocumentType.CC, "5060700$i", "Ana", lastName = "Gómez", phone = "3001234567", birthDate = LocalDate.of(1990, 1, 1), gender = Gender.FEMALE),
+            )
+            if (i != 3) gym.recordBiometricConsent(desk, c.id, "face check-in", null, null, null)
+            c.id
+        }
+        val faces = List(5) { randomFace() }
+        // Member 4 shows member 0's face again: both refused, as one face for two members.
+        val rows = listOf(faces[0], faces[1], faces[2], faces[3], photoOf(faces[0], 0.1))
+        val buffer = FloatArray(5 * 512) { rows[it / 512][it % 512].toFloat() }.toEmbeddingBytes()
+        val result = gym.enrollFaces(desk, members, buffer)
+        assertEquals(2uL, result.enrolled)
+        assertEquals(listOf("duplicate_in_batch", null, null, "no_consent", "duplicate_in_batch"), result.outcomes)
+        val match = gym.identifyFace(desk, photoOf(faces[1], 0.2).bytes())
+        assertTrue(match is FaceMatch.Match && match.clientId == members[1])
+        assertNull(gym.faceTemplate(desk, members[0]))
+
+        val bad = assertThrows<PowergymException.Validation> {
+            runBlocking { gym.enrollFaces(desk, members, ByteArray(100)) }
+        }
+        assertEquals("embeddings", bad.field)
+    }
 }

@@ -1,0 +1,450 @@
+//! Bulk enrolment: many members' templates at once, with the rules of a single
+//! enrolment (consent in force, an active member, no face enrolled twice) checked set-wise
+//! and the duplicate search done in process, then the rows written in bulk.
+//!
+//! The order of work keeps the transaction short. Before it: every embedding is
+//! validated, the batch is compared with itself, and the batch is compared with the
+//! gallery as of a change mark (the in-process cache when one is loaded, else the
+//! gallery read once). Then, in one transaction: the members are locked and checked,
+//! enrolments are serialised (`lock_face_enrolment`), the templates changed since the
+//! mark are compared with the batch, a template the gallery proposed as a duplicate is
+//! re-read (it may have been erased since), and the accepted rows are written. So the
+//! check is exact and no concurrent enrolment can slip a duplicate past it, as with
+//! [`Gym::enroll_face`].
+
+use std::collections::{HashMap, HashSet};
+
+use crate::domain::ids::ClientId;
+use crate::domain::staff::{Action, Actor};
+use crate::error::{Error, Result};
+use crate::face::{EMBEDDING_DIM, FaceEmbedding, FaceMatcher, Gallery, MatchPolicy, Precision};
+use crate::gym::Gym;
+use crate::gym::face_cache::CacheState;
+use crate::store::{NewFaceTemplate, StoreTransaction};
+
+/// Most templates one [`Gym::enroll_faces`] call takes: 200,000 rows are 400 MB of
+/// `f32` input, plus the batch's own gallery. Larger imports go in several calls.
+pub const MAX_BULK_ENROLMENT: usize = 200_000;
+
+/// Why one item of a bulk enrolment was not enrolled. Names no one: a duplicate says
+/// that the face is already someone's, never whose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BulkRefusal {
+    /// Not 512 finite values with a non-zero norm.
+    InvalidEmbedding,
+    /// The same member appears more than once in the batch (every occurrence is refused:
+    /// which one is meant is not for the library to guess).
+    RepeatedClient,
+    /// No member has this id.
+    UnknownClient,
+    /// The member is inactive; reactivate them first.
+    Inactive,
+    /// The member has no biometric consent in force.
+    NoConsent,
+    /// Another item of the batch, for another member, is the same face (both are
+    /// refused).
+    DuplicateInBatch,
+    /// The face is already enrolled for another member.
+    DuplicateOfEnrolled,
+}
+
+impl BulkRefusal {
+    /// Stable snake_case code, as the bindings report it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InvalidEmbedding => "invalid_embedding",
+            Self::RepeatedClient => "repeated_client",
+            Self::UnknownClient => "unknown_client",
+            Self::Inactive => "inactive",
+            Self::NoConsent => "no_consent",
+            Self::DuplicateInBatch => "duplicate_in_batch",
+            Self::DuplicateOfEnrolled => "duplicate_of_enrolled",
+        }
+    }
+}
+
+/// What a bulk enrolment did with each item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkEnrolment {
+    /// One entry per item, in the order given: `None` when the item was enrolled, else
+    /// why it was not.
+    pub outcomes: Vec<Option<BulkRefusal>>,
+    /// How many items were enrolled.
+    pub enrolled: usize,
+}
+
+impl BulkEnrolment {
+    /// The refused items: `(index in the batch, reason)`.
+    pub fn refused(&self) -> impl Iterator<Item = (usize, BulkRefusal)> + '_ {
+        self.outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.map(|r| (i, r)))
+    }
+}
+
+/// How far a bulk enrolment has got: `done` of `total` items are decided (refused, or
+/// written to the store, not yet committed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkProgress {
+    /// Items decided so far.
+    pub done: usize,
+    /// Items in the batch.
+    pub total: usize,
+}
+
+impl Gym {
+    /// Enrols many members' faces at once: `clients[i]`'s embedding is
+    /// `embeddings[i*512..(i+1)*512]` (one flat buffer, as the bindings pass it).
+    /// Replaces any template a member had, like [`Gym::enroll_face`], under the same
+    /// rules, checked for the whole batch at once: each member must exist, be active and
+    /// have a consent in force, and no face may be enrolled for two members (the same
+    /// threshold as [`Gym::enroll_face`], exact, within the batch and against every
+    /// enrolled face).
+    ///
+    /// **Per item, then all at once.** Every item is either enrolled or refused with a
+    /// [`BulkRefusal`] (the reasons are checked in that enum's order; a near-duplicate
+    /// pair in the batch refuses both items whatever else is wrong with either). The
+    /// accepted items are then written in one transaction: all of them or, if the write
+    /// fails (the store's own guards, a lost connection), none, with the error returned.
+    /// A refused item writes nothing.
+    ///
+    /// No thumbnails: each is sealed for its own row and a bulk import comes from
+    /// template exports, not photos; enrol a member singly to store one.
+    ///
+    /// `progress` hears how many items are decided as the work goes. A large batch is
+    /// not bound by the call timeout (`GymOptions::call_timeout`), nor by the pool's
+    /// statement timeout: on PostgreSQL each template is inserted into the HNSW index,
+    /// or, for a first import of 10,000 or more into an empty gallery, the index is
+    /// built after the rows (the templates table is locked until the import commits).
+    pub async fn enroll_faces(
+        &self,
+        actor: &Actor,
+        clients: &[ClientId],
+        embeddings: &[f32],
+        progress: &mut (dyn FnMut(BulkProgress) + Send),
+    ) -> Result<BulkEnrolment> {
+        let total = clients.len();
+        if embeddings.len() != total.saturating_mul(EMBEDDING_DIM) {
+            return Err(Error::validation(
+                "embeddings",
+                format!(
+                    "must hold {EMBEDDING_DIM} values per client: {total} clients need {}, got {}",
+                    total.saturating_mul(EMBEDDING_DIM),
+                    embeddings.len()
+                ),
+            ));
+        }
+        if total > MAX_BULK_ENROLMENT {
+            return Err(Error::validation(
+                "clients",
+                format!("at most {MAX_BULK_ENROLMENT} members per call; split the batch"),
+            ));
+        }
+        drop(self.begin_read_as(actor, Action::ManageFaces).await?);
+        let policy = self.face.policy;
+        let mut outcomes: Vec<Option<BulkRefusal>> = vec![None; total];
+        let mut faces: Vec<Option<FaceEmbedding>> = Vec::with_capacity(total);
+        for (i, row) in embeddings.chunks_exact(EMBEDDING_DIM).enumerate() {
+            match FaceEmbedding::from_slice(row) {
+                Ok(e) => faces.push(Some(e)),
+                Err(_) => {
+                    faces.push(None);
+                    outcomes[i] = Some(BulkRefusal::InvalidEmbedding);
+                }
+            }
+        }
+        let mut seen: HashMap<ClientId, usize> = HashMap::with_capacity(total);
+        for c in clients {
+            *seen.entry(*c).or_default() += 1;
+        }
+        refuse_where(&mut outcomes, BulkRefusal::RepeatedClient, |i| {
+            seen[&clients[i]] > 1
+        });
+
+        // The batch against itself.
+        let (pending, probes) = pending_probes(&outcomes, &faces);
+        let batch_clients: Vec<ClientId> = pending.iter().map(|&i| clients[i]).collect();
+        let twins = {
+            let batch_clients = batch_clients.clone();
+            let probes = probes.clone();
+            blocking(move || {
+                let mut batch = Gallery::with_precision(Precision::Int8);
+                batch.reserve(probes.len());
+                for (c, e) in batch_clients.iter().zip(&probes) {
+                    batch.upsert(*c, e);
+                }
+                batch
+                    .within(&probes, policy.max_distance())
+                    .into_iter()
+                    .filter(|(p, c)| c.client_id != batch_clients[*p])
+                    .map(|(p, _)| p)
+                    .collect::<HashSet<usize>>()
+            })
+            .await?
+        };
+        for p in twins {
+            outcomes[pending[p]] = Some(BulkRefusal::DuplicateInBatch);
+        }
+
+        // The batch against the gallery as of `mark`.
+        let (pending, probes) = pending_probes(&outcomes, &faces);
+        let owners: Vec<ClientId> = pending.iter().map(|&i| clients[i]).collect();
+        let (mark, proposed) = self.gallery_hits(&owners, probes.clone(), policy).await?;
+        progress(BulkProgress {
+            done: outcomes.iter().filter(|o| o.is_some()).count(),
+            total,
+        });
+
+        let mut tx = self.begin_as(actor, Action::ManageFaces).await?;
+        let mut wanted: Vec<ClientId> = owners.clone();
+        wanted.sort_unstable_by_key(|c| c.as_uuid());
+        let enrolees: HashMap<ClientId, _> = tx
+            .lock_face_enrolees(&wanted)
+            .await?
+            .into_iter()
+            .map(|e| (e.client_id, e))
+            .collect();
+        for &i in &pending {
+            outcomes[i] = match enrolees.get(&clients[i]) {
+                None => Some(BulkRefusal::UnknownClient),
+                Some(e) if !e.is_active => Some(BulkRefusal::Inactive),
+                Some(e) if !e.has_consent => Some(BulkRefusal::NoConsent),
+                Some(_) => None,
+            };
+        }
+        tx.lock_face_enrolment().await?;
+        let eligible: Vec<usize> = (0..pending.len())
+            .filter(|&p| outcomes[pending[p]].is_none())
+            .collect();
+        let duplicates = enrolled_duplicates(
+            tx.as_mut(),
+            mark,
+            eligible
+                .iter()
+                .map(|&p| (owners[p], &probes[p], proposed[p].as_slice()))
+                .collect(),
+            policy,
+        )
+        .await?;
+        for (&p, duplicate) in eligible.iter().zip(duplicates) {
+            if duplicate {
+                outcomes[pending[p]] = Some(BulkRefusal::DuplicateOfEnrolled);
+            }
+        }
+
+        let by = actor.username().to_owned();
+        let accepted: Vec<NewFaceTemplate> = eligible
+            .iter()
+            .filter(|&&p| outcomes[pending[p]].is_none())
+            .map(|&p| NewFaceTemplate {
+                id: uuid::Uuid::new_v4(),
+                client_id: owners[p],
+                embedding: probes[p].clone(),
+                sealed_thumbnail: None,
+                enrolled_by: Some(by.clone()),
+            })
+            .collect();
+        let refused = total - accepted.len();
+        progress(BulkProgress {
+            done: refused,
+            total,
+        });
+        tx.insert_face_templates(&accepted, &mut |sent| {
+            progress(BulkProgress {
+                done: refused + sent as usize,
+                total,
+            })
+        })
+        .await?;
+        tx.commit().await?;
+        self.bulk_changed_cache(&accepted).await;
+        tracing::info!(enrolled = accepted.len(), refused, "faces enrolled in bulk");
+        progress(BulkProgress { done: total, total });
+        Ok(BulkEnrolment {
+            outcomes,
+            enrolled: accepted.len(),
+        })
+    }
+
+    /// For each probe, the members other than its owner with a template within the
+    /// threshold in the gallery as of the returned change mark: the cache's when one is
+    /// loaded, else every template read now (the mark is read first).
+    async fn gallery_hits(
+        &self,
+        owners: &[ClientId],
+        probes: Vec<FaceEmbedding>,
+        policy: MatchPolicy,
+    ) -> Result<(i64, Vec<Vec<ClientId>>)> {
+        if probes.is_empty() {
+            let mark = self.store.begin_read().await?.face_change_mark().await?;
+            return Ok((mark, Vec::new()));
+        }
+        let (mark, hits) = match self.search_cache().await {
+            Some(cache) => {
+                let mark = cache.mark();
+                let hits = blocking(move || {
+                    cache
+                        .matcher
+                        .read_gallery(|g| g.within(&probes, policy.max_distance()))
+                })
+                .await?;
+                (mark, hits)
+            }
+            None => {
+                let mark = self.store.begin_read().await?.face_change_mark().await?;
+                let loaded = crate::face::InMemoryMatcher::load(
+                    self.store.as_ref(),
+                    Gallery::with_precision(Precision::Int8),
+                    policy,
+                )
+                .await?;
+                let hits = blocking(move || {
+                    loaded.read_gallery(|g| g.within(&probes, policy.max_distance()))
+                })
+                .await?;
+                (mark, hits)
+            }
+        };
+        let mut proposed = vec![Vec::new(); owners.len()];
+        for (p, c) in hits {
+            if c.client_id != owners[p] {
+                proposed[p].push(c.client_id);
+            }
+        }
+        Ok((mark, proposed))
+    }
+
+    /// Brings this process's cache up to date after a committed bulk enrolment: a few
+    /// templates are set directly, many by a reload (which also moves its change mark,
+    /// so later searches do not re-score the whole batch from the database).
+    async fn bulk_changed_cache(&self, accepted: &[NewFaceTemplate]) {
+        let Some(cache) = self.cache() else { return };
+        if accepted.len() > 256 {
+            if let Err(e) = cache.reload(self.store.as_ref()).await {
+                // The follower reloads on its own when it hears of the changes.
+                tracing::warn!(
+                    kind = e.kind(),
+                    "face cache reload after a bulk enrolment failed"
+                );
+            }
+            return;
+        }
+        for t in accepted {
+            // Cannot fail: the in-process matcher only takes a lock.
+            let _ = cache.matcher.enroll(t.client_id, &t.embedding).await;
+        }
+    }
+}
+
+/// Whether each probe's face is enrolled for another member, decided inside `tx` after
+/// `lock_face_enrolment`: the templates changed since `mark` are compared from their
+/// current rows, and each member the gallery (as of `mark`) proposed is re-read, since
+/// their template may have been replaced or erased since. Exact and race-free: every
+/// enrolment committed before the lock is either in the gallery or changed since the
+/// mark, and every later one waits for this transaction.
+///
+/// Each probe is `(its owner, its face, members the gallery found within the
+/// threshold)`.
+pub(crate) async fn enrolled_duplicates(
+    tx: &mut dyn StoreTransaction,
+    mark: i64,
+    probes: Vec<(ClientId, &FaceEmbedding, &[ClientId])>,
+    policy: MatchPolicy,
+) -> Result<Vec<bool>> {
+    let changed = tx.face_templates_changed_since(mark).await?;
+    let changed_ids: HashSet<ClientId> = changed.iter().map(|(c, _)| *c).collect();
+    let mut duplicate = vec![false; probes.len()];
+    if !changed.is_empty() && !probes.is_empty() {
+        let mut recent = Gallery::with_precision(Precision::Int8);
+        recent.reserve(changed.len());
+        for (c, e) in &changed {
+            recent.upsert(*c, e);
+        }
+        let faces: Vec<FaceEmbedding> = probes.iter().map(|(_, e, _)| (*e).clone()).collect();
+        for (p, c) in recent.within(&faces, policy.max_distance()) {
+            if c.client_id != probes[p].0 {
+                duplicate[p] = true;
+            }
+        }
+    }
+    let mut current: HashMap<ClientId, Option<FaceEmbedding>> = HashMap::new();
+    for (p, (_, face, proposed)) in probes.iter().enumerate() {
+        for other in proposed.iter().filter(|c| !changed_ids.contains(c)) {
+            if duplicate[p] {
+                break;
+            }
+            let now = match current.get(other) {
+                Some(now) => now.clone(),
+                None => {
+                    let now = tx.face_template(*other).await?.map(|(_, e)| e);
+                    current.insert(*other, now.clone());
+                    now
+                }
+            };
+            duplicate[p] = now.is_some_and(|e| policy.verifies(e.distance(face)));
+        }
+    }
+    Ok(duplicate)
+}
+
+/// The duplicate check of a single enrolment through the cache: the cache's gallery
+/// scanned exactly for templates within the threshold, then [`enrolled_duplicates`].
+/// Call after `lock_face_enrolment`.
+pub(crate) async fn cached_duplicate(
+    tx: &mut dyn StoreTransaction,
+    cache: &CacheState,
+    owner: ClientId,
+    face: &FaceEmbedding,
+    policy: MatchPolicy,
+) -> Result<bool> {
+    let mark = cache.mark();
+    let proposed: Vec<ClientId> = cache
+        .matcher
+        .read_gallery(|g| g.within(std::slice::from_ref(face), policy.max_distance()))
+        .into_iter()
+        .map(|(_, c)| c.client_id)
+        .filter(|c| *c != owner)
+        .collect();
+    let found = enrolled_duplicates(tx, mark, vec![(owner, face, &proposed)], policy).await?;
+    Ok(found.first().copied().unwrap_or(false))
+}
+
+/// Refuses with `reason` every undecided item for which `when` holds.
+fn refuse_where(
+    outcomes: &mut [Option<BulkRefusal>],
+    reason: BulkRefusal,
+    when: impl Fn(usize) -> bool,
+) {
+    for (i, o) in outcomes.iter_mut().enumerate() {
+        if o.is_none() && when(i) {
+            *o = Some(reason);
+        }
+    }
+}
+
+/// The undecided items' indexes and faces.
+fn pending_probes(
+    outcomes: &[Option<BulkRefusal>],
+    faces: &[Option<FaceEmbedding>],
+) -> (Vec<usize>, Vec<FaceEmbedding>) {
+    outcomes
+        .iter()
+        .zip(faces)
+        .enumerate()
+        .filter_map(|(i, (o, f))| match (o, f) {
+            (None, Some(f)) => Some((i, f.clone())),
+            _ => None,
+        })
+        .unzip()
+}
+
+/// Runs a CPU-bound scan off the async workers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Database {
+            code: None,
+            message: format!("a face scan did not finish: {e}"),
+        })
+}
