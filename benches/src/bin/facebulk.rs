@@ -1,0 +1,273 @@
+//! Face enrolment and cache loading at 100k members on PostgreSQL, through the Gym API:
+//! bulk enrolment (`Gym::enroll_faces`), loading the in-process cache in a fresh process,
+//! and single enrolments with the cache loaded.
+//!
+//! `facebulk PHASE [--n N] [--url URL]`, phases run in order by separate invocations so
+//! each load is the first of its process:
+//!
+//! - `setup`: (re)creates the database `powergym_facebulk`, migrates it with the library,
+//!   and inserts N + 10,200 members with consents by SQL;
+//! - `bulk`: enrols members `0..N` in one `enroll_faces` call (timed, by phase);
+//! - `more`: enrols 10,000 more into the N-member gallery in one call;
+//! - `load`: a fresh process loads the cache (`enable_face_cache`, int8) and, in a second
+//!   gym, by the default path (the first `identify_face`);
+//! - `single`: 200 single `enroll_face` calls with the cache loaded (p50/p99);
+//! - `noindex`: drops the HNSW index and enrols 10,000 more, to show the rate without it.
+//!
+//! Synthetic faces: `FaceSet` (seed 2026), so a duplicate is never expected.
+
+use std::time::Instant;
+
+use powergym_benches::FaceSet;
+use powergym_core::face::{FaceEmbedding, Identification, Precision};
+use powergym_core::{BulkProgress, ClientId, Gym};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+const DB: &str = "powergym_facebulk";
+const SEED: u64 = 2026;
+const MORE: usize = 10_000;
+const SINGLES: usize = 200;
+
+fn with_database(url: &str, db: &str) -> String {
+    let (server, _) = url
+        .rsplit_once('/')
+        .expect("a postgres:// URL with a database");
+    format!("{server}/{db}")
+}
+
+fn member(i: usize) -> ClientId {
+    FaceSet::client_id(i)
+}
+
+async fn gym(url: &str) -> BoxResult<(Gym, powergym_core::Actor)> {
+    let gym = Gym::connect(url).await?;
+    let admin = gym.acting_as("admin").await?;
+    Ok((gym, admin))
+}
+
+fn flat(faces: &[FaceEmbedding]) -> Vec<f32> {
+    faces
+        .iter()
+        .flat_map(|f| f.as_slice().iter().copied())
+        .collect()
+}
+
+async fn bulk(
+    gym: &Gym,
+    admin: &powergym_core::Actor,
+    range: std::ops::Range<usize>,
+    set: &FaceSet,
+) -> BoxResult<()> {
+    let clients: Vec<ClientId> = range.clone().map(member).collect();
+    let embeddings = flat(&set.identities[range.clone()]);
+    let started = Instant::now();
+    let mut checked = None;
+    let mut written = None;
+    let n = clients.len();
+    let result = gym
+        .enroll_faces(admin, &clients, &embeddings, &mut |p: BulkProgress| {
+            if checked.is_none() && p.done == 0 {
+                checked = Some(started.elapsed());
+            }
+            if p.done == p.total && written.is_none() {
+                written = Some(started.elapsed());
+            }
+        })
+        .await?;
+    let total = started.elapsed();
+    let refused = result.refused().count();
+    println!(
+        "enroll_faces {n} (gallery before: {}): {:.2} s, {:.0} templates/s; in-process checks \
+         done at {:.2} s, rows sent by {:.2} s; enrolled {}, refused {refused}",
+        range.start,
+        total.as_secs_f64(),
+        result.enrolled as f64 / total.as_secs_f64(),
+        checked.map_or(f64::NAN, |d| d.as_secs_f64()),
+        written.map_or(f64::NAN, |d| d.as_secs_f64()),
+        result.enrolled,
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> BoxResult<()> {
+    let mut args = std::env::args().skip(1);
+    let phase = args.next().unwrap_or_else(|| "setup".into());
+    let mut n = 100_000usize;
+    let mut url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://powergym:powergym@127.0.0.1:5432/powergym".into());
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--n" => n = args.next().expect("--n N").parse()?,
+            "--url" => url = args.next().expect("--url URL"),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    let db_url = with_database(&url, DB);
+    match phase.as_str() {
+        "setup" => {
+            let mut admin_conn = PgConnection::connect(&url).await?;
+            sqlx::raw_sql(AssertSqlSafe(format!(
+                "drop database if exists {DB} with (force)"
+            )))
+            .execute(&mut admin_conn)
+            .await?;
+            sqlx::raw_sql(AssertSqlSafe(format!("create database {DB}")))
+                .execute(&mut admin_conn)
+                .await?;
+            let gym = Gym::connect(&db_url).await?;
+            gym.migrations().run().await?;
+            gym.bootstrap_admin("admin", "admin-password-123").await?;
+            let mut conn = PgConnection::connect(&db_url).await?;
+            let t = Instant::now();
+            sqlx::query(
+                "insert into clients (id, dni_type, dni_number, first_name, last_name, phone, \
+                 birth_date, gender) \
+                 select ('00000000-0000-0000-0000-' || lpad(to_hex(i), 12, '0'))::uuid, 'CC', \
+                        'B' || i, 'Bench', 'Member ' || i, '3000000000', date '1990-01-01', 'other' \
+                 from generate_series(0, $1 - 1) as i",
+            )
+            .bind((n + MORE * 2 + SINGLES) as i64)
+            .execute(&mut conn)
+            .await?;
+            sqlx::query(
+                "insert into biometric_consents (client_id, purpose, granted_at) \
+                 select id, 'face check-in (benchmark)', now() from clients",
+            )
+            .execute(&mut conn)
+            .await?;
+            sqlx::raw_sql("vacuum analyze clients, biometric_consents")
+                .execute(&mut conn)
+                .await?;
+            println!(
+                "setup: {} members with consent in {:.1} s",
+                n + MORE * 2 + SINGLES,
+                t.elapsed().as_secs_f64()
+            );
+        }
+        "seed" => {
+            // The gallery by SQL, as a gym that enrolled N members over time has it:
+            // binary COPY without the index, then the migration's index built (timed).
+            let set = FaceSet::new(n, SEED);
+            let mut conn = PgConnection::connect(&db_url).await?;
+            let definition: String =
+                sqlx::query_scalar("select pg_get_indexdef('idx_biometrics_embedding'::regclass)")
+                    .fetch_one(&mut conn)
+                    .await?;
+            sqlx::raw_sql("drop index idx_biometrics_embedding")
+                .execute(&mut conn)
+                .await?;
+            let t = Instant::now();
+            let mut copy = conn
+                .copy_in_raw("copy biometrics (client_id, embedding) from stdin (format binary)")
+                .await?;
+            let mut buf = Vec::new();
+            buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+            buf.extend_from_slice(&0_i32.to_be_bytes());
+            buf.extend_from_slice(&0_i32.to_be_bytes());
+            for (i, face) in set.identities.iter().enumerate() {
+                let v = face.as_slice();
+                buf.extend_from_slice(&2_i16.to_be_bytes());
+                buf.extend_from_slice(&16_i32.to_be_bytes());
+                buf.extend_from_slice(member(i).as_uuid().as_bytes());
+                buf.extend_from_slice(&((4 + 4 * v.len()) as i32).to_be_bytes());
+                buf.extend_from_slice(&(v.len() as u16).to_be_bytes());
+                buf.extend_from_slice(&0_u16.to_be_bytes());
+                for x in v {
+                    buf.extend_from_slice(&x.to_be_bytes());
+                }
+                if buf.len() > 4 << 20 {
+                    copy.send(std::mem::take(&mut buf)).await?;
+                }
+            }
+            buf.extend_from_slice(&(-1_i16).to_be_bytes());
+            copy.send(buf).await?;
+            copy.finish().await?;
+            println!(
+                "seed: {n} templates by COPY (no index) in {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+            let t = Instant::now();
+            sqlx::raw_sql("set maintenance_work_mem = '1GB'")
+                .execute(&mut conn)
+                .await?;
+            sqlx::raw_sql(AssertSqlSafe(definition))
+                .execute(&mut conn)
+                .await?;
+            sqlx::raw_sql("vacuum analyze biometrics")
+                .execute(&mut conn)
+                .await?;
+            println!(
+                "seed: HNSW index built in {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+        }
+        "bulk" => {
+            let set = FaceSet::new(n, SEED);
+            let (gym, admin) = gym(&db_url).await?;
+            bulk(&gym, &admin, 0..n, &set).await?;
+        }
+        "more" | "noindex" => {
+            let set = FaceSet::new(n + MORE * 2, SEED);
+            let (gym, admin) = gym(&db_url).await?;
+            let range = if phase == "more" {
+                n..n + MORE
+            } else {
+                let mut conn = PgConnection::connect(&db_url).await?;
+                sqlx::raw_sql("drop index if exists idx_biometrics_embedding")
+                    .execute(&mut conn)
+                    .await?;
+                n + MORE..n + 2 * MORE
+            };
+            bulk(&gym, &admin, range, &set).await?;
+        }
+        "load" => {
+            let (gym, admin) = gym(&db_url).await?;
+            let t = Instant::now();
+            let loaded = gym.enable_face_cache(&admin, Precision::Int8).await?;
+            println!(
+                "enable_face_cache(int8), first load of this process: {loaded} templates in {:.3} s",
+                t.elapsed().as_secs_f64()
+            );
+            let t = Instant::now();
+            let again = gym.enable_face_cache(&admin, Precision::Int8).await?;
+            println!(
+                "  again (reload): {again} in {:.3} s",
+                t.elapsed().as_secs_f64()
+            );
+            let (other, admin) = self::gym(&db_url).await?;
+            let probe = FaceSet::new(1, SEED).identities[0].clone();
+            let t = Instant::now();
+            let who = other.identify_face(&admin, &probe).await?;
+            println!(
+                "default cache, first identify_face (load included): {:.3} s, cache {:?}, match {}",
+                t.elapsed().as_secs_f64(),
+                other.face_cache_size(),
+                matches!(who, Identification::Match(c) if c.client_id == member(0)),
+            );
+        }
+        "single" => {
+            let set = FaceSet::new(n + 2 * MORE + SINGLES, SEED);
+            let (gym, admin) = gym(&db_url).await?;
+            let loaded = gym.enable_face_cache(&admin, Precision::Int8).await?;
+            let mut times = Vec::new();
+            for i in n + 2 * MORE..n + 2 * MORE + SINGLES {
+                let t = Instant::now();
+                gym.enroll_face(&admin, member(i), &set.identities[i], None)
+                    .await?;
+                times.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            times.sort_by(f64::total_cmp);
+            println!(
+                "enroll_face with the cache loaded ({loaded} templates): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                times[times.len() / 2],
+                times[times.len() * 99 / 100],
+                times[times.len() - 1]
+            );
+        }
+        other => panic!("unknown phase {other}"),
+    }
+    Ok(())
+}
