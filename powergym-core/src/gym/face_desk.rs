@@ -31,7 +31,8 @@ impl Gym {
         let policy = &self.face.policy;
         // The mark first: a change committed after it is among the rows read below.
         let mark = cache.base_mark();
-        let proposal = policy.decide(&cache.rank_with(probe, &[]).await?);
+        let ranked = cache.rank_with(probe, &[]).await?;
+        let proposal = policy.decide(&ranked);
         let proposed = match &proposal {
             Identification::Match(c) => Some(c.client_id),
             _ => None,
@@ -42,7 +43,13 @@ impl Gym {
             .face_check_in_context(actor.username(), mark, proposed, today)
             .await?;
         permitted(context.staff.as_ref(), Action::CheckIn)?;
-        let decision = policy.decide(&cache.rank_with(probe, &context.changed).await?);
+        // Scanning the gallery is most of a check-in's time: again only when templates
+        // changed since the mark.
+        let decision = if context.changed.is_empty() {
+            proposal
+        } else {
+            policy.decide(&cache.rank_with(probe, &context.changed).await?)
+        };
         let refusal = match decision {
             Identification::Match(candidate) if Some(candidate.client_id) == proposed => {
                 let Some((member, Some(template))) = context.member else {
