@@ -492,6 +492,40 @@ pub struct DailyJobCounts {
     pub expired_rewards: u64,
 }
 
+impl DailyJobCounts {
+    /// The status a due subscription moves to today, from the rules, counted here: the
+    /// one place both stores' daily jobs take it from. A period that is over expires,
+    /// whether or not it ever started; otherwise its start has arrived.
+    pub(crate) fn due_move(
+        &mut self,
+        from: SubscriptionStatus,
+        (start, end): (NaiveDate, NaiveDate),
+        fully_paid: bool,
+        today: NaiveDate,
+    ) -> Result<SubscriptionStatus> {
+        use crate::domain::subscription::{SubscriptionEvent, TransitionContext, transition};
+        use SubscriptionStatus as S;
+        let event = if end < today {
+            SubscriptionEvent::EndDatePassed
+        } else {
+            SubscriptionEvent::StartDateReached
+        };
+        let ctx = TransitionContext {
+            fully_paid,
+            start_reached: start <= today,
+        };
+        let to = transition(from, event, ctx)?;
+        match (from, to) {
+            (S::Active, S::Expired) => self.expired += 1,
+            (_, S::Expired) => self.expired_unpaid += 1,
+            (_, S::Active) => self.activated += 1,
+            (_, S::PendingPayment) => self.awaiting_payment += 1,
+            _ => {}
+        }
+        Ok(to)
+    }
+}
+
 /// Storage of subscriptions.
 #[async_trait]
 pub trait SubscriptionRepository {

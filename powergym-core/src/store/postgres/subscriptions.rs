@@ -14,9 +14,7 @@ use crate::domain::ids::{ClientId, PlanId, SubscriptionId};
 use crate::domain::money::{Currency, DiscountPercent, Money};
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::payment::PriceSnapshot;
-use crate::domain::subscription::{
-    Subscription, SubscriptionEvent, SubscriptionStatus, TransitionContext, transition,
-};
+use crate::domain::subscription::{Subscription, SubscriptionStatus};
 use crate::error::{Error, Result};
 use crate::store::{Access, DailyJobCounts, NewSubscription, SubscriptionRepository};
 
@@ -344,25 +342,7 @@ impl SubscriptionRepository for PgTransaction {
         let mut moves: BTreeMap<&'static str, Vec<Uuid>> = BTreeMap::new();
         for (id, status, start, end, fully_paid) in due {
             let from: SubscriptionStatus = status.parse()?;
-            // A period that is over expires, whether or not it ever started.
-            let event = if end < today {
-                SubscriptionEvent::EndDatePassed
-            } else {
-                SubscriptionEvent::StartDateReached
-            };
-            let ctx = TransitionContext {
-                fully_paid,
-                start_reached: start <= today,
-            };
-            let to = transition(from, event, ctx)?;
-            use SubscriptionStatus as S;
-            match (from, to) {
-                (S::Active, S::Expired) => counts.expired += 1,
-                (_, S::Expired) => counts.expired_unpaid += 1,
-                (_, S::Active) => counts.activated += 1,
-                (_, S::PendingPayment) => counts.awaiting_payment += 1,
-                _ => {}
-            }
+            let to = counts.due_move(from, (start, end), fully_paid, today)?;
             moves.entry(to.as_str()).or_default().push(id);
         }
         for (to, ids) in moves {

@@ -20,9 +20,7 @@ use crate::domain::ids::{ClientId, PlanId, SubscriptionId};
 use crate::domain::money::{Currency, DiscountPercent, Money};
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::payment::PriceSnapshot;
-use crate::domain::subscription::{
-    Subscription, SubscriptionEvent, SubscriptionStatus, TransitionContext, transition,
-};
+use crate::domain::subscription::{Subscription, SubscriptionStatus};
 use crate::error::{Error, Result};
 use crate::store::{Access, DailyJobCounts, NewSubscription, SubscriptionRepository};
 
@@ -289,27 +287,12 @@ impl SubscriptionRepository for SqliteTransaction {
         let mut moves: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
         for row in due {
             let from: SubscriptionStatus = row.status.parse()?;
-            let (start, end) = (day(&row.start_date)?, day(&row.end_date)?);
-            // A period that is over expires, whether or not it ever started (PostgreSQL's
-            // jobs expire first, then start what is left).
-            let event = if end < today {
-                SubscriptionEvent::EndDatePassed
-            } else {
-                SubscriptionEvent::StartDateReached
-            };
-            let ctx = TransitionContext {
-                fully_paid: row.paid >= row.final_price,
-                start_reached: start <= today,
-            };
-            let to = transition(from, event, ctx)?;
-            use SubscriptionStatus as S;
-            match (from, to) {
-                (S::Active, S::Expired) => counts.expired += 1,
-                (_, S::Expired) => counts.expired_unpaid += 1,
-                (_, S::Active) => counts.activated += 1,
-                (_, S::PendingPayment) => counts.awaiting_payment += 1,
-                _ => {}
-            }
+            let to = counts.due_move(
+                from,
+                (day(&row.start_date)?, day(&row.end_date)?),
+                row.paid >= row.final_price,
+                today,
+            )?;
             moves.entry(to.as_str()).or_default().push(row.id);
         }
         for (to, ids) in moves {
