@@ -741,6 +741,7 @@ async fn the_face_cache_follows_every_process_and_never_admits_on_a_stale_entry(
         .enroll_face(&other_desk, dan, &dan_face, None)
         .await
         .unwrap();
+    assert_eq!(who(photo.clone()).await, Some(dan));
     assert!(matches!(
         w.gym.check_in_by_face(&w.desk, &photo).await.unwrap(),
         FaceCheckIn::Denied { candidate, reason: DenialReason::NoSubscription } if candidate.client_id == dan

@@ -20,6 +20,7 @@ use std::time::Duration;
 use common::faces::face;
 use common::world::{NOW, client, dec, pay, plan, sale, sold_and_paid, world};
 use powergym_core::domain::consent::ConsentInput;
+use powergym_core::face::Identification;
 use powergym_core::{
     CheckInOutcome, DocumentType, DurationUnit, FaceCheckIn, FixedClock, Gym, GymOptions,
     PoolSettings, ProductInput,
@@ -295,6 +296,18 @@ async fn desk_use_cases_make_their_floor_of_round_trips() {
         "{outcome:?}"
     );
     report.push(("face check-in (cache)", n, 4));
+
+    // Identification through the cache: the scan, then one statement outside any
+    // transaction (the account, the changes since the cache's mark, the proposed
+    // member's template).
+    proxy
+        .count(gym.identify_face(&desk, &face(100)))
+        .await
+        .1
+        .unwrap();
+    let (n, found) = proxy.count(gym.identify_face(&desk, &face(101))).await;
+    assert!(matches!(found.unwrap(), Identification::Match(_)));
+    report.push(("identify face (cache)", n, 1));
 
     for (name, n, floor) in &report {
         eprintln!("{name}: {n} round trips (floor {floor})");

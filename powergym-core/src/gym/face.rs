@@ -239,8 +239,12 @@ impl Gym {
         probe: &FaceEmbedding,
     ) -> Result<Identification> {
         self.bounded(async move {
-            // Before the transaction: a first load takes connections of its own.
-            self.search_cache().await;
+            // Before any transaction: a first load takes connections of its own.
+            if let Some(cache) = self.search_cache().await
+                && let Some(found) = self.identify_face_cached(actor, probe, &cache).await?
+            {
+                return Ok(found);
+            }
             let mut tx = self.begin_read_as(actor, Action::CheckIn).await?;
             self.identify_in(tx.as_mut(), probe).await
         })

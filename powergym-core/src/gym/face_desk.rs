@@ -31,14 +31,17 @@ impl Gym {
         let policy = &self.face.policy;
         // The mark first: a change committed after it is among the rows read below.
         let mark = cache.base_mark();
-        let ranked = cache.rank_with(probe, &[]).await?;
-        let proposal = policy.decide(&ranked);
+        // The BEGIN is sent first and its round trip passes while the gallery is
+        // scanned: both run on this task, and `join!` polls the BEGIN first, which
+        // writes it to the server before the scan holds the thread.
+        let (tx, ranked) = tokio::join!(self.store.begin(), cache.rank_with(probe, &[]));
+        let mut tx = tx?;
+        let proposal = policy.decide(&ranked?);
         let proposed = match &proposal {
             Identification::Match(c) => Some(c.client_id),
             _ => None,
         };
         let (now, today) = self.now();
-        let mut tx = self.store.begin().await?;
         let context = tx
             .face_check_in_context(actor.username(), mark, proposed, today)
             .await?;
@@ -110,5 +113,49 @@ impl Gym {
             Unidentified::NoMatch => FaceCheckIn::NoMatch,
             Unidentified::Ambiguous => FaceCheckIn::Ambiguous,
         }))
+    }
+
+    /// [`Gym::identify_face`] through `cache`: the scan, then one read of what the
+    /// database must confirm ([`Store::face_identify_context`]): the account, the
+    /// templates changed since the cache's mark, and the proposed member's current
+    /// template. `None` when those rows do not confirm the cache's answer and the
+    /// general path must decide.
+    ///
+    /// [`Store::face_identify_context`]: crate::store::Store::face_identify_context
+    pub(crate) async fn identify_face_cached(
+        &self,
+        actor: &Actor,
+        probe: &FaceEmbedding,
+        cache: &CacheState,
+    ) -> Result<Option<Identification>> {
+        let policy = &self.face.policy;
+        // The mark first: a change committed after it is among the rows read below.
+        let mark = cache.base_mark();
+        let proposal = policy.decide(&cache.rank_with(probe, &[]).await?);
+        let proposed = match &proposal {
+            Identification::Match(c) => Some(c.client_id),
+            _ => None,
+        };
+        let context = self
+            .store
+            .face_identify_context(actor.username(), mark, proposed)
+            .await?;
+        permitted(context.staff.as_ref(), Action::CheckIn)?;
+        let decision = if context.changed.is_empty() {
+            proposal
+        } else {
+            policy.decide(&cache.rank_with(probe, &context.changed).await?)
+        };
+        Ok(match decision {
+            Identification::Match(c) if Some(c.client_id) == proposed => match context.template {
+                // Still enrolled, with a face this probe matches.
+                Some(t) if policy.verifies(t.distance(probe)) => Some(Identification::Match(c)),
+                _ => None,
+            },
+            Identification::NoMatch if proposed.is_none() => Some(Identification::NoMatch),
+            ambiguous @ Identification::Ambiguous { .. } if proposed.is_none() => Some(ambiguous),
+            // The changed templates altered the cache's answer.
+            _ => None,
+        })
     }
 }

@@ -52,6 +52,52 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn searches_faces_in_process(&self) -> bool {
         false
     }
+
+    /// What a face identification through the in-process cache reads, from one
+    /// consistent state of the store: the acting account, the active templates changed
+    /// since `changed_since`, and the current template of the member the cache
+    /// proposes. It locks and writes nothing, so a store may answer it outside any
+    /// transaction (PostgreSQL: one statement, one round trip).
+    async fn face_identify_context(
+        &self,
+        actor: &str,
+        changed_since: i64,
+        member: Option<ClientId>,
+    ) -> Result<FaceIdentifyContext> {
+        let mut tx = self.begin_read().await?;
+        let staff = tx.staff_credentials(actor).await?.map(|(s, _)| s);
+        let changed = tx.face_templates_changed_since(changed_since).await?;
+        let template = match member {
+            Some(id) => tx.face_template(id).await?.map(|(_, e)| e),
+            None => None,
+        };
+        Ok(FaceIdentifyContext {
+            staff,
+            changed,
+            template,
+        })
+    }
+}
+
+/// What identifying a face through the cache reads ([`Store::face_identify_context`]).
+#[derive(Clone)]
+pub struct FaceIdentifyContext {
+    /// The acting account, if it exists.
+    pub staff: Option<Staff>,
+    /// Active templates changed after the caller's mark.
+    pub changed: Vec<(ClientId, crate::face::FaceEmbedding)>,
+    /// The proposed member's current active template, when one was proposed and has one.
+    pub template: Option<crate::face::FaceEmbedding>,
+}
+
+impl std::fmt::Debug for FaceIdentifyContext {
+    // Templates stay out of debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaceIdentifyContext")
+            .field("changed", &self.changed.len())
+            .field("template", &self.template.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One event of a [`BiometricChanges`] feed.

@@ -41,7 +41,9 @@ use crate::domain::staff::Staff;
 use crate::domain::subscription::SubscriptionStatus;
 use crate::error::{Error, Result};
 use crate::face::FaceEmbedding;
-use crate::store::{CheckInContext, FaceCheckInContext, MemberRef, NewPayment, PaymentContext};
+use crate::store::{
+    CheckInContext, FaceCheckInContext, FaceIdentifyContext, MemberRef, NewPayment, PaymentContext,
+};
 
 fn db(e: sqlx::Error) -> Error {
     errors::map(e)
@@ -150,9 +152,7 @@ pub(super) async fn face_check_in_context_pg(
     // after their lock, like the rest of their context.
     let sql = check_in_sql(
         "id = $2",
-        " cross join (select array_agg(b.client_id order by b.client_id) as ids, \
-           string_agg(vector_send(b.embedding), ''::bytea order by b.client_id) as vectors \
-           from biometrics b where b.change_seq > $4 and b.is_active and b.type = 'FACE') ch",
+        &format!(" cross join {}", changed_since_sql("$4")),
         // The changes come on the first row only (the caller reads them there): up to a
         // few hundred templates need not be repeated on every subscription row.
         ", case when row_number() over (order by s.created_at desc, s.id desc) = 1 \
@@ -194,6 +194,58 @@ pub(super) async fn face_check_in_context_pg(
         staff: staff::prefixed(first)?,
         changed,
         member,
+    })
+}
+
+/// The active templates changed after the mark `$n`, as a from-item `ch` of one row:
+/// `ids` (a uuid array) and `vectors` (their binary vectors, concatenated in the same
+/// order, for [`decode_changed`]). A function of migration 0015, so the statement's
+/// generic plan is priced right and kept (see the migration).
+fn changed_since_sql(mark: &str) -> String {
+    format!("powergym_face_changes_since({mark}) ch")
+}
+
+/// [`Store::face_identify_context`](crate::store::Store::face_identify_context): one
+/// statement outside any transaction (it locks nothing and writes nothing), so one
+/// snapshot and one round trip. `$1` the acting username, `$2` the proposed member,
+/// `$3` the cache's mark.
+pub(super) async fn face_identify_context_pg(
+    store: &super::PgStore,
+    actor: &str,
+    changed_since: i64,
+    member: Option<ClientId>,
+) -> Result<FaceIdentifyContext> {
+    let sql = format!(
+        "select {staff}, ch.ids as changed_ids, ch.vectors as changed_vectors, \
+           (select b.embedding from biometrics b \
+            where b.client_id = $2 and b.type = 'FACE' and b.is_active) as member_embedding \
+         from (select 1) as one cross join {changed} \
+         left join users u on u.username = $1",
+        staff = staff::PREFIXED,
+        changed = changed_since_sql("$3"),
+    );
+    let row = store
+        .on_live_connection(|conn| {
+            let (sql, actor) = (sql.clone(), actor.to_owned());
+            Box::pin(async move {
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(actor)
+                    .bind(member.map(|m| m.as_uuid()))
+                    .bind(changed_since)
+                    .fetch_one(&mut **conn)
+                    .await
+            })
+        })
+        .await?;
+    let ids: Option<Vec<Uuid>> = row.try_get("changed_ids").map_err(db)?;
+    let vectors: Option<Vec<u8>> = row.try_get("changed_vectors").map_err(db)?;
+    let template: Option<Vector> = row.try_get("member_embedding").map_err(db)?;
+    Ok(FaceIdentifyContext {
+        staff: staff::prefixed(&row)?,
+        changed: decode_changed(ids.unwrap_or_default(), vectors.unwrap_or_default())?,
+        template: template
+            .map(|v| FaceEmbedding::from_slice(v.as_slice()))
+            .transpose()?,
     })
 }
 

@@ -14,8 +14,8 @@ use crate::domain::staff::Staff;
 use crate::domain::subscription::SubscriptionStatus;
 use crate::error::Result;
 use crate::store::{
-    BiometricChange, BiometricChanges, CheckInContext, FaceCheckInContext, MemberRef, NewPayment,
-    PaymentContext, Store, StoreTransaction,
+    BiometricChange, BiometricChanges, CheckInContext, FaceCheckInContext, FaceIdentifyContext,
+    MemberRef, NewPayment, PaymentContext, Store, StoreTransaction,
 };
 use sqlx::postgres::PgListener;
 
@@ -104,6 +104,29 @@ impl PgStore {
     /// that died in the pool (a backend ended by an operator, a server restart). Nothing
     /// has run on it yet, so it is closed and the `BEGIN` sent on another connection,
     /// until one answers or the pool has opened a fresh one.
+    /// Runs one statement outside any transaction on a pooled connection; a connection
+    /// found dead is replaced and the statement sent again, as at `BEGIN` (nothing ran
+    /// on a dead connection, so nothing runs twice).
+    pub(crate) async fn on_live_connection<T>(
+        &self,
+        mut statement: impl for<'c> FnMut(
+            &'c mut sqlx::pool::PoolConnection<Postgres>,
+        ) -> futures::future::BoxFuture<'c, sqlx::Result<T>>,
+    ) -> Result<T> {
+        let mut tries = self.pool.options().get_max_connections() + 1;
+        loop {
+            let mut conn = self.acquire().await?;
+            match statement(&mut conn).await {
+                Ok(done) => return Ok(done),
+                Err(e) if tries > 1 && is_dead_connection(&e) => {
+                    tracing::debug!("a pooled connection was dead; using another");
+                    tries -= 1;
+                }
+                Err(e) => return Err(errors::map(e)),
+            }
+        }
+    }
+
     async fn begin_with(&self, begin: &'static str) -> Result<Box<dyn StoreTransaction>> {
         let mut tries = self.pool.options().get_max_connections() + 1;
         loop {
@@ -172,6 +195,15 @@ impl Store for PgStore {
 
     fn is_closed(&self) -> bool {
         self.pool.is_closed()
+    }
+
+    async fn face_identify_context(
+        &self,
+        actor: &str,
+        changed_since: i64,
+        member: Option<ClientId>,
+    ) -> Result<FaceIdentifyContext> {
+        desk::face_identify_context_pg(self, actor, changed_since, member).await
     }
 
     async fn biometric_changes(&self) -> Result<Box<dyn BiometricChanges>> {

@@ -1,0 +1,1 @@
+drop function powergym_face_changes_since(bigint);
