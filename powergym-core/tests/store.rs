@@ -1684,3 +1684,88 @@ async fn two_processes_write_to_one_database_and_the_invariants_hold() {
         "the stock is zero and the movements add up to it"
     );
 }
+
+#[tokio::test]
+async fn daily_jobs_wait_for_a_payment_in_flight_and_never_overwrite_a_cancellation() {
+    // Both races need a second writer inside the job's statements; SQLite has one writer.
+    postgres_only!();
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
+    // Scheduled from 07-10 and part-paid: its balance is being paid as the job runs.
+    let ana = client(&w, "7200").await;
+    let starting = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, Some("2025-07-10")))
+        .await
+        .unwrap();
+    w.gym
+        .record_payment(&w.desk, pay(starting.id, "100"))
+        .await
+        .unwrap();
+    // Over by 07-20: being canceled as the job runs.
+    let bea = client(&w, "7201").await;
+    let ended = w
+        .gym
+        .create_subscription(&w.desk, sale(bea, &monthly, Some("2025-06-15")))
+        .await
+        .unwrap();
+    w.gym
+        .record_payment(&w.desk, pay(ended.id, "50000"))
+        .await
+        .unwrap();
+
+    let exec = |sql: &'static str, sub: powergym_core::SubscriptionId| {
+        sqlx::query(sql).bind(sub.as_uuid())
+    };
+    let mut paying = w.db.conn().await;
+    sqlx::query("begin").execute(&mut paying).await.unwrap();
+    exec(
+        "insert into payments (subscription_id, amount, payment_method) \
+         values ($1, 49900, 'cash')",
+        starting.id,
+    )
+    .execute(&mut paying)
+    .await
+    .unwrap();
+    let mut canceling = w.db.conn().await;
+    sqlx::query("begin").execute(&mut canceling).await.unwrap();
+    exec(
+        "update subscriptions set status = 'canceled', cancellation_date = '2025-07-20', \
+         cancellation_reason = 'moved away' where id = $1",
+        ended.id,
+    )
+    .execute(&mut canceling)
+    .await
+    .unwrap();
+
+    let later = w.db.gym_at("2025-07-20T15:00:00Z").await;
+    let admin = w.admin.clone();
+    let job = tokio::spawn(async move { later.run_daily_jobs(&admin, d("2025-07-20")).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !job.is_finished(),
+        "the job waits for the payment in flight"
+    );
+    sqlx::query("commit").execute(&mut paying).await.unwrap();
+    // The job now moves the due rows and reaches the one being canceled.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !job.is_finished(),
+        "the job waits for the cancellation in flight"
+    );
+    sqlx::query("commit").execute(&mut canceling).await.unwrap();
+    let counts = job.await.unwrap().unwrap();
+
+    let status = |id| {
+        let gym = w.gym.clone();
+        let desk = w.desk.clone();
+        async move { gym.subscription(&desk, id).await.unwrap().status }
+    };
+    // The payment committed while the job waited counts: paid in full, so active.
+    assert_eq!(status(starting.id).await, SubscriptionStatus::Active);
+    assert_eq!(status(ended.id).await, SubscriptionStatus::Canceled);
+    assert_eq!(
+        (counts.activated, counts.awaiting_payment, counts.expired),
+        (1, 0, 0)
+    );
+}

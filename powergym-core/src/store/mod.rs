@@ -539,9 +539,19 @@ pub struct DailyJobCounts {
 }
 
 impl DailyJobCounts {
+    /// The event a due period raises: its end passed, else its start arrived (a period
+    /// that is over expires, whether or not it ever started).
+    fn due_event(ended: bool) -> crate::domain::subscription::SubscriptionEvent {
+        use crate::domain::subscription::SubscriptionEvent;
+        if ended {
+            SubscriptionEvent::EndDatePassed
+        } else {
+            SubscriptionEvent::StartDateReached
+        }
+    }
+
     /// The status a due subscription moves to today, from the rules, counted here: the
-    /// one place both stores' daily jobs take it from. A period that is over expires,
-    /// whether or not it ever started; otherwise its start has arrived.
+    /// one place the daily jobs take it from, row by row (SQLite).
     pub(crate) fn due_move(
         &mut self,
         from: SubscriptionStatus,
@@ -549,27 +559,83 @@ impl DailyJobCounts {
         fully_paid: bool,
         today: NaiveDate,
     ) -> Result<SubscriptionStatus> {
-        use crate::domain::subscription::{SubscriptionEvent, TransitionContext, transition};
-        use SubscriptionStatus as S;
-        let event = if end < today {
-            SubscriptionEvent::EndDatePassed
-        } else {
-            SubscriptionEvent::StartDateReached
-        };
+        use crate::domain::subscription::{TransitionContext, transition};
         let ctx = TransitionContext {
             fully_paid,
             start_reached: start <= today,
         };
-        let to = transition(from, event, ctx)?;
-        match (from, to) {
-            (S::Active, S::Expired) => self.expired += 1,
-            (_, S::Expired) => self.expired_unpaid += 1,
-            (_, S::Active) => self.activated += 1,
-            (_, S::PendingPayment) => self.awaiting_payment += 1,
-            _ => {}
-        }
+        let to = transition(from, Self::due_event(end < today), ctx)?;
+        self.add(from, to, 1);
         Ok(to)
     }
+
+    /// Every move the daily jobs make, from the rules, as a table a store applies in
+    /// one statement (PostgreSQL): for each status and each event a due period can
+    /// raise, the status it moves to, split by whether the period is paid in full only
+    /// where the rules say that matters. A pair the rules refuse has no entry: such a
+    /// row is not due. A due period has always started (one that is over began before
+    /// it ended), so the rules see `start_reached`.
+    pub(crate) fn due_moves() -> Vec<DueMove> {
+        use crate::domain::subscription::{TransitionContext, transition};
+        let mut moves = Vec::new();
+        for from in SubscriptionStatus::ALL {
+            for ended in [true, false] {
+                let to = |fully_paid| {
+                    let ctx = TransitionContext {
+                        fully_paid,
+                        start_reached: true,
+                    };
+                    transition(from, Self::due_event(ended), ctx)
+                        .ok()
+                        .filter(|to| *to != from)
+                };
+                let mut push = |fully_paid, to| {
+                    moves.push(DueMove {
+                        from,
+                        ended,
+                        fully_paid,
+                        to,
+                    })
+                };
+                match (to(true), to(false)) {
+                    (Some(paid), Some(unpaid)) if paid == unpaid => push(None, paid),
+                    (paid, unpaid) => {
+                        if let Some(to) = paid {
+                            push(Some(true), to);
+                        }
+                        if let Some(to) = unpaid {
+                            push(Some(false), to);
+                        }
+                    }
+                }
+            }
+        }
+        moves
+    }
+
+    /// Counts `n` moves from `from` to `to`.
+    pub(crate) fn add(&mut self, from: SubscriptionStatus, to: SubscriptionStatus, n: u64) {
+        use SubscriptionStatus as S;
+        match (from, to) {
+            (S::Active, S::Expired) => self.expired += n,
+            (_, S::Expired) => self.expired_unpaid += n,
+            (_, S::Active) => self.activated += n,
+            (_, S::PendingPayment) => self.awaiting_payment += n,
+            _ => {}
+        }
+    }
+}
+
+/// One entry of [`DailyJobCounts::due_moves`]: a due subscription in `from`, whose
+/// period is over (`ended`) or whose start arrived, moves to `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DueMove {
+    pub(crate) from: SubscriptionStatus,
+    pub(crate) ended: bool,
+    /// Whether the period must be paid in full (`Some(true)`) or not (`Some(false)`)
+    /// for this move; `None` when the payments do not matter.
+    pub(crate) fully_paid: Option<bool>,
+    pub(crate) to: SubscriptionStatus,
 }
 
 /// Storage of subscriptions.
@@ -1068,4 +1134,43 @@ pub trait BiometricRepository {
         day: NaiveDate,
         by: &str,
     ) -> Result<()>;
+}
+
+#[cfg(test)]
+mod daily_job_tests {
+    use super::*;
+    use SubscriptionStatus as S;
+
+    /// The table a store applies in one statement says what the row-by-row rule says,
+    /// for every status, both events and both payment verdicts.
+    #[test]
+    fn the_move_table_agrees_with_the_rule_row_by_row() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
+        let day = |d| today + chrono::Days::new(d) - chrono::Days::new(10);
+        let table = DailyJobCounts::due_moves();
+        for from in S::ALL {
+            // (start, end): a period that is over, and one whose start is today.
+            for (ended, dates) in [(true, (day(0), day(5))), (false, (today, day(30)))] {
+                for paid in [true, false] {
+                    let by_row = DailyJobCounts::default()
+                        .due_move(from, dates, paid, today)
+                        .ok()
+                        .filter(|to| *to != from);
+                    let by_table = table
+                        .iter()
+                        .find(|m| {
+                            m.from == from
+                                && m.ended == ended
+                                && m.fully_paid.is_none_or(|p| p == paid)
+                        })
+                        .map(|m| m.to);
+                    assert_eq!(by_table, by_row, "{from:?} ended={ended} paid={paid}");
+                }
+            }
+        }
+        // Today's rules: every live period that is over expires; a scheduled one whose
+        // start arrived activates when paid in full, else waits for payment.
+        assert_eq!(table.len(), 5);
+        assert_eq!(table.iter().filter(|m| m.fully_paid.is_some()).count(), 2);
+    }
 }

@@ -1,7 +1,5 @@
-//! Subscriptions on PostgreSQL, and the daily jobs: transitions from the rules, written
-//! one set-based update per target status.
-
-use std::collections::BTreeMap;
+//! Subscriptions on PostgreSQL, and the daily jobs: the rules' table of moves applied by
+//! one set-based update.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -283,9 +281,10 @@ impl SubscriptionRepository for PgTransaction {
     }
 
     async fn run_daily_jobs(&mut self, today: NaiveDate) -> Result<DailyJobCounts> {
-        // The transitions come from the rules (domain::subscription::transition), as on
-        // SQLite: the due rows are read, each one's new status is computed in Rust, and
-        // one update per target status writes them, all in this transaction.
+        // The moves come from the rules (DailyJobCounts::due_moves, a table built from
+        // domain::subscription::transition) and are applied by one UPDATE, so a million
+        // due rows never travel to the client and back. Since migration 0016 no index
+        // reads `status`, so each move is a heap-only update on its own page.
         //
         // A batch over every due row may outlast the front desk's statement timeout on a
         // large gym; this transaction alone lifts it (`set local`), and still waits on
@@ -303,58 +302,80 @@ impl SubscriptionRepository for PgTransaction {
         .execute(&mut *self.tx)
         .await
         .map_err(errors::map)?;
-        // Lock every row either event concerns (periods over, scheduled periods whose
-        // start arrived), waiting for payments in flight on them, so the next statement
-        // (a new snapshot) sees every committed payment and status.
-        let locked: Vec<Uuid> = sqlx::query_scalar(
-            "select id from subscriptions \
-             where (status in ('active', 'pending_payment', 'scheduled') and end_date < $1) \
-                or (status = 'scheduled' and start_date <= $1) \
-             order by id for update",
-        )
-        .bind(today)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(errors::map)?;
-        if locked.is_empty() {
-            return Ok(DailyJobCounts {
-                expired_rewards: rewards.rows_affected(),
-                ..DailyJobCounts::default()
-            });
-        }
-        // Only what the rules need: status, dates and whether the period is paid.
-        let due: Vec<(Uuid, String, NaiveDate, NaiveDate, bool)> = sqlx::query_as(
-            "select s.id, s.status::text, s.start_date, s.end_date, \
-               coalesce((select sum(p.amount) from payments p where p.subscription_id = s.id), 0) \
-                 >= s.final_price \
-             from subscriptions s \
-             where s.id = any($1) \
-               and ((s.status in ('active', 'pending_payment', 'scheduled') and s.end_date < $2) \
-                 or (s.status = 'scheduled' and s.start_date <= $2))",
-        )
-        .bind(&locked)
-        .bind(today)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(errors::map)?;
 
-        let mut counts = DailyJobCounts::default();
-        let mut moves: BTreeMap<&'static str, Vec<Uuid>> = BTreeMap::new();
-        for (id, status, start, end, fully_paid) in due {
-            let from: SubscriptionStatus = status.parse()?;
-            let to = counts.due_move(from, (start, end), fully_paid, today)?;
-            moves.entry(to.as_str()).or_default().push(id);
+        let moves = DailyJobCounts::due_moves();
+        let from: Vec<&str> = moves.iter().map(|m| m.from.as_str()).collect();
+        let ended: Vec<bool> = moves.iter().map(|m| m.ended).collect();
+        let paid: Vec<Option<bool>> = moves.iter().map(|m| m.fully_paid).collect();
+        let to: Vec<&str> = moves.iter().map(|m| m.to.as_str()).collect();
+
+        // The rows whose move depends on their payments are locked first, in id order,
+        // waiting for payments in flight on them (a payment locks its subscription), so
+        // the UPDATE below, a new statement with a new snapshot, counts every payment
+        // committed before each lock and none can commit after. Each event's rows are
+        // named by their dates too, so the dates index finds them without the history.
+        let mut ranges = Vec::new();
+        if moves.iter().any(|m| m.fully_paid.is_some() && m.ended) {
+            ranges.push("s.end_date < $1");
         }
-        for (to, ids) in moves {
-            sqlx::query(
-                "update subscriptions set status = $1::subscription_status_enum \
-                 where id = any($2)",
-            )
-            .bind(to)
-            .bind(&ids)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(errors::map)?;
+        if moves.iter().any(|m| m.fully_paid.is_some() && !m.ended) {
+            ranges.push("(s.end_date >= $1 and s.start_date <= $1)");
+        }
+        if !ranges.is_empty() {
+            let sql = format!(
+                "select count(*) from (select s.id from subscriptions s \
+                 where ({}) \
+                   and exists (select 1 from unnest($2::text[], $3::bool[], $4::bool[]) \
+                                 as m(f, ended, paid) \
+                               where m.paid is not null and m.f = s.status::text \
+                                 and m.ended = (s.end_date < $1)) \
+                 order by s.id for update of s) as locked",
+                ranges.join(" or ")
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(today)
+                .bind(&from)
+                .bind(&ended)
+                .bind(&paid)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(errors::map)?;
+        }
+        // Every due row moves in one statement; the old status is the matched entry's
+        // (`s.status = m.f`). A row another transaction changes meanwhile (a payment, a
+        // cancellation) makes this wait, then is re-checked at its newest version against
+        // the same entry: if its status changed it no longer matches and is left as it
+        // is, for the next run to see afresh; a canceled row is never overwritten. (Access
+        // never rests on a late move: a member is admitted only within their dates.)
+        let moved: Vec<(String, String, i64)> = sqlx::query_as(
+            "with m as (select * from unnest($2::text[], $3::bool[], $4::bool[], $5::text[]) \
+                          as m(f, ended, paid, t)), \
+             moved as ( \
+               update subscriptions s \
+                  set status = m.t::subscription_status_enum, updated_at = now() \
+                 from m \
+                where s.status = any (array(select unnest($2::text[])::subscription_status_enum)) \
+                  and s.status = m.f::subscription_status_enum \
+                  and (s.end_date < $1 or s.start_date <= $1) \
+                  and m.ended = (s.end_date < $1) \
+                  and (m.paid is null \
+                       or m.paid = (coalesce((select sum(p.amount) from payments p \
+                                              where p.subscription_id = s.id), 0) \
+                                    >= s.final_price)) \
+               returning m.f, m.t) \
+             select f, t, count(*) from moved group by f, t",
+        )
+        .bind(today)
+        .bind(&from)
+        .bind(&ended)
+        .bind(&paid)
+        .bind(&to)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        let mut counts = DailyJobCounts::default();
+        for (from, to, n) in moved {
+            counts.add(from.parse()?, to.parse()?, u64::try_from(n).unwrap_or(0));
         }
         counts.expired_rewards = rewards.rows_affected();
         Ok(counts)
