@@ -137,7 +137,6 @@ async fn plain_psql_of_the_up_scripts_gives_the_same_schema() {
         "idx_clients_dni",
         "idx_clients_active",
         "idx_subscriptions_client",
-        "idx_subscriptions_status",
         "idx_subscriptions_dates",
         "idx_attendances_client",
         "idx_attendances_date",
