@@ -674,6 +674,19 @@ async fn the_face_cache_follows_every_process_and_never_admits_on_a_stale_entry(
             .unwrap(),
         1
     );
+    // A disabled account identifies no one, whatever the cache holds.
+    w.gym
+        .set_staff_disabled(&w.admin, "desk", true)
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.gym.identify_face(&w.desk, &face(1)).await,
+        Err(Error::PermissionDenied { .. })
+    ));
+    w.gym
+        .set_staff_disabled(&w.admin, "desk", false)
+        .await
+        .unwrap();
     let who = |probe| {
         let gym = w.gym.clone();
         let desk = w.desk.clone();

@@ -144,6 +144,9 @@ async fn plain_psql_of_the_up_scripts_gives_the_same_schema() {
     ] {
         assert!(indexes.iter().any(|i| i == name), "missing index {name}");
     }
+    // Dropped on purpose by 0016: an index on status would keep every daily-job move
+    // from being a heap-only update.
+    assert!(!indexes.iter().any(|i| i == "idx_subscriptions_status"));
     let def: String = sqlx::query_scalar(
         "select indexdef from pg_indexes where indexname = 'idx_biometrics_embedding'",
     )

@@ -306,7 +306,10 @@ async fn desk_use_cases_make_their_floor_of_round_trips() {
         .1
         .unwrap();
     let (n, found) = proxy.count(gym.identify_face(&desk, &face(101))).await;
-    assert!(matches!(found.unwrap(), Identification::Match(_)));
+    assert!(
+        matches!(found.unwrap(), Identification::Match(c) if c.client_id == members[3]),
+        "face 101 is the fourth member's"
+    );
     report.push(("identify face (cache)", n, 1));
 
     for (name, n, floor) in &report {

@@ -1738,19 +1738,43 @@ async fn daily_jobs_wait_for_a_payment_in_flight_and_never_overwrite_a_cancellat
     .await
     .unwrap();
 
+    // Whether some backend waits on a lock `holder`'s backend holds (polled, bounded).
+    let mut watch = w.db.conn().await;
+    let pid = async |conn: &mut sqlx::PgConnection| -> i32 {
+        sqlx::query_scalar("select pg_backend_pid()")
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    };
+    let (paying_pid, canceling_pid) = (pid(&mut paying).await, pid(&mut canceling).await);
+    let mut blocked_by = async |holder: i32| {
+        for _ in 0..200 {
+            let waiting: i64 = sqlx::query_scalar(
+                "select count(*) from pg_stat_activity where $1 = any(pg_blocking_pids(pid))",
+            )
+            .bind(holder)
+            .fetch_one(&mut watch)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        false
+    };
+
     let later = w.db.gym_at("2025-07-20T15:00:00Z").await;
     let admin = w.admin.clone();
     let job = tokio::spawn(async move { later.run_daily_jobs(&admin, d("2025-07-20")).await });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
-        !job.is_finished(),
+        blocked_by(paying_pid).await,
         "the job waits for the payment in flight"
     );
     sqlx::query("commit").execute(&mut paying).await.unwrap();
     // The job now moves the due rows and reaches the one being canceled.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
-        !job.is_finished(),
+        blocked_by(canceling_pid).await,
         "the job waits for the cancellation in flight"
     );
     sqlx::query("commit").execute(&mut canceling).await.unwrap();

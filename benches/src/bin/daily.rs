@@ -66,9 +66,10 @@ async fn template(url: &str, scenario: &str, reuse: bool) -> BoxResult<chrono::N
                 .await?;
         if exists {
             // The data's dates are relative to the day it was made for.
-            let gym = Gym::connect(&with_database(url, &tpl)).await?;
-            let today = gym.today();
-            gym.close().await;
+            let mut conn = PgConnection::connect(&with_database(url, &tpl)).await?;
+            let today: chrono::NaiveDate = sqlx::query_scalar("select today from bench_day")
+                .fetch_one(&mut conn)
+                .await?;
             return Ok(today);
         }
     }
@@ -84,7 +85,14 @@ async fn template(url: &str, scenario: &str, reuse: bool) -> BoxResult<chrono::N
     let sql = DATA
         .replace(":'today'", &format!("'{today}'"))
         .replace(":'scenario'", &format!("'{scenario}'"));
-    exec(&tpl_url, &format!("begin; {sql} commit;")).await?;
+    exec(
+        &tpl_url,
+        &format!(
+            "begin; {sql} create table bench_day (today date not null); \
+             insert into bench_day values ('{today}'); commit;"
+        ),
+    )
+    .await?;
     exec(&tpl_url, "vacuum analyze").await?;
     eprintln!(
         "scenario {scenario}: data in {:.1} s",

@@ -1,15 +1,21 @@
-//! The face check-in through the in-process cache, at four round trips: the cache is
-//! searched before the transaction begins, then one statement authorises, returns the
-//! templates changed since the cache's mark and, for the member the cache proposes,
-//! locks their row and reads their current template and what the access decision needs
-//! ([`StoreTransaction::face_check_in_context`]); then the attendance or the refusal,
-//! and the commit.
+//! The face check-in and identification through the in-process cache.
 //!
-//! It answers only when the database's rows confirm the cache's proposal: the changed
-//! templates, scored from their rows, leave the decision as proposed, and a proposed
-//! member's template, read under their lock, still matches the probe. Otherwise it
-//! hands the call back (`None`) to the general path, which searches again inside its
-//! transaction. A stale cache therefore costs speed, never a wrong admission.
+//! The check-in takes four round trips: its `BEGIN` is sent and the cache scanned while
+//! it travels, then one statement authorises, returns the templates changed since the
+//! cache's mark and, for the member the cache proposes, locks their row and reads their
+//! current template and what the access decision needs
+//! ([`StoreTransaction::face_check_in_context`]); then the attendance or the refusal,
+//! and the commit. The identification takes one: the scan, then one statement outside
+//! any transaction ([`Store::face_identify_context`]).
+//!
+//! Either answers only when the database's rows confirm the cache's proposal: the
+//! changed templates, scored from their rows, leave the decision as proposed, and a
+//! proposed member's template, read by the same statement, still matches the probe.
+//! Otherwise it hands the call back (`None`) to the general path, which searches again
+//! inside its transaction. A stale cache therefore costs speed, never a wrong answer.
+//!
+//! [`StoreTransaction::face_check_in_context`]: crate::store::StoreTransaction::face_check_in_context
+//! [`Store::face_identify_context`]: crate::store::Store::face_identify_context
 
 use crate::domain::access::{CheckInMethod, CheckInOutcome};
 use crate::domain::staff::{Action, Actor};

@@ -550,31 +550,13 @@ impl DailyJobCounts {
         }
     }
 
-    /// The status a due subscription moves to today, from the rules, counted here: the
-    /// one place the daily jobs take it from, row by row (SQLite).
-    pub(crate) fn due_move(
-        &mut self,
-        from: SubscriptionStatus,
-        (start, end): (NaiveDate, NaiveDate),
-        fully_paid: bool,
-        today: NaiveDate,
-    ) -> Result<SubscriptionStatus> {
-        use crate::domain::subscription::{TransitionContext, transition};
-        let ctx = TransitionContext {
-            fully_paid,
-            start_reached: start <= today,
-        };
-        let to = transition(from, Self::due_event(end < today), ctx)?;
-        self.add(from, to, 1);
-        Ok(to)
-    }
-
-    /// Every move the daily jobs make, from the rules, as a table a store applies in
-    /// one statement (PostgreSQL): for each status and each event a due period can
-    /// raise, the status it moves to, split by whether the period is paid in full only
-    /// where the rules say that matters. A pair the rules refuse has no entry: such a
-    /// row is not due. A due period has always started (one that is over began before
-    /// it ended), so the rules see `start_reached`.
+    /// Every move the daily jobs make, from the rules: the one table both stores take
+    /// them from (PostgreSQL applies it in one statement, SQLite row by row). For each
+    /// status and each event a due period can raise, the status it moves to, split by
+    /// whether the period is paid in full only where the rules say that matters. A pair
+    /// the rules refuse has no entry: such a row is not due. A due period has always
+    /// started (one that is over began before it ended), so the rules see
+    /// `start_reached`.
     pub(crate) fn due_moves() -> Vec<DueMove> {
         use crate::domain::subscription::{TransitionContext, transition};
         let mut moves = Vec::new();
@@ -636,6 +618,64 @@ pub(crate) struct DueMove {
     /// for this move; `None` when the payments do not matter.
     pub(crate) fully_paid: Option<bool>,
     pub(crate) to: SubscriptionStatus,
+}
+
+impl DueMove {
+    /// The move `moves` makes for a row in `from` whose period is over (`ended`) or whose
+    /// start arrived, paid in full or not; `None` when it is not due.
+    pub(crate) fn find(
+        moves: &[DueMove],
+        from: SubscriptionStatus,
+        ended: bool,
+        fully_paid: bool,
+    ) -> Option<SubscriptionStatus> {
+        moves
+            .iter()
+            .find(|m| {
+                m.from == from && m.ended == ended && m.fully_paid.is_none_or(|p| p == fully_paid)
+            })
+            .map(|m| m.to)
+    }
+
+    /// The SQL condition true of exactly the rows `moves` concern: an entry's status
+    /// with its period over (`end < today`), or with its start arrived and its period
+    /// not over. Built from the table, so no store lists the due statuses itself; the
+    /// statuses are inlined (`as_str()` constants), the columns and the day are the
+    /// given expressions. `false` for an empty table.
+    pub(crate) fn filter(
+        moves: &[DueMove],
+        status: &str,
+        start: &str,
+        end: &str,
+        today: &str,
+    ) -> String {
+        let statuses = |ended: bool| {
+            let mut names: Vec<String> = Vec::new();
+            for m in moves.iter().filter(|m| m.ended == ended) {
+                let name = format!("'{}'", m.from.as_str());
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            names.join(", ")
+        };
+        let mut parts = Vec::new();
+        let over = statuses(true);
+        if !over.is_empty() {
+            parts.push(format!("({status} in ({over}) and {end} < {today})"));
+        }
+        let starting = statuses(false);
+        if !starting.is_empty() {
+            parts.push(format!(
+                "({status} in ({starting}) and {end} >= {today} and {start} <= {today})"
+            ));
+        }
+        if parts.is_empty() {
+            "false".into()
+        } else {
+            format!("({})", parts.join(" or "))
+        }
+    }
 }
 
 /// Storage of subscriptions.
@@ -1139,32 +1179,32 @@ pub trait BiometricRepository {
 #[cfg(test)]
 mod daily_job_tests {
     use super::*;
+    use crate::domain::subscription::{SubscriptionEvent, TransitionContext, transition};
     use SubscriptionStatus as S;
 
-    /// The table a store applies in one statement says what the row-by-row rule says,
-    /// for every status, both events and both payment verdicts.
+    /// The table says what the state machine says for every status, both events a due
+    /// period raises and both payment verdicts; a refused or empty move is no entry.
     #[test]
-    fn the_move_table_agrees_with_the_rule_row_by_row() {
-        let today = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
-        let day = |d| today + chrono::Days::new(d) - chrono::Days::new(10);
+    fn the_move_table_is_the_state_machine() {
         let table = DailyJobCounts::due_moves();
         for from in S::ALL {
-            // (start, end): a period that is over, and one whose start is today.
-            for (ended, dates) in [(true, (day(0), day(5))), (false, (today, day(30)))] {
+            for ended in [true, false] {
+                let event = if ended {
+                    SubscriptionEvent::EndDatePassed
+                } else {
+                    SubscriptionEvent::StartDateReached
+                };
                 for paid in [true, false] {
-                    let by_row = DailyJobCounts::default()
-                        .due_move(from, dates, paid, today)
-                        .ok()
-                        .filter(|to| *to != from);
-                    let by_table = table
-                        .iter()
-                        .find(|m| {
-                            m.from == from
-                                && m.ended == ended
-                                && m.fully_paid.is_none_or(|p| p == paid)
-                        })
-                        .map(|m| m.to);
-                    assert_eq!(by_table, by_row, "{from:?} ended={ended} paid={paid}");
+                    let ctx = TransitionContext {
+                        fully_paid: paid,
+                        start_reached: true,
+                    };
+                    let rule = transition(from, event, ctx).ok().filter(|to| *to != from);
+                    assert_eq!(
+                        DueMove::find(&table, from, ended, paid),
+                        rule,
+                        "{from:?} ended={ended} paid={paid}"
+                    );
                 }
             }
         }
@@ -1172,5 +1212,16 @@ mod daily_job_tests {
         // start arrived activates when paid in full, else waits for payment.
         assert_eq!(table.len(), 5);
         assert_eq!(table.iter().filter(|m| m.fully_paid.is_some()).count(), 2);
+    }
+
+    #[test]
+    fn the_filter_names_each_event_by_its_dates() {
+        let table = DailyJobCounts::due_moves();
+        assert_eq!(
+            DueMove::filter(&table, "st", "a", "b", "$1"),
+            "((st in ('pending_payment', 'scheduled', 'active') and b < $1) or \
+             (st in ('scheduled') and b >= $1 and a <= $1))"
+        );
+        assert_eq!(DueMove::filter(&[], "st", "a", "b", "$1"), "false");
     }
 }

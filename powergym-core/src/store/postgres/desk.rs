@@ -1,9 +1,13 @@
 //! The desk's combined first statements on PostgreSQL: the acting staff member, the
 //! row a use case locks and what its decision reads, in one round trip (see the
-//! `StoreTransaction` methods they answer).
+//! `StoreTransaction` methods they answer). The face identification through the cache
+//! has one too, which locks nothing and runs outside any transaction
+//! (`face_identify_context_pg`, for `Store::face_identify_context`): the account, the
+//! templates changed since the cache's mark and the proposed member's template, all
+//! from the statement's one snapshot.
 //!
-//! Every statement here has the same shape, and the shape is what keeps it as correct
-//! as separate statements would be. READ COMMITTED gives a statement one snapshot, taken
+//! Every statement that locks has the same shape, and the shape is what keeps it as
+//! correct as separate statements would be. READ COMMITTED gives a statement one snapshot, taken
 //! when it starts; a statement that waits for a row lock would then read, everywhere but
 //! in the locked row, the database as it was before the wait, missing what the lock's
 //! holder committed. So:

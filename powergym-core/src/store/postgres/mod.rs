@@ -96,17 +96,10 @@ impl PgStore {
 }
 
 impl PgStore {
-    /// A transaction on a pooled connection, opened by `begin` (a `BEGIN` naming the
-    /// transaction's characteristics, so they cost no statement of their own).
-    ///
-    /// A pooled connection is handed out without a check unless it sat idle for a while
-    /// (`PoolSettings::test_before_acquire`), so the `BEGIN` is the first to find one
-    /// that died in the pool (a backend ended by an operator, a server restart). Nothing
-    /// has run on it yet, so it is closed and the `BEGIN` sent on another connection,
-    /// until one answers or the pool has opened a fresh one.
-    /// Runs one statement outside any transaction on a pooled connection; a connection
-    /// found dead is replaced and the statement sent again, as at `BEGIN` (nothing ran
-    /// on a dead connection, so nothing runs twice).
+    /// Runs one read-only statement outside any transaction on a pooled connection; a
+    /// connection found dead is replaced and the statement sent again, as `begin_with`
+    /// does for its `BEGIN`. Only for statements that write nothing: a connection can
+    /// die after the server ran what it was sent, and a write would then run twice.
     pub(crate) async fn on_live_connection<T>(
         &self,
         mut statement: impl for<'c> FnMut(
@@ -127,6 +120,14 @@ impl PgStore {
         }
     }
 
+    /// A transaction on a pooled connection, opened by `begin` (a `BEGIN` naming the
+    /// transaction's characteristics, so they cost no statement of their own).
+    ///
+    /// A pooled connection is handed out without a check unless it sat idle for a while
+    /// (`PoolSettings::test_before_acquire`), so the `BEGIN` is the first to find one
+    /// that died in the pool (a backend ended by an operator, a server restart). Nothing
+    /// has run on it yet, so it is closed and the `BEGIN` sent on another connection,
+    /// until one answers or the pool has opened a fresh one.
     async fn begin_with(&self, begin: &'static str) -> Result<Box<dyn StoreTransaction>> {
         let mut tries = self.pool.options().get_max_connections() + 1;
         loop {

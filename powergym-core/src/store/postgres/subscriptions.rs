@@ -14,7 +14,7 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::domain::payment::PriceSnapshot;
 use crate::domain::subscription::{Subscription, SubscriptionStatus};
 use crate::error::{Error, Result};
-use crate::store::{Access, DailyJobCounts, NewSubscription, SubscriptionRepository};
+use crate::store::{Access, DailyJobCounts, DueMove, NewSubscription, SubscriptionRepository};
 
 pub(super) const COLUMNS: &str = "s.id, s.client_id, s.plan_id, s.start_date, s.end_date, \
     s.status::text as status, s.list_price, s.discount_percentage, s.final_price, s.currency, \
@@ -288,13 +288,18 @@ impl SubscriptionRepository for PgTransaction {
         //
         // A batch over every due row may outlast the front desk's statement timeout on a
         // large gym; this transaction alone lifts it (`set local`), and still waits on
-        // locks no longer than the lock timeout.
-        // JIT off: the planner prices the one UPDATE over every row high enough to
+        // locks no longer than the lock timeout. JIT off: the planner prices the one UPDATE over every row high enough to
         // compile it, which costs a quarter of a second and saves nothing here.
-        sqlx::raw_sql("set local statement_timeout = 0; set local jit = off")
-            .execute(&mut *self.tx)
-            .await
-            .map_err(errors::map)?;
+        //
+        // One run at a time: the UPDATE below locks the rows it moves in the order it
+        // reaches them, so two runs at once could deadlock and waste a whole batch.
+        sqlx::raw_sql(
+            "set local statement_timeout = 0; set local jit = off; \
+             select pg_advisory_xact_lock(hashtext('powergym daily jobs'))",
+        )
+        .execute(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
         // Rewards first: apply_reward locks a reward before its subscription, and so
         // does this job.
         let rewards = sqlx::query(
@@ -314,31 +319,21 @@ impl SubscriptionRepository for PgTransaction {
         // The rows whose move depends on their payments are locked first, in id order,
         // waiting for payments in flight on them (a payment locks its subscription), so
         // the UPDATE below, a new statement with a new snapshot, counts every payment
-        // committed before each lock and none can commit after. Each event's rows are
-        // named by their dates too, so the dates index finds them without the history.
-        let mut ranges = Vec::new();
-        if moves.iter().any(|m| m.fully_paid.is_some() && m.ended) {
-            ranges.push("s.end_date < $1");
-        }
-        if moves.iter().any(|m| m.fully_paid.is_some() && !m.ended) {
-            ranges.push("(s.end_date >= $1 and s.start_date <= $1)");
-        }
-        if !ranges.is_empty() {
+        // committed before each lock and none can commit after. Named by their dates
+        // too, so the dates index finds them without reading the history.
+        let on_payments: Vec<DueMove> = moves
+            .iter()
+            .filter(|m| m.fully_paid.is_some())
+            .copied()
+            .collect();
+        if !on_payments.is_empty() {
             let sql = format!(
-                "select count(*) from (select s.id from subscriptions s \
-                 where ({}) \
-                   and exists (select 1 from unnest($2::text[], $3::bool[], $4::bool[]) \
-                                 as m(f, ended, paid) \
-                               where m.paid is not null and m.f = s.status::text \
-                                 and m.ended = (s.end_date < $1)) \
+                "select count(*) from (select s.id from subscriptions s where {} \
                  order by s.id for update of s) as locked",
-                ranges.join(" or ")
+                DueMove::filter(&on_payments, "s.status", "s.start_date", "s.end_date", "$1")
             );
             sqlx::query(AssertSqlSafe(sql))
                 .bind(today)
-                .bind(&from)
-                .bind(&ended)
-                .bind(&paid)
                 .execute(&mut *self.tx)
                 .await
                 .map_err(errors::map)?;
@@ -349,16 +344,15 @@ impl SubscriptionRepository for PgTransaction {
         // the same entry: if its status changed it no longer matches and is left as it
         // is, for the next run to see afresh; a canceled row is never overwritten. (Access
         // never rests on a late move: a member is admitted only within their dates.)
-        let moved: Vec<(String, String, i64)> = sqlx::query_as(
+        let sql = format!(
             "with m as (select * from unnest($2::text[], $3::bool[], $4::bool[], $5::text[]) \
                           as m(f, ended, paid, t)), \
              moved as ( \
                update subscriptions s \
                   set status = m.t::subscription_status_enum, updated_at = now() \
                  from m \
-                where s.status = any (array(select unnest($2::text[])::subscription_status_enum)) \
+                where {} \
                   and s.status = m.f::subscription_status_enum \
-                  and (s.end_date < $1 or s.start_date <= $1) \
                   and m.ended = (s.end_date < $1) \
                   and (m.paid is null \
                        or m.paid = (coalesce((select sum(p.amount) from payments p \
@@ -366,15 +360,17 @@ impl SubscriptionRepository for PgTransaction {
                                     >= s.final_price)) \
                returning m.f, m.t) \
              select f, t, count(*) from moved group by f, t",
-        )
-        .bind(today)
-        .bind(&from)
-        .bind(&ended)
-        .bind(&paid)
-        .bind(&to)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(errors::map)?;
+            DueMove::filter(&moves, "s.status", "s.start_date", "s.end_date", "$1")
+        );
+        let moved: Vec<(String, String, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(today)
+            .bind(&from)
+            .bind(&ended)
+            .bind(&paid)
+            .bind(&to)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
         let mut counts = DailyJobCounts::default();
         for (from, to, n) in moved {
             counts.add(from.parse()?, to.parse()?, u64::try_from(n).unwrap_or(0));

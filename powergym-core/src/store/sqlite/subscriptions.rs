@@ -22,7 +22,7 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::domain::payment::PriceSnapshot;
 use crate::domain::subscription::{Subscription, SubscriptionStatus};
 use crate::error::{Error, Result};
-use crate::store::{Access, DailyJobCounts, NewSubscription, SubscriptionRepository};
+use crate::store::{Access, DailyJobCounts, DueMove, NewSubscription, SubscriptionRepository};
 
 pub(super) const COLUMNS: &str = "s.id, s.client_id, s.plan_id, s.start_date, s.end_date, \
     s.status, s.list_price, s.discount_percentage, s.final_price, s.currency, \
@@ -107,7 +107,6 @@ fn no_longer(from: SubscriptionStatus) -> Error {
 struct DueRow {
     id: String,
     status: String,
-    start_date: String,
     end_date: String,
     final_price: i64,
     paid: i64,
@@ -267,17 +266,16 @@ impl SubscriptionRepository for SqliteTransaction {
         .await
         .map_err(errors::map)?;
 
-        // Every row that either event concerns: periods over, and scheduled periods
-        // whose start arrived.
-        let due: Vec<DueRow> = sqlx::query_as(
-            "select s.id, s.status, s.start_date, s.end_date, s.final_price, \
+        // The due rows, named by the rules' table of moves (DailyJobCounts::due_moves),
+        // each moved by its entry.
+        let table = DailyJobCounts::due_moves();
+        let due: Vec<DueRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "select s.id, s.status, s.end_date, s.final_price, \
                coalesce((select sum(p.amount) from payments p where p.subscription_id = s.id), 0) \
                  as paid \
-             from subscriptions s \
-             where (s.status in ('active', 'pending_payment', 'scheduled') and s.end_date < ?1) \
-                or (s.status = 'scheduled' and s.start_date <= ?1) \
-             order by s.id",
-        )
+             from subscriptions s where {} order by s.id",
+            DueMove::filter(&table, "s.status", "s.start_date", "s.end_date", "?1")
+        )))
         .bind(&today_text)
         .fetch_all(&mut *self.tx)
         .await
@@ -287,12 +285,11 @@ impl SubscriptionRepository for SqliteTransaction {
         let mut moves: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
         for row in due {
             let from: SubscriptionStatus = row.status.parse()?;
-            let to = counts.due_move(
-                from,
-                (day(&row.start_date)?, day(&row.end_date)?),
-                row.paid >= row.final_price,
-                today,
-            )?;
+            let ended = day(&row.end_date)? < today;
+            let Some(to) = DueMove::find(&table, from, ended, row.paid >= row.final_price) else {
+                continue;
+            };
+            counts.add(from, to, 1);
             moves.entry(to.as_str()).or_default().push(row.id);
         }
         for (to, ids) in moves {
