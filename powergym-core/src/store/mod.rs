@@ -622,7 +622,9 @@ pub(crate) struct DueMove {
 
 impl DueMove {
     /// The move `moves` makes for a row in `from` whose period is over (`ended`) or whose
-    /// start arrived, paid in full or not; `None` when it is not due.
+    /// start arrived, paid in full or not; `None` when it is not due. (SQLite moves row
+    /// by row; PostgreSQL joins the table in SQL.)
+    #[cfg(any(feature = "sqlite", test))]
     pub(crate) fn find(
         moves: &[DueMove],
         from: SubscriptionStatus,
