@@ -47,6 +47,16 @@ pub enum Identification {
     },
 }
 
+impl Identification {
+    /// The member a match names; `None` for no match or an ambiguous one.
+    pub fn member(&self) -> Option<ClientId> {
+        match self {
+            Self::Match(c) => Some(c.client_id),
+            _ => None,
+        }
+    }
+}
+
 /// The threshold and the ambiguity margin.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MatchPolicy {

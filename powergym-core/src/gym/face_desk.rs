@@ -43,22 +43,15 @@ impl Gym {
         let (tx, ranked) = tokio::join!(self.store.begin(), cache.rank_with(probe, &[]));
         let mut tx = tx?;
         let proposal = policy.decide(&ranked?);
-        let proposed = match &proposal {
-            Identification::Match(c) => Some(c.client_id),
-            _ => None,
-        };
+        let proposed = proposal.member();
         let (now, today) = self.now();
         let context = tx
             .face_check_in_context(actor.username(), mark, proposed, today)
             .await?;
         permitted(context.staff.as_ref(), Action::CheckIn)?;
-        // Scanning the gallery is most of a check-in's time: again only when templates
-        // changed since the mark.
-        let decision = if context.changed.is_empty() {
-            proposal
-        } else {
-            policy.decide(&cache.rank_with(probe, &context.changed).await?)
-        };
+        let decision = self
+            .with_changes(cache, probe, proposal, &context.changed)
+            .await?;
         let refusal = match decision {
             Identification::Match(candidate) if Some(candidate.client_id) == proposed => {
                 let Some((member, Some(template))) = context.member else {
@@ -138,20 +131,15 @@ impl Gym {
         // The mark first: a change committed after it is among the rows read below.
         let mark = cache.base_mark();
         let proposal = policy.decide(&cache.rank_with(probe, &[]).await?);
-        let proposed = match &proposal {
-            Identification::Match(c) => Some(c.client_id),
-            _ => None,
-        };
+        let proposed = proposal.member();
         let context = self
             .store
             .face_identify_context(actor.username(), mark, proposed)
             .await?;
         permitted(context.staff.as_ref(), Action::CheckIn)?;
-        let decision = if context.changed.is_empty() {
-            proposal
-        } else {
-            policy.decide(&cache.rank_with(probe, &context.changed).await?)
-        };
+        let decision = self
+            .with_changes(cache, probe, proposal, &context.changed)
+            .await?;
         Ok(match decision {
             Identification::Match(c) if Some(c.client_id) == proposed => match context.template {
                 // Still enrolled, with a face this probe matches.
@@ -163,5 +151,24 @@ impl Gym {
             // The changed templates altered the cache's answer.
             _ => None,
         })
+    }
+
+    /// The cache's `proposal`, decided again with the templates `changed` since its mark
+    /// scored from their rows; only then, since scanning the gallery is most of a call's
+    /// time.
+    async fn with_changes(
+        &self,
+        cache: &CacheState,
+        probe: &FaceEmbedding,
+        proposal: Identification,
+        changed: &[(crate::domain::ids::ClientId, FaceEmbedding)],
+    ) -> Result<Identification> {
+        if changed.is_empty() {
+            return Ok(proposal);
+        }
+        Ok(self
+            .face
+            .policy
+            .decide(&cache.rank_with(probe, changed).await?))
     }
 }
