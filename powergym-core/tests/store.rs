@@ -1793,3 +1793,42 @@ async fn daily_jobs_wait_for_a_payment_in_flight_and_never_overwrite_a_cancellat
         (1, 0, 0)
     );
 }
+
+#[tokio::test]
+async fn a_second_daily_jobs_run_at_once_is_told_and_changes_nothing() {
+    // The advisory lock is PostgreSQL's; SQLite has one writer at a time anyway.
+    postgres_only!();
+    let w = world().await;
+    let monthly = plan(&w, "monthly", "50000", DurationUnit::Month, 1).await;
+    let ana = client(&w, "7300").await;
+    let sub = w
+        .gym
+        .create_subscription(&w.desk, sale(ana, &monthly, Some("2025-06-15")))
+        .await
+        .unwrap();
+    // Another run holds the job's key (the value of DAILY_JOBS_LOCK).
+    let mut running = w.db.conn().await;
+    sqlx::query("begin").execute(&mut running).await.unwrap();
+    sqlx::query("select pg_advisory_xact_lock(5784667293573994826)")
+        .execute(&mut running)
+        .await
+        .unwrap();
+    let later = w.db.gym_at("2025-07-20T15:00:00Z").await;
+    assert!(matches!(
+        later.run_daily_jobs(&w.admin, d("2025-07-20")).await,
+        Err(Error::Conflict { .. })
+    ));
+    assert_eq!(
+        w.gym.subscription(&w.desk, sub.id).await.unwrap().status,
+        SubscriptionStatus::PendingPayment
+    );
+    sqlx::query("rollback").execute(&mut running).await.unwrap();
+    assert_eq!(
+        later
+            .run_daily_jobs(&w.admin, d("2025-07-20"))
+            .await
+            .unwrap()
+            .expired_unpaid,
+        1
+    );
+}

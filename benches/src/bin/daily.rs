@@ -64,7 +64,13 @@ async fn template(url: &str, scenario: &str, reuse: bool) -> BoxResult<chrono::N
                 .bind(&tpl)
                 .fetch_one(&mut conn)
                 .await?;
-        if exists {
+        let has_day = exists && {
+            let mut conn = PgConnection::connect(&with_database(url, &tpl)).await?;
+            sqlx::query_scalar::<_, bool>("select to_regclass('bench_day') is not null")
+                .fetch_one(&mut conn)
+                .await?
+        };
+        if has_day {
             // The data's dates are relative to the day it was made for.
             let mut conn = PgConnection::connect(&with_database(url, &tpl)).await?;
             let today: chrono::NaiveDate = sqlx::query_scalar("select today from bench_day")

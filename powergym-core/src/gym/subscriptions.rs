@@ -305,7 +305,9 @@ impl Gym {
     /// current business day by its calendar and clock (`Validation`, field `today`).
     ///
     /// A batch job, not a desk call: neither the call timeout nor the statement timeout
-    /// bounds it (on a large gym it may take longer), only the lock timeout does.
+    /// bounds it (on a large gym it may take longer), only the lock timeout does. On
+    /// PostgreSQL a run started while another is in progress does nothing and answers
+    /// `Conflict`.
     pub async fn run_daily_jobs(&self, actor: &Actor, today: NaiveDate) -> Result<DailyJobCounts> {
         let today = daily_jobs_day(today, self.today())?;
         retrying(|| async {

@@ -136,6 +136,9 @@ fn not_found(entity: &'static str) -> impl Fn(sqlx::Error) -> Error {
     }
 }
 
+/// Key of the transaction-scoped advisory lock held by a daily-jobs run ("PGDAILYJ").
+const DAILY_JOBS_LOCK: i64 = 0x5047_4441_494c_594a;
+
 #[async_trait]
 impl SubscriptionRepository for PgTransaction {
     async fn insert_subscription(&mut self, n: &NewSubscription) -> Result<Subscription> {
@@ -288,18 +291,26 @@ impl SubscriptionRepository for PgTransaction {
         //
         // A batch over every due row may outlast the front desk's statement timeout on a
         // large gym; this transaction alone lifts it (`set local`), and still waits on
-        // locks no longer than the lock timeout. JIT off: the planner prices the one UPDATE over every row high enough to
-        // compile it, which costs a quarter of a second and saves nothing here.
-        //
+        // locks no longer than the lock timeout. JIT off: the planner prices the one
+        // UPDATE over every row high enough to compile it, which costs a quarter of a
+        // second and saves nothing here.
+        sqlx::raw_sql("set local statement_timeout = 0; set local jit = off")
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
         // One run at a time: the UPDATE below locks the rows it moves in the order it
-        // reaches them, so two runs at once could deadlock and waste a whole batch.
-        sqlx::raw_sql(
-            "set local statement_timeout = 0; set local jit = off; \
-             select pg_advisory_xact_lock(hashtext('powergym daily jobs'))",
-        )
-        .execute(&mut *self.tx)
-        .await
-        .map_err(errors::map)?;
+        // reaches them, so two runs at once could deadlock and waste a whole batch. A
+        // second run does not wait for the first (which has done its work): it is told.
+        let first: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock($1)")
+            .bind(DAILY_JOBS_LOCK)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        if !first {
+            return Err(Error::Conflict {
+                reason: "the daily jobs are already running; this run did nothing".into(),
+            });
+        }
         // Rewards first: apply_reward locks a reward before its subscription, and so
         // does this job.
         let rewards = sqlx::query(
