@@ -267,6 +267,35 @@ async fn main() -> BoxResult<()> {
                 times[times.len() - 1]
             );
         }
+        "scan" => {
+            // The bulk duplicate check alone, in process: MORE probes against an N-template
+            // int8 gallery (no database).
+            let set = FaceSet::new(n + MORE, SEED);
+            let gallery = set.gallery(Precision::Int8);
+            let probes = &set.identities[n..n + MORE];
+            let mut g = powergym_core::face::Gallery::with_precision(Precision::Int8);
+            for (i, f) in set.identities[..n].iter().enumerate() {
+                g.upsert(member(i), f);
+            }
+            drop(gallery);
+            let threads: usize = std::env::var("SCAN_THREADS")
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            if threads > 0 {
+                g = g.with_scan_threads(threads);
+            }
+            for _ in 0..3 {
+                let t = Instant::now();
+                let hits = g.within(probes, 0.4);
+                println!(
+                    "within: {MORE} probes x {n} templates: {:.3} s ({:.2} ns a pair), {} hits",
+                    t.elapsed().as_secs_f64(),
+                    t.elapsed().as_secs_f64() * 1e9 / (MORE * n) as f64,
+                    hits.len()
+                );
+            }
+        }
         other => panic!("unknown phase {other}"),
     }
     Ok(())

@@ -17,7 +17,7 @@ use half::f16;
 use ndarray::ArrayView2;
 
 use super::embedding::{EMBEDDING_DIM, FaceEmbedding};
-use super::kernel::{dot, dots, dots_f16, dots_i8};
+use super::kernel::{ScreenProbes, ScreenRows, dot, dots, dots_f16, dots_i8, screen};
 use super::matcher::{Identification, MatchPolicy, ScoredCandidate};
 use crate::domain::ids::ClientId;
 
@@ -29,6 +29,11 @@ pub const DEFAULT_RERANK: usize = 32;
 
 /// Rows scored per kernel call: one dispatch per block, and the scores stay in L1.
 const BLOCK: usize = 256;
+
+/// Probes from which [`Gallery::within`] screens pairs (see `kernel::screen`) instead of
+/// scanning probe by probe: preparing a tile for the screen costs about what a few
+/// single-probe passes over it do.
+const SCREEN_MIN_PROBES: usize = 32;
 
 /// A scan is split across threads only when each thread gets at least this many bytes
 /// of rows to read: starting and joining a thread costs about 50 µs, reading 2 MiB
@@ -455,14 +460,40 @@ impl Gallery {
             .min((n * probes.len() * D) / (MIN_BYTES_PER_THREAD * 8) + 1)
             .clamp(1, tiles);
         let per_thread = tiles.div_ceil(threads);
+        // Many probes: the screen (int8 on the first half of each vector, VNNI where the
+        // CPU has it) proposes the pairs that may be within, and each is scored in f32.
+        // Packing a tile for it costs about what a few single-probe passes do.
+        let screened = (probes.len() >= SCREEN_MIN_PROBES)
+            .then(|| ScreenProbes::new(&probe_rows, &probe_scales, &flat, D));
         let scan = |first_tile: usize, last_tile: usize| -> Vec<(usize, ScoredCandidate)> {
             let mut found = Vec::new();
+            let keep = |p: usize, i: usize, found: &mut Vec<(usize, ScoredCandidate)>| {
+                let distance = 1.0 - dot(self.row(i), probes[p].as_slice());
+                if distance <= max_distance {
+                    found.push((p, ScoredCandidate::new(self.ids[i], distance)));
+                }
+            };
             let mut ints = [0i32; BLOCK];
+            let mut pairs = Vec::new();
             for tile in first_tile..last_tile {
                 let start = tile * BLOCK;
                 let end = (start + BLOCK).min(n);
-                let ints = &mut ints[..end - start];
                 let tile_rows = &rows[start * D..end * D];
+                if let Some(screened) = &screened {
+                    let packed = ScreenRows::new(
+                        tile_rows,
+                        &scales[start..end],
+                        &self.rows[start * D..end * D],
+                        D,
+                    );
+                    pairs.clear();
+                    screen(&packed, screened, min_similarity, &mut pairs);
+                    for &(p, r) in &pairs {
+                        keep(p, start + r, &mut found);
+                    }
+                    continue;
+                }
+                let ints = &mut ints[..end - start];
                 for (p, (probe, &ps)) in probe_rows.chunks_exact(D).zip(&probe_scales).enumerate() {
                     dots_i8(tile_rows, probe, ints);
                     let ep = ps * root_d;
@@ -472,11 +503,7 @@ impl Gallery {
                         // 1e-4 covers the f32 rounding of the products themselves.
                         let bound = ep + eg + ep * eg + 1e-4;
                         if q as f32 * gs * ps + bound >= min_similarity {
-                            let i = start + j;
-                            let distance = 1.0 - dot(self.row(i), probes[p].as_slice());
-                            if distance <= max_distance {
-                                found.push((p, ScoredCandidate::new(self.ids[i], distance)));
-                            }
+                            keep(p, start + j, &mut found);
                         }
                     }
                 }
@@ -624,6 +651,7 @@ impl Gallery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::face::kernel;
     use proptest::prelude::*;
 
     const PRECISIONS: [Precision; 3] = [Precision::F32, Precision::F16, Precision::Int8];
@@ -857,6 +885,90 @@ mod tests {
                 assert_eq!(bits(&three.top_k(&probe, 7)), bits(&one.top_k(&probe, 7)));
             }
         }
+    }
+
+    /// Every pair within `max_distance`, by the f32 distance `within` itself reports.
+    fn within_by_brute_force(
+        g: &Gallery,
+        probes: &[FaceEmbedding],
+        max_distance: f32,
+    ) -> Vec<(usize, ClientId, u32)> {
+        let mut all = Vec::new();
+        for (p, probe) in probes.iter().enumerate() {
+            for (i, c) in g.ids.iter().enumerate() {
+                let distance = 1.0 - dot(g.row(i), probe.as_slice());
+                if distance <= max_distance {
+                    all.push((p, *c, distance.to_bits()));
+                }
+            }
+        }
+        all.sort_unstable();
+        all
+    }
+
+    fn sorted(found: Vec<(usize, ScoredCandidate)>) -> Vec<(usize, ClientId, u32)> {
+        let mut found: Vec<_> = found
+            .into_iter()
+            .map(|(p, c)| (p, c.client_id, c.distance.to_bits()))
+            .collect();
+        found.sort_unstable();
+        found
+    }
+
+    /// Faces whose energy is spread unevenly over the dimensions (`skew` 0 = evenly):
+    /// the screen's bound leans on how much of a face lies past its scored prefix.
+    fn skewed_face(seed: u64, skew: f32, toward_end: bool) -> FaceEmbedding {
+        let v: Vec<f32> = random_face(seed)
+            .as_slice()
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let at = if toward_end { i } else { D - 1 - i } as f32 / D as f32;
+                x * (1.0 + skew * at * at)
+            })
+            .collect();
+        FaceEmbedding::from_slice(&v).unwrap()
+    }
+
+    #[test]
+    fn within_finds_exactly_the_pairs_inside_the_threshold_by_either_kernel() {
+        // Probes around the threshold (0.4) of every gallery face, plus strangers; few
+        // probes take the probe-by-probe scan, many take the screen, whose portable
+        // kernel is forced for the second round.
+        let distances = [0.0, 0.2, 0.3999, 0.4, 0.4001, 0.41, 0.6];
+        for portable in [false, true] {
+            kernel::PORTABLE_SCREEN.store(portable, std::sync::atomic::Ordering::SeqCst);
+            for (skew, toward_end) in [(0.0, true), (30.0, true), (30.0, false)] {
+                let faces: Vec<FaceEmbedding> =
+                    (0..300).map(|s| skewed_face(s, skew, toward_end)).collect();
+                for precision in PRECISIONS {
+                    let mut g = Gallery::with_precision(precision).with_scan_threads(2);
+                    for (n, f) in faces.iter().enumerate() {
+                        g.upsert(id(n as u128), f);
+                    }
+                    for count in [5, SCREEN_MIN_PROBES + 9] {
+                        let probes: Vec<FaceEmbedding> = (0..count)
+                            .map(|p| {
+                                let seed = 10_000 + p as u64;
+                                if p % 8 == 7 {
+                                    skewed_face(seed, skew, toward_end)
+                                } else {
+                                    at_distance(&faces[p * 37 % 300], seed, distances[p % 7])
+                                }
+                            })
+                            .collect();
+                        let want = within_by_brute_force(&g, &probes, 0.4);
+                        assert!(want.len() >= count / 3, "the probes sit at the threshold");
+                        assert_eq!(
+                            sorted(g.within(&probes, 0.4)),
+                            want,
+                            "{precision:?}, {count} probes, skew {skew}, portable {portable}"
+                        );
+                    }
+                }
+            }
+        }
+        kernel::PORTABLE_SCREEN.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     #[derive(Debug, Clone)]

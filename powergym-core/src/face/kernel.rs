@@ -52,8 +52,7 @@ pub(crate) fn dot_f16(a: &[f16], b: &[f32]) -> f32 {
 /// `Σ a[i]·b[i]` of two `i8` vectors with values in `-127..=127` (what symmetric
 /// quantisation produces; the AVX2 kernel relies on it), exact in `i32` for lengths up
 /// to 131 072. (The gallery scans blocks with [`dots_i8`];
-/// the one-row form is the tests' reference.)
-#[cfg(test)]
+/// the one-row form is the tests' reference and the screen's fallback.)
 pub(crate) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     #[cfg(target_arch = "x86_64")]
     {
@@ -360,6 +359,303 @@ fn dot_i8_avx2(a: &[i8], b: &[i8]) -> i32 {
         i += 1;
     }
     total
+}
+
+/// Values of each vector that the many-probe screen ([`screen`]) scores in int8: the
+/// first 320 of 512. The rest enter its bound only through their norm.
+///
+/// Why 320: for unit vectors whose energy is spread over the dimensions, the unscored
+/// 192 can add up to `‖a_rest‖·‖b_rest‖ ≈ 0.375 ± 0.03` of similarity, so at the
+/// enrolment threshold (similarity 0.6) the screen keeps a stranger only when its first
+/// 320 values already score about 0.2, about one pair in a million. At 256 the headroom
+/// (0.5) keeps about 3 % of strangers, whose exact scoring then costs more than the
+/// screen; at 352 the screen scores 10 % more values for nothing. Measured on 10 000
+/// probes against 100 000 templates: 0.52 s at 256 and 288, 0.49–0.52 s at 320, 0.57–0.63
+/// s at 352 (`benches/README.md`).
+pub(crate) const SCREEN_DIMS: usize = 320;
+
+/// The screen's int8 values of one side as four-byte words (`SCREEN_DIMS / 4` a row).
+const WORDS: usize = SCREEN_DIMS / 4;
+
+/// Rows in one lane group: the sixteen `i32` lanes of one 512-bit register.
+const LANES: usize = 16;
+
+/// Probes scored per pass of the AVX-512 kernel: 12 probes × 2 lane groups are 24
+/// accumulators, which with the 2 row registers fit the 32 vector registers.
+const PASS: usize = 12;
+
+/// One side of the screen: each vector's first [`SCREEN_DIMS`] int8 values and the
+/// terms of its error bound.
+///
+/// For a unit vector `a` quantised as `q·s` (|error| ≤ s/2 a value), with `a = (a₁, a₂)`
+/// split at [`SCREEN_DIMS`]: `a·b = a₁·b₁ + a₂·b₂`, `|a₂·b₂| ≤ ‖a₂‖‖b₂‖`, and
+/// `|a₁·b₁ − s_a s_b q_a·q_b| ≤ e_a + e_b + e_a e_b` with `e = s·√SCREEN_DIMS / 2`. So
+/// `s_a s_b q_a·q_b + e_a + e_b + e_a e_b + ‖a₂‖‖b₂‖` bounds the similarity from above,
+/// and a pair whose bound is below the threshold cannot be within it.
+struct ScreenSide {
+    scale: Vec<f32>,
+    err: Vec<f32>,
+    rest: Vec<f32>,
+}
+
+impl ScreenSide {
+    /// The terms of `n` vectors: `scales` from their quantisation, `rows` their `f32`
+    /// values, `D` wide.
+    fn new(scales: &[f32], rows: &[f32], width: usize, padded: usize) -> Self {
+        let root = (SCREEN_DIMS as f32).sqrt() / 2.0;
+        let mut side = Self {
+            scale: vec![0.0; padded],
+            err: vec![0.0; padded],
+            rest: vec![0.0; padded],
+        };
+        for (i, (&s, row)) in scales.iter().zip(rows.chunks_exact(width)).enumerate() {
+            side.scale[i] = s;
+            side.err[i] = s * root;
+            side.rest[i] = dot(&row[SCREEN_DIMS..], &row[SCREEN_DIMS..]).sqrt();
+        }
+        side
+    }
+
+    /// What the bound adds to a pair's int8 estimate, with 10⁻⁴ for the `f32`
+    /// rounding of the terms themselves.
+    fn slack(&self, i: usize, other: &Self, j: usize) -> f32 {
+        let (ea, eb) = (self.err[i], other.err[j]);
+        ea + eb + ea * eb + self.rest[i] * other.rest[j] + 1e-4
+    }
+}
+
+/// The probes of a screen, prepared once for every tile of rows.
+pub(crate) struct ScreenProbes {
+    /// `n` (padded to a multiple of [`PASS`]) × [`WORDS`] words of four int8 values.
+    words: Vec<i32>,
+    /// Each probe's values summed (the AVX-512 kernel's rows are biased by 128).
+    sums: Vec<i32>,
+    /// The same values as bytes, probe after probe, for the fallback kernel.
+    prefix: Vec<i8>,
+    side: ScreenSide,
+    n: usize,
+}
+
+impl ScreenProbes {
+    /// `q` holds each probe's int8 values (`width` a probe), `scales` their scales and
+    /// `rows` their `f32` values.
+    pub(crate) fn new(q: &[i8], scales: &[f32], rows: &[f32], width: usize) -> Self {
+        let n = scales.len();
+        let padded = n.div_ceil(PASS) * PASS;
+        let mut words = vec![0i32; padded * WORDS];
+        let mut sums = vec![0i32; padded];
+        let mut all = Vec::with_capacity(n * SCREEN_DIMS);
+        for (p, probe) in q.chunks_exact(width).enumerate() {
+            let prefix = &probe[..SCREEN_DIMS];
+            all.extend_from_slice(prefix);
+            for (w, b) in words[p * WORDS..(p + 1) * WORDS]
+                .iter_mut()
+                .zip(prefix.chunks_exact(4))
+            {
+                *w = i32::from_le_bytes([b[0] as u8, b[1] as u8, b[2] as u8, b[3] as u8]);
+            }
+            sums[p] = prefix.iter().map(|&v| i32::from(v)).sum();
+        }
+        Self {
+            words,
+            sums,
+            prefix: all,
+            side: ScreenSide::new(scales, rows, width, padded),
+            n,
+        }
+    }
+}
+
+/// A tile of gallery rows, prepared for [`screen`].
+pub(crate) struct ScreenRows {
+    /// For the AVX-512 kernel: lane groups of 16 rows, each 4-byte column of the 16 rows
+    /// together, values biased to `u8` (`+128`) as `vpdpbusd` takes them.
+    packed: Vec<u8>,
+    /// Otherwise the rows' first [`SCREEN_DIMS`] values, row after row.
+    prefix: Vec<i8>,
+    side: ScreenSide,
+    n: usize,
+    vnni: bool,
+}
+
+impl ScreenRows {
+    /// `q` holds the rows' int8 values (`width` a row), `scales` their scales and
+    /// `rows` their `f32` values.
+    pub(crate) fn new(q: &[i8], scales: &[f32], rows: &[f32], width: usize) -> Self {
+        let n = scales.len();
+        let vnni = has_avx512_vnni();
+        // Whole pairs of lane groups for the kernel; padding rows are never reported.
+        let padded = n.div_ceil(2 * LANES) * 2 * LANES;
+        let mut packed = Vec::new();
+        let mut prefix = Vec::new();
+        if vnni {
+            packed = vec![0u8; padded * SCREEN_DIMS];
+            for (r, row) in q.chunks_exact(width).enumerate() {
+                let (group, lane) = (r / LANES, r % LANES);
+                for w in 0..WORDS {
+                    let at = ((group * WORDS + w) * LANES + lane) * 4;
+                    for b in 0..4 {
+                        packed[at + b] = (row[w * 4 + b] as u8) ^ 0x80;
+                    }
+                }
+            }
+        } else {
+            prefix.reserve(n * SCREEN_DIMS);
+            for row in q.chunks_exact(width) {
+                prefix.extend_from_slice(&row[..SCREEN_DIMS]);
+            }
+        }
+        Self {
+            packed,
+            prefix,
+            side: ScreenSide::new(scales, rows, width, padded),
+            n,
+            vnni,
+        }
+    }
+}
+
+/// Every `(probe, row)` pair of `probes` × `rows` whose similarity may reach
+/// `min_similarity`, appended to `found`. Never misses a pair within it (see
+/// [`ScreenSide`] for the bound); a pair it keeps still has to be scored exactly.
+pub(crate) fn screen(
+    rows: &ScreenRows,
+    probes: &ScreenProbes,
+    min_similarity: f32,
+    found: &mut Vec<(usize, usize)>,
+) {
+    // `vnni` is never set off x86-64.
+    if rows.vnni {
+        // SAFETY: `rows.vnni` was set only where the CPU has AVX-512 F, BW and VNNI, and
+        // the packed layout and padding are the kernel's own (`ScreenRows::new`).
+        #[cfg(target_arch = "x86_64")]
+        return unsafe { screen_avx512(rows, probes, min_similarity, found) };
+    }
+    for (p, probe) in probes.prefix.chunks_exact(SCREEN_DIMS).enumerate() {
+        for (r, row) in rows.prefix.chunks_exact(SCREEN_DIMS).enumerate() {
+            let q = dot_i8(row, probe);
+            let estimate = q as f32 * rows.side.scale[r] * probes.side.scale[p];
+            if estimate + rows.side.slack(r, &probes.side, p) >= min_similarity {
+                found.push((p, r));
+            }
+        }
+    }
+}
+
+/// Tests set this to run the screen's portable kernel on a CPU that has AVX-512 VNNI.
+/// Both kernels must keep every pair within the threshold, so a test that flips it
+/// while another runs cannot change that test's answer.
+#[cfg(test)]
+pub(crate) static PORTABLE_SCREEN: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+fn has_avx512_vnni() -> bool {
+    #[cfg(test)]
+    if PORTABLE_SCREEN.load(std::sync::atomic::Ordering::SeqCst) {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vnni")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+fn screen_avx512(
+    rows: &ScreenRows,
+    probes: &ScreenProbes,
+    min_similarity: f32,
+    found: &mut Vec<(usize, usize)>,
+) {
+    use std::arch::x86_64::{
+        __m512i, _CMP_GE_OQ, _mm512_add_ps, _mm512_cmp_ps_mask, _mm512_cvtepi32_ps,
+        _mm512_dpbusd_epi32, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_loadu_si512, _mm512_mul_ps,
+        _mm512_set1_epi32, _mm512_set1_ps, _mm512_setzero_si512, _mm512_sub_epi32,
+    };
+    let groups = rows.side.scale.len() / LANES;
+    let group_bytes = WORDS * LANES * 4;
+    assert!(rows.packed.len() == groups * group_bytes && groups.is_multiple_of(2));
+    assert!(
+        probes.words.len() == probes.sums.len() * WORDS && probes.sums.len().is_multiple_of(PASS)
+    );
+    let threshold = _mm512_set1_ps(min_similarity);
+    for first in (0..probes.sums.len()).step_by(PASS) {
+        let words = &probes.words[first * WORDS..(first + PASS) * WORDS];
+        for g in (0..groups).step_by(2) {
+            let block = &rows.packed[g * group_bytes..(g + 2) * group_bytes];
+            let mut acc = [[_mm512_setzero_si512(); 2]; PASS];
+            for w in 0..WORDS {
+                // SAFETY: `block` holds 2 groups of WORDS × 64 bytes (asserted above),
+                // and `w < WORDS`, so both 64-byte loads stay inside it.
+                let (r0, r1) = unsafe {
+                    (
+                        _mm512_loadu_si512(block.as_ptr().add(w * 64).cast::<__m512i>()),
+                        _mm512_loadu_si512(
+                            block.as_ptr().add(group_bytes + w * 64).cast::<__m512i>(),
+                        ),
+                    )
+                };
+                for (p, a) in acc.iter_mut().enumerate() {
+                    let b = _mm512_set1_epi32(words[p * WORDS + w]);
+                    a[0] = _mm512_dpbusd_epi32(a[0], r0, b);
+                    a[1] = _mm512_dpbusd_epi32(a[1], r1, b);
+                }
+            }
+            for (p, a) in acc.iter().enumerate() {
+                let probe = first + p;
+                if probe >= probes.n {
+                    break;
+                }
+                let (ps, ep, rp) = (
+                    probes.side.scale[probe],
+                    probes.side.err[probe],
+                    probes.side.rest[probe],
+                );
+                let bias = _mm512_set1_epi32(128 * probes.sums[probe]);
+                for (half, &sums) in a.iter().enumerate() {
+                    let first_row = (g + half) * LANES;
+                    if first_row >= rows.n {
+                        break;
+                    }
+                    // SAFETY: the per-row terms are padded to whole groups, so 16 values
+                    // from `first_row` are inside each.
+                    let (gs, eg, rg) = unsafe {
+                        (
+                            _mm512_loadu_ps(rows.side.scale.as_ptr().add(first_row)),
+                            _mm512_loadu_ps(rows.side.err.as_ptr().add(first_row)),
+                            _mm512_loadu_ps(rows.side.rest.as_ptr().add(first_row)),
+                        )
+                    };
+                    let dots = _mm512_cvtepi32_ps(_mm512_sub_epi32(sums, bias));
+                    let estimate = _mm512_mul_ps(dots, _mm512_mul_ps(gs, _mm512_set1_ps(ps)));
+                    // ep + eg·(1 + ep) + rp·rg + 10⁻⁴, as `ScreenSide::slack`.
+                    let slack = _mm512_fmadd_ps(
+                        rg,
+                        _mm512_set1_ps(rp),
+                        _mm512_fmadd_ps(eg, _mm512_set1_ps(1.0 + ep), _mm512_set1_ps(ep + 1e-4)),
+                    );
+                    let mut mask =
+                        _mm512_cmp_ps_mask::<_CMP_GE_OQ>(_mm512_add_ps(estimate, slack), threshold);
+                    let valid = rows.n - first_row;
+                    if valid < LANES {
+                        mask &= (1u16 << valid) - 1;
+                    }
+                    while mask != 0 {
+                        let lane = mask.trailing_zeros() as usize;
+                        found.push((probe, first_row + lane));
+                        mask &= mask - 1;
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
