@@ -277,8 +277,13 @@ async fn maintain(gym: &Gym, no_vacuum: bool, reindex_face: bool) -> Result<()> 
             note!("reindex: dropped the invalid leftover {name}");
         }
         reporter.finish(&format!(
-            "{} rebuilt in {:.1} s ({} -> {})",
+            "{} {} in {:.1} s ({} -> {})",
             done.index,
+            if done.bytes_before == 0 {
+                "built"
+            } else {
+                "rebuilt"
+            },
             done.elapsed.as_secs_f64(),
             human_bytes(done.bytes_before),
             human_bytes(done.bytes_after)
@@ -624,20 +629,13 @@ async fn adopt(cli: &Cli, args: &AdoptArgs) -> Result<ExitCode> {
     };
     let report: AdoptionReport = Gym::adopt(&url, &options).await?;
     print_adoption(cli, &report)?;
-    // The face index is built after the data, without blocking check-ins.
-    let gym = open(&url, None).await?;
-    let mut reporter = Reporter::new("face index");
-    let rebuilt = gym
-        .operations()
-        .rebuild_face_index(&mut |p: &Progress| reporter.update(p))
-        .await;
-    gym.close().await;
-    let rebuilt = rebuilt?;
-    reporter.finish(&format!(
-        "{} built in {:.1} s",
-        rebuilt.index,
-        rebuilt.elapsed.as_secs_f64()
-    ));
+    // The original's vector index is gone with migration 0017: faces are searched by the
+    // in-process cache. A gallery too large for it needs the index, built deliberately.
+    note!(
+        "faces are searched by the in-process cache; if `powergym health` reports the \
+         gallery over its budget, build the PostgreSQL index with `powergym maintain \
+         --reindex-face`"
+    );
     Ok(ExitCode::SUCCESS)
 }
 

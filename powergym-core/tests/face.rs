@@ -733,10 +733,14 @@ async fn the_face_cache_follows_every_process_and_never_admits_on_a_stale_entry(
     // reads it), so there is no push to switch off.
     let mut conn = w.db.raw().await;
     if let RawConn::Pg(pg) = &mut conn {
-        sqlx::query("alter table biometrics disable trigger biometrics_notify")
-            .execute(pg)
-            .await
-            .unwrap();
+        sqlx::raw_sql(
+            "alter table biometrics disable trigger biometrics_notify_insert; \
+             alter table biometrics disable trigger biometrics_notify_update; \
+             alter table biometrics disable trigger biometrics_notify_delete",
+        )
+        .execute(pg)
+        .await
+        .unwrap();
     }
     let photo = near(&face(1), 60, 0.25);
     let ana_now = near(&photo, 61, 0.35);
@@ -867,4 +871,77 @@ async fn the_database_closes_every_consent_gap() {
          guardian_document_number = null where client_id = $1 and withdrawn_at is null";
     let err = conn.try_exec(orphan, orphan, &[id(bea)]).await.unwrap_err();
     assert!(err.to_string().contains("guardian"), "{err}");
+}
+
+/// A bulk enrolment names each template's consent (PostgreSQL then checks the consents
+/// once per statement instead of looking each up): whoever names one must name the
+/// member's own consent in force, and a withdrawal in flight still wins.
+#[tokio::test]
+async fn a_template_that_names_its_consent_must_name_the_members_live_one() {
+    let w = world().await;
+    let ana = client(&w, "10203040").await;
+    let bea = client(&w, "20304050").await;
+    let ana_consent = w
+        .gym
+        .record_biometric_consent(&w.desk, ana, consent())
+        .await
+        .unwrap()
+        .id;
+    let bea_consent = w
+        .gym
+        .record_biometric_consent(&w.desk, bea, consent())
+        .await
+        .unwrap()
+        .id;
+    let mut conn = w.db.raw().await;
+    let named = "insert into biometrics (client_id, embedding, consent_id) values ($1, $2, $3)";
+    let vector = |seed| Arg::Vector(face(seed).as_slice().to_vec());
+
+    // Another member's consent.
+    let err = conn
+        .try_exec(named, named, &[id(ana), vector(1), id(bea_consent)])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("consent"), "{err}");
+    assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
+
+    // One withdrawn since it was read.
+    let withdraw = "update biometric_consents set withdrawn_at = $1 where client_id = $2";
+    conn.exec(
+        withdraw,
+        withdraw,
+        &[Arg::Instant(chrono::Utc::now()), id(bea)],
+    )
+    .await;
+    let err = conn
+        .try_exec(named, named, &[id(bea), vector(2), id(bea_consent)])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("consent"), "{err}");
+    assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
+
+    // A withdrawal racing a named insert waits for it, then erases what it stored.
+    let mut enrolling = w.db.raw().await;
+    enrolling.begin().await;
+    enrolling
+        .exec(named, named, &[id(ana), vector(3), id(ana_consent)])
+        .await;
+    let db_withdraw = w.db.raw().await;
+    let withdrawal = tokio::spawn(async move {
+        let mut c = db_withdraw;
+        c.exec(
+            withdraw,
+            withdraw,
+            &[Arg::Instant(chrono::Utc::now()), id(ana)],
+        )
+        .await;
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !withdrawal.is_finished(),
+        "the withdrawal must wait for the enrolment"
+    );
+    enrolling.commit().await;
+    withdrawal.await.unwrap();
+    assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
 }

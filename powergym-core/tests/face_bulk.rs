@@ -383,3 +383,58 @@ async fn the_default_cache_is_used_when_the_gallery_fits_its_budget() {
         .unwrap();
     assert_eq!((loaded, over.face_cache_size()), (40, Some(40)));
 }
+
+/// A batch larger than one notification per member (over 256 templates) reaches every
+/// cache: the enrolling gym's from memory, another process's by one notification that
+/// makes it read the changes since its mark.
+#[tokio::test]
+async fn a_large_batch_reaches_the_enrolling_cache_and_every_follower() {
+    const N: usize = 300;
+    let w = world().await;
+    let mut members = Vec::new();
+    for i in 0..N {
+        members.push(consenting(&w, &format!("5100{i:04}")).await);
+    }
+    let seeded = consenting(&w, "51999999").await;
+    w.gym
+        .enroll_face(&w.desk, seeded, &face(5_000), None)
+        .await
+        .unwrap();
+    // Both caches are loaded (one template) before the batch.
+    let other = w.db.gym().await;
+    assert_eq!(who(&w.gym, &w, &face(5_000)).await, Some(seeded));
+    assert_eq!(who(&other, &w, &face(5_000)).await, Some(seeded));
+    let faces: Vec<FaceEmbedding> = (0..N as u64).map(|i| face(5_100 + i)).collect();
+    let result = w
+        .gym
+        .enroll_faces(&w.desk, &members, &flat(&faces), &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(result.enrolled, N);
+    if common::store_kind() == common::StoreKind::Postgres {
+        assert_eq!(w.gym.face_cache_size(), Some(N + 1));
+        // The follower hears one notification for the whole batch; bounded wait.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while other.face_cache_size() != Some(N + 1) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the other cache holds {:?} templates",
+                other.face_cache_size()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    for i in [0, 150, N - 1] {
+        let probe = near(&faces[i], 9, 0.25);
+        assert_eq!(
+            who(&w.gym, &w, &probe).await,
+            Some(members[i]),
+            "member {i}"
+        );
+        assert_eq!(
+            who(&other, &w, &probe).await,
+            Some(members[i]),
+            "member {i}"
+        );
+    }
+}

@@ -6,13 +6,15 @@
 //! each load is the first of its process:
 //!
 //! - `setup`: (re)creates the database `powergym_facebulk`, migrates it with the library,
-//!   and inserts N + 10,200 members with consents by SQL;
+//!   and inserts N + 20,200 members with consents by SQL;
+//! - `seed`: N templates by binary COPY (a gallery built up over time);
 //! - `bulk`: enrols members `0..N` in one `enroll_faces` call (timed, by phase);
 //! - `more`: enrols 10,000 more into the N-member gallery in one call;
 //! - `load`: a fresh process loads the cache (`enable_face_cache`, int8) and, in a second
 //!   gym, by the default path (the first `identify_face`);
 //! - `single`: 200 single `enroll_face` calls with the cache loaded (p50/p99);
-//! - `noindex`: drops the HNSW index and enrols 10,000 more, to show the rate without it.
+//! - `again`: loads the cache, then enrols the next 10,000 (the cache kept up to date);
+//! - `scan`: the batch's duplicate check alone, in process (10,000 probes × N).
 //!
 //! Synthetic faces: `FaceSet` (seed 2026), so a duplicate is never expected.
 
@@ -149,16 +151,9 @@ async fn main() -> BoxResult<()> {
         }
         "seed" => {
             // The gallery by SQL, as a gym that enrolled N members over time has it:
-            // binary COPY without the index, then the migration's index built (timed).
+            // binary COPY (the schema has no vector index since migration 0017).
             let set = FaceSet::new(n, SEED);
             let mut conn = PgConnection::connect(&db_url).await?;
-            let definition: String =
-                sqlx::query_scalar("select pg_get_indexdef('idx_biometrics_embedding'::regclass)")
-                    .fetch_one(&mut conn)
-                    .await?;
-            sqlx::raw_sql("drop index idx_biometrics_embedding")
-                .execute(&mut conn)
-                .await?;
             let t = Instant::now();
             let mut copy = conn
                 .copy_in_raw("copy biometrics (client_id, embedding) from stdin (format binary)")
@@ -185,22 +180,11 @@ async fn main() -> BoxResult<()> {
             buf.extend_from_slice(&(-1_i16).to_be_bytes());
             copy.send(buf).await?;
             copy.finish().await?;
-            println!(
-                "seed: {n} templates by COPY (no index) in {:.1} s",
-                t.elapsed().as_secs_f64()
-            );
-            let t = Instant::now();
-            sqlx::raw_sql("set maintenance_work_mem = '1GB'")
-                .execute(&mut conn)
-                .await?;
-            sqlx::raw_sql(AssertSqlSafe(definition))
-                .execute(&mut conn)
-                .await?;
             sqlx::raw_sql("vacuum analyze biometrics")
                 .execute(&mut conn)
                 .await?;
             println!(
-                "seed: HNSW index built in {:.1} s",
+                "seed: {n} templates by COPY in {:.1} s",
                 t.elapsed().as_secs_f64()
             );
         }
@@ -209,16 +193,20 @@ async fn main() -> BoxResult<()> {
             let (gym, admin) = gym(&db_url).await?;
             bulk(&gym, &admin, 0..n, &set).await?;
         }
-        "more" | "noindex" => {
+        "more" | "again" => {
+            // `more`: 10,000 more into the N-template gallery; `again`: the next 10,000,
+            // with this process's cache loaded first (the enrolling gym keeps it).
             let set = FaceSet::new(n + MORE * 2, SEED);
             let (gym, admin) = gym(&db_url).await?;
             let range = if phase == "more" {
                 n..n + MORE
             } else {
-                let mut conn = PgConnection::connect(&db_url).await?;
-                sqlx::raw_sql("drop index if exists idx_biometrics_embedding")
-                    .execute(&mut conn)
-                    .await?;
+                let t = Instant::now();
+                let loaded = gym.enable_face_cache(&admin, Precision::Int8).await?;
+                println!(
+                    "cache of {loaded} loaded in {:.2} s",
+                    t.elapsed().as_secs_f64()
+                );
                 n + MORE..n + 2 * MORE
             };
             bulk(&gym, &admin, range, &set).await?;

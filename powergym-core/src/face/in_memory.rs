@@ -47,6 +47,18 @@ impl InMemoryMatcher {
         *self.write() = fresh;
     }
 
+    /// Adds or replaces many templates under one write lock (a bulk enrolment's): a
+    /// search waits once, not once per template.
+    pub fn upsert_many<'a>(
+        &self,
+        templates: impl IntoIterator<Item = (ClientId, &'a FaceEmbedding)>,
+    ) {
+        let mut gallery = self.write();
+        for (client, embedding) in templates {
+            gallery.upsert(client, embedding);
+        }
+    }
+
     /// Templates held.
     pub fn len(&self) -> usize {
         self.read().len()

@@ -173,6 +173,7 @@ impl Gym {
                 embedding: embedding.clone(),
                 sealed_thumbnail,
                 enrolled_by: Some(actor.username().to_owned()),
+                consent_id: None,
             };
             // Before the transaction: a first load takes connections of its own.
             let cache = self.search_cache().await;

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use crate::domain::ids::ClientId;
 use crate::domain::staff::{Action, Actor};
 use crate::error::{Error, Result};
-use crate::face::{EMBEDDING_DIM, FaceEmbedding, FaceMatcher, Gallery, MatchPolicy, Precision};
+use crate::face::{EMBEDDING_DIM, FaceEmbedding, Gallery, MatchPolicy, Precision};
 use crate::gym::Gym;
 use crate::gym::face_cache::CacheState;
 use crate::store::{NewFaceTemplate, StoreTransaction};
@@ -209,7 +209,7 @@ impl Gym {
             outcomes[i] = match enrolees.get(&clients[i]) {
                 None => Some(BulkRefusal::UnknownClient),
                 Some(e) if !e.is_active => Some(BulkRefusal::Inactive),
-                Some(e) if !e.has_consent => Some(BulkRefusal::NoConsent),
+                Some(e) if e.consent.is_none() => Some(BulkRefusal::NoConsent),
                 Some(_) => None,
             };
         }
@@ -243,6 +243,7 @@ impl Gym {
                 embedding: probes[p].clone(),
                 sealed_thumbnail: None,
                 enrolled_by: Some(by.clone()),
+                consent_id: enrolees.get(&owners[p]).and_then(|e| e.consent),
             })
             .collect();
         let refused = total - accepted.len();
@@ -315,24 +316,23 @@ impl Gym {
         Ok((mark, proposed))
     }
 
-    /// Brings this process's cache up to date after a committed bulk enrolment: a few
-    /// templates are set directly, many by a reload (which also moves its change mark,
-    /// so later searches do not re-score the whole batch from the database).
+    /// Brings this process's cache up to date after a committed bulk enrolment: the
+    /// accepted templates from memory, whatever others changed meanwhile from the
+    /// database, and the change mark moved past both, so later searches do not re-score
+    /// the batch from the database.
     async fn bulk_changed_cache(&self, accepted: &[NewFaceTemplate]) {
         let Some(cache) = self.cache() else { return };
-        if accepted.len() > 256 {
-            if let Err(e) = cache.reload(self.store.as_ref()).await {
-                // The follower reloads on its own when it hears of the changes.
-                tracing::warn!(
-                    kind = e.kind(),
-                    "face cache reload after a bulk enrolment failed"
-                );
-            }
-            return;
-        }
-        for t in accepted {
-            // Cannot fail: the in-process matcher only takes a lock.
-            let _ = cache.matcher.enroll(t.client_id, &t.embedding).await;
+        let known: Vec<(ClientId, &FaceEmbedding)> = accepted
+            .iter()
+            .map(|t| (t.client_id, &t.embedding))
+            .collect();
+        if let Err(e) = cache.catch_up(self.store.as_ref(), &known).await {
+            // The follower catches up on its own when it hears of the changes; until
+            // then each search scores the batch from its rows.
+            tracing::warn!(
+                kind = e.kind(),
+                "face cache update after a bulk enrolment failed"
+            );
         }
     }
 }

@@ -47,16 +47,21 @@ impl InMemoryMatcher {
     }
 }
 
-/// Changes since the last full load above which the follower reloads, so the per-search
-/// delta stays a handful of rows.
+/// Changes since the mark above which the follower catches up (reads them into memory and
+/// moves the mark), so the per-search delta stays a handful of rows.
 const REBASE_AFTER: u64 = 256;
 
 /// The loaded gallery and the change mark it reflects.
 pub(crate) struct CacheState {
     pub(crate) matcher: InMemoryMatcher,
-    /// Every template change up to this mark is in `matcher`.
+    /// Every template change up to this mark is in `matcher`, erasures aside: an erased
+    /// template may linger until its notification is handled, which costs a search
+    /// only a re-read (a proposed match is always read again from the database).
     base: AtomicI64,
     precision: Precision,
+    /// Held by whatever writes rows read from the database into `matcher` (a reload, a
+    /// catch-up, one member's refresh), so an older read never lands after a newer one.
+    sync: tokio::sync::Mutex<()>,
 }
 
 impl CacheState {
@@ -79,9 +84,39 @@ impl CacheState {
     }
 
     pub(crate) async fn reload(&self, store: &dyn Store) -> Result<()> {
+        let _sync = self.sync.lock().await;
         let (fresh, mark) = Self::load(store, self.precision, self.matcher.policy()).await?;
         self.matcher.replace_with(fresh);
         self.base.store(mark, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Applies every template added or replaced since the mark and moves the mark past
+    /// them: `known` from memory (what this process just committed), the rest read from
+    /// the database. Erasures are left to their own notifications (see `base`).
+    ///
+    /// The new mark is read before the rows, so a change committed in between is read
+    /// now and scored again at the next search, never skipped.
+    pub(crate) async fn catch_up(
+        &self,
+        store: &dyn Store,
+        known: &[(ClientId, &FaceEmbedding)],
+    ) -> Result<()> {
+        let _sync = self.sync.lock().await;
+        let mut tx = store.begin_read().await?;
+        let mark = tx.face_change_mark().await?;
+        let ids: Vec<ClientId> = known.iter().map(|(c, _)| *c).collect();
+        let others = tx
+            .face_templates_changed_since_except(self.mark(), &ids)
+            .await?;
+        drop(tx);
+        self.matcher.upsert_many(
+            known
+                .iter()
+                .copied()
+                .chain(others.iter().map(|(c, e)| (*c, e))),
+        );
+        self.base.fetch_max(mark, Ordering::SeqCst);
         Ok(())
     }
 
@@ -151,20 +186,19 @@ impl std::fmt::Debug for FaceCache {
 
 /// Re-reads one member's template into the cache (or drops it).
 async fn refresh(store: &dyn Store, state: &CacheState, client: ClientId) -> Result<()> {
-    let mut tx = store.begin_read().await?;
-    match tx.face_template(client).await? {
-        Some((_, embedding)) => state.matcher.enroll(client, &embedding).await?,
-        None => {
-            state.matcher.remove(client).await?;
+    let behind = {
+        let _sync = state.sync.lock().await;
+        let mut tx = store.begin_read().await?;
+        match tx.face_template(client).await? {
+            Some((_, embedding)) => state.matcher.enroll(client, &embedding).await?,
+            None => {
+                state.matcher.remove(client).await?;
+            }
         }
-    }
-    if tx
-        .count_face_changes_since(state.base.load(Ordering::SeqCst))
-        .await?
-        > REBASE_AFTER
-    {
-        drop(tx);
-        state.reload(store).await?;
+        tx.count_face_changes_since(state.mark()).await? > REBASE_AFTER
+    };
+    if behind {
+        state.catch_up(store, &[]).await?;
     }
     Ok(())
 }
@@ -192,6 +226,10 @@ async fn follow(store: Arc<dyn Store>, state: Arc<CacheState>, feed: Box<dyn Bio
             };
             match change {
                 Ok(BiometricChange::Member(client)) => refresh(store.as_ref(), &state, client)
+                    .await
+                    .inspect_err(|_| resync = true),
+                Ok(BiometricChange::Added) => state
+                    .catch_up(store.as_ref(), &[])
                     .await
                     .inspect_err(|_| resync = true),
                 Ok(BiometricChange::Resync) => {
@@ -372,6 +410,7 @@ impl Gym {
             matcher,
             base: AtomicI64::new(mark),
             precision,
+            sync: tokio::sync::Mutex::new(()),
         });
         let follower = tokio::spawn(follow(self.store.clone(), state.clone(), feed));
         Ok(FaceCache { state, follower })

@@ -661,13 +661,28 @@ fn judge_lock_waits(waits: &[LockWait], t: &HealthThresholds) -> HealthCheck {
 
 fn judge_face_index(f: &FaceIndexStats) -> HealthCheck {
     match f.index_bytes {
+        // Since migration 0017 the index is the operator's choice: the default search is
+        // the in-process cache, loaded when the gallery fits its budget.
+        None if f.cache_bytes <= crate::gym::DEFAULT_FACE_CACHE_BUDGET => line(
+            "face_index",
+            Verdict::Ok,
+            format!(
+                "{} templates, searched by the in-process cache ({}, within the default \
+                 budget); no PostgreSQL index, none needed",
+                f.templates,
+                human_bytes(f.cache_bytes)
+            ),
+        ),
         None => line(
             "face_index",
-            Verdict::Critical,
+            Verdict::Warn,
             format!(
-                "the face index does not exist ({} templates are searched by a full scan): \
-                 run `powergym db upgrade` or `powergym maintain --reindex-face`",
-                f.templates
+                "{} templates need {} of cache, over the default budget, and there is no \
+                 face index: searches without the cache scan every template. Raise \
+                 `face_cache_budget_bytes` if this host has the memory, or build the index \
+                 with `powergym maintain --reindex-face`",
+                f.templates,
+                human_bytes(f.cache_bytes)
             ),
         ),
         Some(_) if !f.index_valid => line(
@@ -938,8 +953,12 @@ mod tests {
         let mut r = healthy();
         r.face.index_valid = false;
         assert_eq!(verdict_of(&r, "face_index"), Verdict::Critical);
+        // No index: the default (the cache) when the gallery fits the default budget.
         r.face.index_bytes = None;
-        assert_eq!(verdict_of(&r, "face_index"), Verdict::Critical);
+        r.face.cache_bytes = crate::gym::DEFAULT_FACE_CACHE_BUDGET;
+        assert_eq!(verdict_of(&r, "face_index"), Verdict::Ok);
+        r.face.cache_bytes += 1;
+        assert_eq!(verdict_of(&r, "face_index"), Verdict::Warn);
         let mut r = healthy();
         r.face.available_memory = Some(2 * r.face.cache_bytes);
         assert_eq!(verdict_of(&r, "face_cache_memory"), Verdict::Ok);

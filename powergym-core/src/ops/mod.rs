@@ -39,7 +39,7 @@ pub struct Progress {
 pub struct IndexRebuild {
     /// The index rebuilt.
     pub index: String,
-    /// Its size before.
+    /// Its size before; 0 when there was none and it was built.
     pub bytes_before: u64,
     /// Its size after.
     pub bytes_after: u64,
@@ -157,9 +157,17 @@ impl Operations {
         }
     }
 
-    /// Rebuilds the face search index with `REINDEX INDEX CONCURRENTLY`, so check-ins
-    /// and enrolments go on meanwhile, reporting the server's build progress about
-    /// twice a second. Invalid leftovers of an interrupted rebuild are dropped first.
+    /// Builds the face search index (HNSW) where there is none, or rebuilds it with
+    /// `REINDEX INDEX CONCURRENTLY`; either way check-ins and enrolments go on
+    /// meanwhile, and the server's build progress is reported about twice a second.
+    /// Invalid leftovers of an interrupted rebuild are dropped first.
+    ///
+    /// The schema has no such index since migration 0017: faces are searched by the
+    /// in-process cache when the gallery fits its budget, and keeping the graph cost
+    /// every enrolment tens of milliseconds. Build it when this deployment searches in
+    /// PostgreSQL (cache turned off, or a gallery over the budget, as `health` reports);
+    /// without it such a search scans every template, exactly. Every enrolment then
+    /// maintains it.
     pub async fn rebuild_face_index(
         &self,
         progress: &mut (dyn FnMut(&Progress) + Send),

@@ -105,8 +105,11 @@ impl std::fmt::Debug for FaceIdentifyContext {
 pub enum BiometricChange {
     /// This member's template was enrolled, replaced or erased.
     Member(ClientId),
-    /// Changes may have been missed (the connection was lost and re-established):
-    /// reload everything.
+    /// Many templates were added or replaced at once (a bulk enrolment), none erased:
+    /// read the templates changed since the cache's mark.
+    Added,
+    /// Changes may have been missed (the connection was lost and re-established), or
+    /// many templates may have been erased at once: reload everything.
     Resync,
 }
 
@@ -1056,6 +1059,11 @@ pub struct NewFaceTemplate {
     pub sealed_thumbnail: Option<Vec<u8>>,
     /// Staff member who enrolled it (none when enrolled outside a use case).
     pub enrolled_by: Option<String>,
+    /// The member's consent in force, when the caller read it under the member's lock
+    /// (a bulk enrolment): the store may then skip looking it up row by row. The store
+    /// still refuses a consent that is withdrawn, or another member's. `None`: the
+    /// store finds it.
+    pub consent_id: Option<uuid::Uuid>,
 }
 
 impl std::fmt::Debug for NewFaceTemplate {
@@ -1075,8 +1083,8 @@ pub struct FaceEnrolee {
     pub client_id: ClientId,
     /// Whether they are active.
     pub is_active: bool,
-    /// Whether a biometric consent is in force.
-    pub has_consent: bool,
+    /// The biometric consent in force, if any.
+    pub consent: Option<uuid::Uuid>,
 }
 
 /// Storage of biometric consents, face templates and their thumbnails, and the vector
@@ -1166,6 +1174,20 @@ pub trait BiometricRepository {
         &mut self,
         mark: i64,
     ) -> Result<Vec<(ClientId, crate::face::FaceEmbedding)>>;
+    /// [`face_templates_changed_since`](Self::face_templates_changed_since) without
+    /// the members in `known` (templates the caller holds already, such as the ones it
+    /// just wrote), so a cache catching up after a bulk enrolment reads back only what
+    /// others changed.
+    async fn face_templates_changed_since_except(
+        &mut self,
+        mark: i64,
+        known: &[ClientId],
+    ) -> Result<Vec<(ClientId, crate::face::FaceEmbedding)>> {
+        let known: std::collections::HashSet<ClientId> = known.iter().copied().collect();
+        let mut changed = self.face_templates_changed_since(mark).await?;
+        changed.retain(|(c, _)| !known.contains(c));
+        Ok(changed)
+    }
     /// How many templates changed after `mark`.
     async fn count_face_changes_since(&mut self, mark: i64) -> Result<u64>;
     /// Records a face check-in that identified nobody.

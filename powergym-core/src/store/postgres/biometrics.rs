@@ -91,7 +91,7 @@ const META_NO_THUMBNAIL: &str =
 /// Appends one `(id, client_id, embedding, meta_info, enrolled_by)` tuple in `COPY`
 /// binary format.
 fn copy_row(buf: &mut Vec<u8>, t: &NewFaceTemplate) {
-    buf.extend_from_slice(&5_i16.to_be_bytes());
+    buf.extend_from_slice(&6_i16.to_be_bytes());
     buf.extend_from_slice(&16_i32.to_be_bytes());
     buf.extend_from_slice(t.id.as_bytes());
     buf.extend_from_slice(&16_i32.to_be_bytes());
@@ -112,6 +112,15 @@ fn copy_row(buf: &mut Vec<u8>, t: &NewFaceTemplate) {
         Some(by) => {
             buf.extend_from_slice(&(by.len() as i32).to_be_bytes());
             buf.extend_from_slice(by.as_bytes());
+        }
+        None => buf.extend_from_slice(&(-1_i32).to_be_bytes()),
+    }
+    // Named, the consent is checked once per statement (migration 0017); absent, the row
+    // trigger finds it.
+    match &t.consent_id {
+        Some(id) => {
+            buf.extend_from_slice(&16_i32.to_be_bytes());
+            buf.extend_from_slice(id.as_bytes());
         }
         None => buf.extend_from_slice(&(-1_i32).to_be_bytes()),
     }
@@ -422,8 +431,8 @@ impl BiometricRepository for PgTransaction {
         .await
         .map_err(errors::map)?;
         let ids: Vec<Uuid> = clients.iter().map(|c| c.as_uuid()).collect();
-        let rows: Vec<(Uuid, bool, bool)> = sqlx::query_as(
-            "select c.id, c.is_active, exists (select 1 from biometric_consents b \
+        let rows: Vec<(Uuid, bool, Option<Uuid>)> = sqlx::query_as(
+            "select c.id, c.is_active, (select b.id from biometric_consents b \
                  where b.client_id = c.id and b.withdrawn_at is null) \
              from clients c where c.id = any($1) order by c.id for update of c",
         )
@@ -433,10 +442,10 @@ impl BiometricRepository for PgTransaction {
         .map_err(errors::map)?;
         Ok(rows
             .into_iter()
-            .map(|(id, is_active, has_consent)| FaceEnrolee {
+            .map(|(id, is_active, consent)| FaceEnrolee {
                 client_id: ClientId::from_uuid(id),
                 is_active,
-                has_consent,
+                consent,
             })
             .collect())
     }
@@ -470,7 +479,7 @@ impl BiometricRepository for PgTransaction {
         let mut copy = self
             .tx
             .copy_in_raw(
-                "copy biometrics (id, client_id, embedding, meta_info, enrolled_by) \
+                "copy biometrics (id, client_id, embedding, meta_info, enrolled_by, consent_id) \
                  from stdin (format binary)",
             )
             .await
@@ -506,11 +515,11 @@ impl BiometricRepository for PgTransaction {
             .fetch_one(&mut *self.tx)
             .await
             .map_err(errors::map)?;
-            let kib = (rows.max(0) as u64 * 4).clamp(64 * 1024, 2 * 1024 * 1024);
+            let kib = super::ops::hnsw_build_memory_kib(rows);
             sqlx::query(
                 "select set_config('maintenance_work_mem',                  greatest(pg_size_bytes(current_setting('maintenance_work_mem')), $1 * 1024) / 1024 || 'kB', true)",
             )
-            .bind(kib as i64)
+            .bind(kib)
             .execute(&mut *self.tx)
             .await
             .map_err(errors::map)?;
@@ -538,6 +547,27 @@ impl BiometricRepository for PgTransaction {
              where change_seq > $1 and is_active and type = 'FACE'",
         )
         .bind(mark)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        rows.into_iter()
+            .map(|(id, v)| Ok((ClientId::from_uuid(id), embedding(v)?)))
+            .collect()
+    }
+
+    async fn face_templates_changed_since_except(
+        &mut self,
+        mark: i64,
+        known: &[ClientId],
+    ) -> Result<Vec<(ClientId, FaceEmbedding)>> {
+        let known: Vec<Uuid> = known.iter().map(|c| c.as_uuid()).collect();
+        let rows: Vec<(Uuid, Vector)> = sqlx::query_as(
+            "select client_id, embedding from biometrics \
+             where change_seq > $1 and is_active and type = 'FACE' \
+             and client_id <> all($2)",
+        )
+        .bind(mark)
+        .bind(known)
         .fetch_all(&mut *self.tx)
         .await
         .map_err(errors::map)?;

@@ -57,6 +57,7 @@ impl FaceMatcher for PgVectorMatcher {
             embedding: embedding.clone(),
             sealed_thumbnail: None,
             enrolled_by: None,
+            consent_id: None,
         };
         enroll_in(tx.as_mut(), &template, &self.policy, None).await?;
         tx.commit().await

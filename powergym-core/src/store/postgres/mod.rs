@@ -235,6 +235,10 @@ impl BiometricChanges for PgBiometricChanges {
             // it was down are gone), where `recv` would reconnect silently.
             match self.listener.try_recv().await.map_err(errors::map)? {
                 None => return Ok(BiometricChange::Resync),
+                // Migration 0017: one notification for a statement that added many
+                // templates (`*`) or may have erased many (`-`).
+                Some(n) if n.payload() == "*" => return Ok(BiometricChange::Added),
+                Some(n) if n.payload() == "-" => return Ok(BiometricChange::Resync),
                 Some(n) => match uuid::Uuid::parse_str(n.payload()) {
                     Ok(id) => return Ok(BiometricChange::Member(ClientId::from_uuid(id))),
                     // Not ours (someone else notifying on the channel): ignore it.

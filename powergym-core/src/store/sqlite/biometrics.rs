@@ -582,8 +582,8 @@ impl BiometricRepository for SqliteTransaction {
             code: None,
             message: format!("cannot list the members: {e}"),
         })?;
-        let rows: Vec<(String, bool, bool)> = sqlx::query_as(
-            "select c.id, c.is_active, exists (select 1 from biometric_consents b \
+        let rows: Vec<(String, bool, Option<String>)> = sqlx::query_as(
+            "select c.id, c.is_active, (select b.id from biometric_consents b \
                  where b.client_id = c.id and b.withdrawn_at is null) \
              from clients c where c.id in (select value from json_each(?1)) order by c.id",
         )
@@ -592,11 +592,11 @@ impl BiometricRepository for SqliteTransaction {
         .await
         .map_err(errors::map)?;
         rows.into_iter()
-            .map(|(id, is_active, has_consent)| {
+            .map(|(id, is_active, consent)| {
                 Ok(FaceEnrolee {
                     client_id: client_of(&id)?,
                     is_active,
-                    has_consent,
+                    consent: consent.map(|c| uuid_of(&c)).transpose()?,
                 })
             })
             .collect()
@@ -748,6 +748,7 @@ mod tests {
             embedding,
             sealed_thumbnail: Some(vec![1, 2, 3, 4]),
             enrolled_by: Some("admin".into()),
+            consent_id: None,
         }
     }
 

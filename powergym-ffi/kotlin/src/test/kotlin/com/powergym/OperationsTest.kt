@@ -55,8 +55,9 @@ class OperationsTest : StaffedGymTest() {
         assertEquals(emptyList<String>(), report.invalidIndexes)
         assertEquals(emptyList<LockWait>(), report.lockWaits)
         assertEquals(0uL, report.face.templates)
-        assertTrue(report.face.indexValid)
-        assertNotNull(report.face.indexBytes)
+        // No face index since migration 0017: the in-process cache searches.
+        assertFalse(report.face.indexValid)
+        assertNull(report.face.indexBytes)
         assertEquals(Verdict.OK, report.checks.first { it.name == "face_index" }.verdict)
     }
 
@@ -101,6 +102,8 @@ class OperationsTest : StaffedGymTest() {
     @Test
     fun rebuildFaceIndex() = runBlocking {
         TestStore.assumePostgres("rebuilds the pgvector index; SQLite searches faces in process")
+        val built = gym.rebuildFaceIndex() // none in the schema: built
+        assertTrue(built.bytesBefore == 0uL && built.bytesAfter > 0uL)
         val rebuilt = gym.rebuildFaceIndex()
         assertEquals("idx_biometrics_embedding", rebuilt.index)
         assertTrue(rebuilt.bytesBefore > 0uL && rebuilt.bytesAfter > 0uL)
