@@ -425,7 +425,35 @@ impl Gallery {
         probes: &[FaceEmbedding],
         max_distance: f32,
     ) -> Vec<(usize, ScoredCandidate)> {
-        if probes.is_empty() || self.is_empty() {
+        let flat: Vec<f32> = probes
+            .iter()
+            .flat_map(|p| p.as_slice().iter().copied())
+            .collect();
+        self.scan_within(&flat, max_distance, false)
+    }
+
+    /// Every pair of templates of this gallery within `max_distance` of each other,
+    /// each pair once (`(row i, row j)` with `i < j`, by the clients' ids) with its exact
+    /// `f32` distance. The same exact scan as [`Gallery::within`] with the gallery's own
+    /// templates as probes, at half its cost: each pair is scored from one side only (a
+    /// batch's check against itself).
+    pub fn close_pairs(&self, max_distance: f32) -> Vec<(ClientId, ClientId, f32)> {
+        self.scan_within(&self.rows, max_distance, true)
+            .into_iter()
+            .map(|(p, c)| (self.ids[p], c.client_id, c.distance))
+            .collect()
+    }
+
+    /// [`Gallery::within`] for the unit vectors in `flat` (512 values each); with `own`,
+    /// `flat` is this gallery's rows and only pairs of a row with a later row are scored.
+    fn scan_within(
+        &self,
+        flat: &[f32],
+        max_distance: f32,
+        own: bool,
+    ) -> Vec<(usize, ScoredCandidate)> {
+        let probe_count = flat.len() / D;
+        if probe_count == 0 || self.is_empty() {
             return Vec::new();
         }
         let quantized = |rows: &[f32]| -> (Vec<i8>, Vec<f32>) {
@@ -437,19 +465,15 @@ impl Gallery {
             }
             (q, scales)
         };
-        let own;
+        let quantized_rows;
         let (rows, scales): (&[i8], &[f32]) = match &self.compact {
             Compact::Int8 { rows, scales } => (rows, scales),
             _ => {
-                own = quantized(&self.rows);
-                (&own.0, &own.1)
+                quantized_rows = quantized(&self.rows);
+                (&quantized_rows.0, &quantized_rows.1)
             }
         };
-        let flat: Vec<f32> = probes
-            .iter()
-            .flat_map(|p| p.as_slice().iter().copied())
-            .collect();
-        let (probe_rows, probe_scales) = quantized(&flat);
+        let (probe_rows, probe_scales) = quantized(flat);
         let min_similarity = 1.0 - max_distance;
         let root_d = (D as f32).sqrt() / 2.0;
         let n = self.len();
@@ -457,27 +481,36 @@ impl Gallery {
         let threads = self
             .threads
             .unwrap_or_else(default_threads)
-            .min((n * probes.len() * D) / (MIN_BYTES_PER_THREAD * 8) + 1)
+            .min((n * probe_count * D) / (MIN_BYTES_PER_THREAD * 8) + 1)
             .clamp(1, tiles);
-        let per_thread = tiles.div_ceil(threads);
-        // Many probes: the screen (int8 on the first half of each vector, VNNI where the
-        // CPU has it) proposes the pairs that may be within, and each is scored in f32.
-        // Packing a tile for it costs about what a few single-probe passes do.
-        let screened = (probes.len() >= SCREEN_MIN_PROBES)
-            .then(|| ScreenProbes::new(&probe_rows, &probe_scales, &flat, D));
-        let scan = |first_tile: usize, last_tile: usize| -> Vec<(usize, ScoredCandidate)> {
+        // Many probes: the screen (int8 on the first 320 values of each vector, VNNI where
+        // the CPU has it) proposes the pairs that may be within, and each is scored in
+        // f32. Packing a tile for it costs about what a few single-probe passes do.
+        let screened = (probe_count >= SCREEN_MIN_PROBES)
+            .then(|| ScreenProbes::new(&probe_rows, &probe_scales, flat, D));
+        // Threads take every `threads`-th tile: with `own`, later tiles have more probes.
+        let scan = |thread: usize| -> Vec<(usize, ScoredCandidate)> {
             let mut found = Vec::new();
             let keep = |p: usize, i: usize, found: &mut Vec<(usize, ScoredCandidate)>| {
-                let distance = 1.0 - dot(self.row(i), probes[p].as_slice());
+                if own && i <= p {
+                    return;
+                }
+                let distance = 1.0 - dot(self.row(i), &flat[p * D..(p + 1) * D]);
                 if distance <= max_distance {
                     found.push((p, ScoredCandidate::new(self.ids[i], distance)));
                 }
             };
             let mut ints = [0i32; BLOCK];
             let mut pairs = Vec::new();
-            for tile in first_tile..last_tile {
+            for tile in (thread..tiles).step_by(threads) {
                 let start = tile * BLOCK;
                 let end = (start + BLOCK).min(n);
+                // With `own`, a probe after this tile pairs with none of its rows.
+                let probe_end = if own {
+                    end.min(probe_count)
+                } else {
+                    probe_count
+                };
                 let tile_rows = &rows[start * D..end * D];
                 if let Some(screened) = &screened {
                     let packed = ScreenRows::new(
@@ -487,14 +520,19 @@ impl Gallery {
                         D,
                     );
                     pairs.clear();
-                    screen(&packed, screened, min_similarity, &mut pairs);
+                    screen(&packed, screened, probe_end, min_similarity, &mut pairs);
                     for &(p, r) in &pairs {
                         keep(p, start + r, &mut found);
                     }
                     continue;
                 }
                 let ints = &mut ints[..end - start];
-                for (p, (probe, &ps)) in probe_rows.chunks_exact(D).zip(&probe_scales).enumerate() {
+                for (p, (probe, &ps)) in probe_rows
+                    .chunks_exact(D)
+                    .zip(&probe_scales)
+                    .take(probe_end)
+                    .enumerate()
+                {
                     dots_i8(tile_rows, probe, ints);
                     let ep = ps * root_d;
                     for (j, &q) in ints.iter().enumerate() {
@@ -511,14 +549,12 @@ impl Gallery {
             found
         };
         if threads == 1 {
-            return scan(0, tiles);
+            return scan(0);
         }
         std::thread::scope(|s| {
             let scan = &scan;
-            let others: Vec<_> = (1..threads)
-                .map(|t| s.spawn(move || scan(t * per_thread, ((t + 1) * per_thread).min(tiles))))
-                .collect();
-            let mut all = scan(0, per_thread.min(tiles));
+            let others: Vec<_> = (1..threads).map(|t| s.spawn(move || scan(t))).collect();
+            let mut all = scan(0);
             for other in others {
                 all.extend(
                     other
@@ -965,6 +1001,47 @@ mod tests {
                             "{precision:?}, {count} probes, skew {skew}, portable {portable}"
                         );
                     }
+                }
+            }
+        }
+        kernel::PORTABLE_SCREEN.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    #[test]
+    fn close_pairs_are_every_pair_within_the_threshold_once() {
+        let distances = [0.1, 0.3999, 0.4, 0.4001, 0.5];
+        for portable in [false, true] {
+            kernel::PORTABLE_SCREEN.store(portable, std::sync::atomic::Ordering::SeqCst);
+            // Few templates take the row-by-row scan, many the screen.
+            for size in [12u64, 300] {
+                for precision in PRECISIONS {
+                    let mut g = Gallery::with_precision(precision).with_scan_threads(2);
+                    for n in 0..size {
+                        let face = if n % 3 == 2 {
+                            at_distance(&random_face(n - 1), 500 + n, distances[n as usize % 5])
+                        } else {
+                            random_face(n)
+                        };
+                        g.upsert(id(u128::from(n)), &face);
+                    }
+                    let mut want = Vec::new();
+                    for i in 0..g.len() {
+                        for j in i + 1..g.len() {
+                            let distance = 1.0 - dot(g.row(j), g.row(i));
+                            if distance <= 0.4 {
+                                want.push((g.ids[i], g.ids[j], distance.to_bits()));
+                            }
+                        }
+                    }
+                    assert!(want.len() as u64 >= size / 6, "pairs sit at the threshold");
+                    let mut got: Vec<_> = g
+                        .close_pairs(0.4)
+                        .into_iter()
+                        .map(|(a, b, d)| (a, b, d.to_bits()))
+                        .collect();
+                    got.sort_unstable();
+                    want.sort_unstable();
+                    assert_eq!(got, want, "{precision:?}, {size}, portable {portable}");
                 }
             }
         }

@@ -53,7 +53,10 @@ impl InMemoryMatcher {
         &self,
         templates: impl IntoIterator<Item = (ClientId, &'a FaceEmbedding)>,
     ) {
+        let templates: Vec<(ClientId, &FaceEmbedding)> = templates.into_iter().collect();
         let mut gallery = self.write();
+        // One reallocation of the rows at most, not one per doubling.
+        gallery.reserve(templates.len());
         for (client, embedding) in templates {
             gallery.upsert(client, embedding);
         }

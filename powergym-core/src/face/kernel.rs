@@ -515,12 +515,14 @@ impl ScreenRows {
     }
 }
 
-/// Every `(probe, row)` pair of `probes` × `rows` whose similarity may reach
-/// `min_similarity`, appended to `found`. Never misses a pair within it (see
+/// Every `(probe, row)` pair of the first `probe_end` probes × `rows` whose similarity
+/// may reach `min_similarity`, appended to `found` (a few later probes may be screened
+/// too, up to a whole pass of the kernel). Never misses a pair within it (see
 /// [`ScreenSide`] for the bound); a pair it keeps still has to be scored exactly.
 pub(crate) fn screen(
     rows: &ScreenRows,
     probes: &ScreenProbes,
+    probe_end: usize,
     min_similarity: f32,
     found: &mut Vec<(usize, usize)>,
 ) {
@@ -529,9 +531,14 @@ pub(crate) fn screen(
         // SAFETY: `rows.vnni` was set only where the CPU has AVX-512 F, BW and VNNI, and
         // the packed layout and padding are the kernel's own (`ScreenRows::new`).
         #[cfg(target_arch = "x86_64")]
-        return unsafe { screen_avx512(rows, probes, min_similarity, found) };
+        return unsafe { screen_avx512(rows, probes, probe_end, min_similarity, found) };
     }
-    for (p, probe) in probes.prefix.chunks_exact(SCREEN_DIMS).enumerate() {
+    for (p, probe) in probes
+        .prefix
+        .chunks_exact(SCREEN_DIMS)
+        .take(probe_end)
+        .enumerate()
+    {
         for (r, row) in rows.prefix.chunks_exact(SCREEN_DIMS).enumerate() {
             let q = dot_i8(row, probe);
             let estimate = q as f32 * rows.side.scale[r] * probes.side.scale[p];
@@ -571,6 +578,7 @@ fn has_avx512_vnni() -> bool {
 fn screen_avx512(
     rows: &ScreenRows,
     probes: &ScreenProbes,
+    probe_end: usize,
     min_similarity: f32,
     found: &mut Vec<(usize, usize)>,
 ) {
@@ -586,7 +594,8 @@ fn screen_avx512(
         probes.words.len() == probes.sums.len() * WORDS && probes.sums.len().is_multiple_of(PASS)
     );
     let threshold = _mm512_set1_ps(min_similarity);
-    for first in (0..probes.sums.len()).step_by(PASS) {
+    let passes_end = probe_end.min(probes.n).div_ceil(PASS) * PASS;
+    for first in (0..passes_end).step_by(PASS) {
         let words = &probes.words[first * WORDS..(first + PASS) * WORDS];
         for g in (0..groups).step_by(2) {
             let block = &rows.packed[g * group_bytes..(g + 2) * group_bytes];

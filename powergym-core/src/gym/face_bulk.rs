@@ -174,17 +174,19 @@ impl Gym {
                 for (c, e) in batch_clients.iter().zip(&probes) {
                     batch.upsert(*c, e);
                 }
+                // Every client is in the batch once (repeats were refused above).
                 batch
-                    .within(&probes, policy.max_distance())
+                    .close_pairs(policy.max_distance())
                     .into_iter()
-                    .filter(|(p, c)| c.client_id != batch_clients[*p])
-                    .map(|(p, _)| p)
-                    .collect::<HashSet<usize>>()
+                    .flat_map(|(a, b, _)| [a, b])
+                    .collect::<HashSet<ClientId>>()
             })
             .await?
         };
-        for p in twins {
-            outcomes[pending[p]] = Some(BulkRefusal::DuplicateInBatch);
+        for (p, c) in batch_clients.iter().enumerate() {
+            if twins.contains(c) {
+                outcomes[pending[p]] = Some(BulkRefusal::DuplicateInBatch);
+            }
         }
 
         // The batch against the gallery as of `mark`.
