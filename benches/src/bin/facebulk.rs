@@ -14,7 +14,8 @@
 //!   gym, by the default path (the first `identify_face`);
 //! - `single`: 200 single `enroll_face` calls with the cache loaded (p50/p99);
 //! - `again`: loads the cache, then enrols the next 10,000 (the cache kept up to date);
-//! - `scan`: the batch's duplicate check alone, in process (10,000 probes × N).
+//! - `scan`: the batch's duplicate check alone, in process (10,000 probes × N);
+//! - `sqlite`: the bulk and single enrolments on an embedded SQLite file.
 //!
 //! Synthetic faces: `FaceSet` (seed 2026), so a duplicate is never expected.
 
@@ -44,7 +45,7 @@ fn member(i: usize) -> ClientId {
 }
 
 async fn gym(url: &str) -> BoxResult<(Gym, powergym_core::Actor)> {
-    let gym = Gym::connect(url).await?;
+    let gym = Gym::open(url).await?;
     let admin = gym.acting_as("admin").await?;
     Ok((gym, admin))
 }
@@ -253,6 +254,71 @@ async fn main() -> BoxResult<()> {
                 times[times.len() / 2],
                 times[times.len() * 99 / 100],
                 times[times.len() - 1]
+            );
+        }
+        "sqlite" => {
+            // The same enrolments on an embedded SQLite file (target/bench-data): members
+            // and consents by SQL, then N into an empty gallery, MORE into N by a fresh
+            // process-like gym, and SINGLES single enrolments.
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join("facebulk.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            let url = format!("sqlite://{}", path.display());
+            let set = FaceSet::new(n + MORE + SINGLES, SEED);
+            {
+                let gym = Gym::open(&url).await?;
+                gym.migrations().run().await?;
+                gym.bootstrap_admin("admin", "admin-password-123").await?;
+                gym.close().await;
+            }
+            let t = Instant::now();
+            let mut conn = sqlx::SqliteConnection::connect(&url).await?;
+            sqlx::query(
+                "with recursive i(n) as (select 0 union all select n + 1 from i where n < ?1 - 1) \
+                 insert into clients (id, dni_type, dni_number, first_name, last_name, phone, \
+                 birth_date, gender) \
+                 select printf('00000000-0000-0000-0000-%012x', n), 'CC', 'B' || n, 'Bench', \
+                        'Member ' || n, '3000000000', '1990-01-01', 'other' from i",
+            )
+            .bind((n + MORE + SINGLES) as i64)
+            .execute(&mut conn)
+            .await?;
+            sqlx::query(
+                "insert into biometric_consents (client_id, purpose, granted_at) \
+                 select id, 'face check-in (benchmark)', ?1 from clients",
+            )
+            .bind(chrono::Utc::now().timestamp_micros())
+            .execute(&mut conn)
+            .await?;
+            drop(conn);
+            println!(
+                "sqlite setup: {} members with consent in {:.1} s",
+                n + MORE + SINGLES,
+                t.elapsed().as_secs_f64()
+            );
+            {
+                let (gym, admin) = gym(&url).await?;
+                bulk(&gym, &admin, 0..n, &set).await?;
+                gym.close().await;
+            }
+            let (gym, admin) = gym(&url).await?;
+            bulk(&gym, &admin, n..n + MORE, &set).await?;
+            let mut times = Vec::new();
+            for i in n + MORE..n + MORE + SINGLES {
+                let t = Instant::now();
+                gym.enroll_face(&admin, member(i), &set.identities[i], None)
+                    .await?;
+                times.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            times.sort_by(f64::total_cmp);
+            println!(
+                "sqlite enroll_face ({} templates): p50 {:.2} ms, p99 {:.2} ms",
+                n + MORE,
+                times[times.len() / 2],
+                times[times.len() * 99 / 100]
             );
         }
         "scan" => {
