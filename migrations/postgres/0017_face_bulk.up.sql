@@ -10,8 +10,9 @@
 --    without it such a search is an exact scan. `powergym health` says which.
 -- 2. Change notifications are sent per statement, not per row: a statement that touches
 --    at most 256 templates announces each member, as before; a larger one sends one
---    notification, `*` when templates were added (a follower reads the changes since its
---    mark) and `-` when any may have gone (a follower reloads).
+--    notification: `*` and the batch's first change mark when templates were added (a
+--    follower reads the changes since the earlier of its mark and that one), `-` when
+--    any may have gone (a follower reloads).
 -- 3. A template may arrive with its consent named (a bulk enrolment reads the consents
 --    under the members' locks and sends their ids): the per-row lookup then does not run,
 --    and one check per statement refuses the statement if any named consent is
@@ -24,7 +25,11 @@
 --    every template insert holds that row FOR KEY SHARE (its foreign key) until it
 --    commits. So a withdrawal either commits before the insert's check reads the consent
 --    (the check sees it and refuses), or waits for the insert to commit and then erases
---    what it stored. Either way no template outlives its consent.
+--    what it stored. Either way no template outlives its consent. That reasoning needs
+--    each statement to see what committed before it (READ COMMITTED, as the library's
+--    writes run); a writer in REPEATABLE READ or SERIALIZABLE has its consents locked
+--    FOR SHARE instead, as the row trigger does, so a withdrawal committed after its
+--    snapshot is a serialization failure rather than a template without consent.
 drop index if exists idx_biometrics_embedding;
 
 drop trigger biometrics_notify on biometrics;
@@ -38,7 +43,9 @@ begin
     if tg_op = 'INSERT' then
         select count(*) into changed from new_rows;
         if changed > 256 then
-            perform pg_notify('powergym_biometrics', '*');
+            -- With the first change mark of the batch: marks are taken at insert, and a
+            -- follower may already be past it when this commits.
+            perform pg_notify('powergym_biometrics', '*' || (select min(change_seq) from new_rows));
         else
             perform pg_notify('powergym_biometrics', client_id::text)
                 from (select distinct client_id from new_rows) c;
@@ -84,6 +91,12 @@ create trigger biometrics_consent_filled before insert on biometrics
 create function powergym_biometric_consents_named() returns trigger
 language plpgsql as $$
 begin
+    if current_setting('transaction_isolation') <> 'read committed' then
+        perform 1 from biometric_consents c
+            where c.id in (select consent_id from new_rows)
+            order by c.id
+            for share;
+    end if;
     if exists (
         select 1 from new_rows n
         left join biometric_consents c on c.id = n.consent_id

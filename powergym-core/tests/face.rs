@@ -944,4 +944,39 @@ async fn a_template_that_names_its_consent_must_name_the_members_live_one() {
     enrolling.commit().await;
     withdrawal.await.unwrap();
     assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
+
+    // The other order: a withdrawal in flight first; the named insert waits for it,
+    // then is refused.
+    let cris = client(&w, "30405060").await;
+    let cris_consent = w
+        .gym
+        .record_biometric_consent(&w.desk, cris, consent())
+        .await
+        .unwrap()
+        .id;
+    let mut withdrawing = w.db.raw().await;
+    withdrawing.begin().await;
+    withdrawing
+        .exec(
+            withdraw,
+            withdraw,
+            &[Arg::Instant(chrono::Utc::now()), id(cris)],
+        )
+        .await;
+    let db_insert = w.db.raw().await;
+    let insert = tokio::spawn(async move {
+        let mut c = db_insert;
+        c.try_exec(named, named, &[id(cris), vector(4), id(cris_consent)])
+            .await
+            .map_err(|e| e.to_string())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !insert.is_finished(),
+        "the insert must wait for the withdrawal"
+    );
+    withdrawing.commit().await;
+    let err = insert.await.unwrap().unwrap_err();
+    assert!(err.contains("consent"), "{err}");
+    assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
 }

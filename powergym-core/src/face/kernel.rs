@@ -482,8 +482,13 @@ impl ScreenRows {
     /// `q` holds the rows' int8 values (`width` a row), `scales` their scales and
     /// `rows` their `f32` values.
     pub(crate) fn new(q: &[i8], scales: &[f32], rows: &[f32], width: usize) -> Self {
+        Self::with_kernel(q, scales, rows, width, has_avx512_vnni())
+    }
+
+    /// [`ScreenRows::new`] for the AVX-512 kernel (`vnni`, which the caller has checked
+    /// the CPU has) or the portable one.
+    fn with_kernel(q: &[i8], scales: &[f32], rows: &[f32], width: usize, vnni: bool) -> Self {
         let n = scales.len();
-        let vnni = has_avx512_vnni();
         // Whole pairs of lane groups for the kernel; padding rows are never reported.
         let padded = n.div_ceil(2 * LANES) * 2 * LANES;
         let mut packed = Vec::new();
@@ -762,6 +767,61 @@ mod tests {
     #[should_panic(expected = "a block of 2 rows")]
     fn a_ragged_block_is_a_bug() {
         dots(&[0.0; 7], &[0.0; 4], &mut [0.0; 2]);
+    }
+
+    /// Each kernel of the screen, on every shape of tile and pass (ragged lane groups,
+    /// a ragged last pass, a probe limit): with no threshold it reports every real pair
+    /// exactly once and no padding, and at a threshold both keep the same pairs.
+    #[test]
+    fn both_screen_kernels_report_every_real_pair_and_no_padding() {
+        let value = |i: usize, salt: usize| ((i * 7919 + salt * 104_729) % 255) as i8 / 2 - 32;
+        let unit = |salt: usize| -> Vec<f32> {
+            let v: Vec<f32> = (0..512).map(|i| f32::from(value(i, salt))).collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.into_iter().map(|x| x / norm).collect()
+        };
+        let quantise = |rows: &[f32]| -> (Vec<i8>, Vec<f32>) {
+            let mut q = Vec::new();
+            let mut scales = Vec::new();
+            for row in rows.chunks_exact(512) {
+                let max = row.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                q.extend(row.iter().map(|x| (x * 127.0 / max).round() as i8));
+                scales.push(max / 127.0);
+            }
+            (q, scales)
+        };
+        let kernels: Vec<bool> = [false, true]
+            .into_iter()
+            .filter(|&v| !v || has_avx512_vnni())
+            .collect();
+        for n in [1, 15, 16, 17, 31, 33, 70] {
+            let rows: Vec<f32> = (0..n).flat_map(unit).collect();
+            let (rq, rs) = quantise(&rows);
+            for count in [1, 11, 12, 13, 30] {
+                let probes: Vec<f32> = (0..count).flat_map(|p| unit(1_000 + p % 5)).collect();
+                let (pq, ps) = quantise(&probes);
+                let screened = ScreenProbes::new(&pq, &ps, &probes, 512);
+                for end in [count, count / 2] {
+                    let mut answers = Vec::new();
+                    for &vnni in &kernels {
+                        let tile = ScreenRows::with_kernel(&rq, &rs, &rows, 512, vnni);
+                        let mut all = Vec::new();
+                        screen(&tile, &screened, end, -2.0, &mut all);
+                        all.retain(|&(p, _)| p < end);
+                        all.sort_unstable();
+                        let want: Vec<(usize, usize)> =
+                            (0..end).flat_map(|p| (0..n).map(move |r| (p, r))).collect();
+                        assert_eq!(all, want, "{n} rows, {count} probes, vnni {vnni}");
+                        let mut kept = Vec::new();
+                        screen(&tile, &screened, end, 0.3, &mut kept);
+                        kept.retain(|&(p, _)| p < end);
+                        kept.sort_unstable();
+                        answers.push(kept);
+                    }
+                    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{n} x {count}");
+                }
+            }
+        }
     }
 
     proptest! {

@@ -39,9 +39,10 @@ pub struct FaceOptions {
     /// Memory the in-process int8 face cache may take on PostgreSQL. At the first face
     /// search or enrolment a gym counts the active templates; if they fit (count ×
     /// 2,614 bytes), it loads them and from then on identifies in process (exact, about
-    /// 2 ms at 100k) instead of through the HNSW index (approximate, 10–50 ms). `0`
-    /// turns the default cache off, so PostgreSQL's index search is used: choose that
-    /// deliberately. [`Gym::enable_face_cache`](crate::Gym::enable_face_cache) loads a
+    /// 2 ms at 100k) instead of in PostgreSQL. `0` turns the default cache off, so faces
+    /// are searched in PostgreSQL: on the HNSW index if the operator built one
+    /// (`Operations::rebuild_face_index`; approximate, 10–50 ms), else by an exact scan
+    /// of every template. Choose that deliberately. [`Gym::enable_face_cache`](crate::Gym::enable_face_cache) loads a
     /// cache whatever the budget. SQLite ignores this: its store already searches in
     /// process.
     pub cache_budget_bytes: u64,
@@ -446,9 +447,15 @@ pub(crate) async fn enroll_in(
             "the client is inactive; reactivate them before enrolling a face",
         ));
     }
-    if tx.active_consent(template.client_id).await?.is_none() {
+    let Some(consent) = tx.active_consent(template.client_id).await? else {
         return Err(Error::ConsentRequired { guardian: false });
-    }
+    };
+    // Named, the database checks the consent once per statement and takes no lock on
+    // it: the member's row, held since above, is what a withdrawal waits for.
+    let template = &NewFaceTemplate {
+        consent_id: Some(consent.id),
+        ..template.clone()
+    };
     tx.lock_face_enrolment().await?;
     let duplicate = match cache {
         Some(cache) => {

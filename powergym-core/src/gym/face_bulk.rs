@@ -114,9 +114,11 @@ impl Gym {
     ///
     /// `progress` hears how many items are decided as the work goes. A large batch is
     /// not bound by the call timeout (`GymOptions::call_timeout`), nor by the pool's
-    /// statement timeout: on PostgreSQL each template is inserted into the HNSW index,
-    /// or, for a first import of 10,000 or more into an empty gallery, the index is
-    /// built after the rows (the templates table is locked until the import commits).
+    /// statement timeout: 100,000 templates take about 11 s (`benches/README.md`). Where
+    /// an operator built the HNSW index on PostgreSQL (`rebuild_face_index`), each
+    /// template also goes into it (tens of milliseconds each), except that a first
+    /// import of 10,000 or more into an empty gallery builds it after the rows (the
+    /// templates table is locked until the import commits).
     pub async fn enroll_faces(
         &self,
         actor: &Actor,
@@ -260,8 +262,32 @@ impl Gym {
             })
         })
         .await?;
+        // Held across the commit: the follower hears of the batch at once and would
+        // otherwise read it all back before this call catches up from memory.
+        let cache = self.cache();
+        let held = match &cache {
+            Some(cache) => Some(cache.hold().await),
+            None => None,
+        };
         tx.commit().await?;
-        self.bulk_changed_cache(&accepted).await;
+        if let (Some(cache), Some(held)) = (&cache, &held) {
+            let known: Vec<(ClientId, uuid::Uuid, &FaceEmbedding)> = accepted
+                .iter()
+                .map(|t| (t.client_id, t.id, &t.embedding))
+                .collect();
+            if let Err(e) = cache
+                .catch_up_held(held, self.store.as_ref(), None, &known)
+                .await
+            {
+                // The follower catches up on its own when it hears of the changes;
+                // until then each search scores the batch from its rows.
+                tracing::warn!(
+                    kind = e.kind(),
+                    "face cache update after a bulk enrolment failed"
+                );
+            }
+        }
+        drop(held);
         tracing::info!(enrolled = accepted.len(), refused, "faces enrolled in bulk");
         progress(BulkProgress { done: total, total });
         Ok(BulkEnrolment {
@@ -316,26 +342,6 @@ impl Gym {
             }
         }
         Ok((mark, proposed))
-    }
-
-    /// Brings this process's cache up to date after a committed bulk enrolment: the
-    /// accepted templates from memory, whatever others changed meanwhile from the
-    /// database, and the change mark moved past both, so later searches do not re-score
-    /// the batch from the database.
-    async fn bulk_changed_cache(&self, accepted: &[NewFaceTemplate]) {
-        let Some(cache) = self.cache() else { return };
-        let known: Vec<(ClientId, &FaceEmbedding)> = accepted
-            .iter()
-            .map(|t| (t.client_id, &t.embedding))
-            .collect();
-        if let Err(e) = cache.catch_up(self.store.as_ref(), &known).await {
-            // The follower catches up on its own when it hears of the changes; until
-            // then each search scores the batch from its rows.
-            tracing::warn!(
-                kind = e.kind(),
-                "face cache update after a bulk enrolment failed"
-            );
-        }
     }
 }
 

@@ -47,6 +47,12 @@ impl InMemoryMatcher {
     }
 }
 
+/// What the default int8 cache of `templates` templates holds in memory: the figure
+/// both the budget (`FaceOptions::cache_budget_bytes`) and the health report judge.
+pub(crate) fn int8_cache_bytes(templates: u64) -> u64 {
+    templates.saturating_mul(Precision::Int8.held_bytes_per_template() as u64)
+}
+
 /// Changes since the mark above which the follower catches up (reads them into memory and
 /// moves the mark), so the per-search delta stays a handful of rows.
 const REBASE_AFTER: u64 = 256;
@@ -91,33 +97,59 @@ impl CacheState {
         Ok(())
     }
 
-    /// Applies every template added or replaced since the mark and moves the mark past
-    /// them: `known` from memory (what this process just committed), the rest read from
-    /// the database. Erasures are left to their own notifications (see `base`).
+    /// Holds off every other write from the database into the cache (see `sync`):
+    /// a bulk enrolment takes it before its commit, so the follower, hearing of the
+    /// batch, waits for the enrolment's own catch-up instead of reading the batch back.
+    pub(crate) async fn hold(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.sync.lock().await
+    }
+
+    /// Applies every template added or replaced since the mark (or since `from`, if
+    /// earlier) and moves the mark past them. `known` are templates this process just
+    /// committed, `(member, template id, vector)`: applied from memory while that
+    /// template is still the member's (another process may have replaced or erased it
+    /// since), the rest read from the database. Erasures are left to their own
+    /// notifications (see `base`). The caller holds [`hold`](Self::hold)'s guard.
     ///
     /// The new mark is read before the rows, so a change committed in between is read
     /// now and scored again at the next search, never skipped.
-    pub(crate) async fn catch_up(
+    pub(crate) async fn catch_up_held(
         &self,
+        _held: &tokio::sync::MutexGuard<'_, ()>,
         store: &dyn Store,
-        known: &[(ClientId, &FaceEmbedding)],
+        from: Option<i64>,
+        known: &[(ClientId, uuid::Uuid, &FaceEmbedding)],
     ) -> Result<()> {
-        let _sync = self.sync.lock().await;
+        let since = from.map_or(self.mark(), |f| f.min(self.mark()));
         let mut tx = store.begin_read().await?;
         let mark = tx.face_change_mark().await?;
-        let ids: Vec<ClientId> = known.iter().map(|(c, _)| *c).collect();
-        let others = tx
-            .face_templates_changed_since_except(self.mark(), &ids)
-            .await?;
+        let changed = tx.face_template_ids_changed_since(since).await?;
+        let in_memory: std::collections::HashMap<uuid::Uuid, (ClientId, &FaceEmbedding)> =
+            known.iter().map(|(c, id, e)| (*id, (*c, *e))).collect();
+        let mut apply: Vec<(ClientId, &FaceEmbedding)> = Vec::with_capacity(changed.len());
+        let mut read = Vec::new();
+        for (client, id) in &changed {
+            match in_memory.get(id) {
+                Some(&(c, e)) if c == *client => apply.push((c, e)),
+                _ => read.push(*client),
+            }
+        }
+        let others = if read.is_empty() {
+            Vec::new()
+        } else {
+            tx.face_templates_of(&read).await?
+        };
         drop(tx);
-        self.matcher.upsert_many(
-            known
-                .iter()
-                .copied()
-                .chain(others.iter().map(|(c, e)| (*c, e))),
-        );
+        self.matcher
+            .upsert_many(apply.into_iter().chain(others.iter().map(|(c, e)| (*c, e))));
         self.base.fetch_max(mark, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// [`catch_up_held`](Self::catch_up_held) with nothing known, taking the guard.
+    pub(crate) async fn catch_up(&self, store: &dyn Store, from: Option<i64>) -> Result<()> {
+        let held = self.hold().await;
+        self.catch_up_held(&held, store, from, &[]).await
     }
 
     /// The two best candidates for `probe`: the cache's, with every template changed
@@ -198,7 +230,7 @@ async fn refresh(store: &dyn Store, state: &CacheState, client: ClientId) -> Res
         tx.count_face_changes_since(state.mark()).await? > REBASE_AFTER
     };
     if behind {
-        state.catch_up(store, &[]).await?;
+        state.catch_up(store, None).await?;
     }
     Ok(())
 }
@@ -228,8 +260,8 @@ async fn follow(store: Arc<dyn Store>, state: Arc<CacheState>, feed: Box<dyn Bio
                 Ok(BiometricChange::Member(client)) => refresh(store.as_ref(), &state, client)
                     .await
                     .inspect_err(|_| resync = true),
-                Ok(BiometricChange::Added) => state
-                    .catch_up(store.as_ref(), &[])
+                Ok(BiometricChange::Added(first)) => state
+                    .catch_up(store.as_ref(), Some(first - 1))
                     .await
                     .inspect_err(|_| resync = true),
                 Ok(BiometricChange::Resync) => {
@@ -362,10 +394,7 @@ impl Gym {
         let fits = async {
             let mut tx = self.store.begin_read().await?;
             let templates = tx.count_face_templates().await?;
-            Ok::<_, crate::Error>(
-                templates.saturating_mul(Precision::Int8.held_bytes_per_template() as u64)
-                    <= budget,
-            )
+            Ok::<_, crate::Error>(int8_cache_bytes(templates) <= budget)
         };
         match fits.await {
             Ok(false) => {

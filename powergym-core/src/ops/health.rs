@@ -668,7 +668,7 @@ fn judge_face_index(f: &FaceIndexStats) -> HealthCheck {
             Verdict::Ok,
             format!(
                 "{} templates, searched by the in-process cache ({}, within the default \
-                 budget); no PostgreSQL index, none needed",
+                 budget); no PostgreSQL index, needed only where the cache is turned off",
                 f.templates,
                 human_bytes(f.cache_bytes)
             ),

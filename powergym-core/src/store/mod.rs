@@ -105,9 +105,11 @@ impl std::fmt::Debug for FaceIdentifyContext {
 pub enum BiometricChange {
     /// This member's template was enrolled, replaced or erased.
     Member(ClientId),
-    /// Many templates were added or replaced at once (a bulk enrolment), none erased:
-    /// read the templates changed since the cache's mark.
-    Added,
+    /// Many templates were added or replaced at once (a bulk enrolment), none erased,
+    /// the first of them at this change mark: read the templates changed since the
+    /// cache's mark, or since just before this one if that is earlier (a writer's
+    /// marks are taken at insert and may commit after later ones).
+    Added(i64),
     /// Changes may have been missed (the connection was lost and re-established), or
     /// many templates may have been erased at once: reload everything.
     Resync,
@@ -1098,7 +1100,10 @@ pub trait BiometricRepository {
         consent: &crate::domain::consent::NewConsent,
         recorded_by: &str,
     ) -> Result<crate::domain::consent::BiometricConsent>;
-    /// The consent in force for this member, if any, locked until the transaction ends.
+    /// The consent in force for this member, if any. Not locked: a withdrawal racing an
+    /// enrolment waits on the member's row, which the enrolment holds (migration 0017),
+    /// and locking the consent too made a withdrawal that takes the consent first and
+    /// the member second deadlock with it.
     async fn active_consent(
         &mut self,
         client: ClientId,
@@ -1174,20 +1179,18 @@ pub trait BiometricRepository {
         &mut self,
         mark: i64,
     ) -> Result<Vec<(ClientId, crate::face::FaceEmbedding)>>;
-    /// [`face_templates_changed_since`](Self::face_templates_changed_since) without
-    /// the members in `known` (templates the caller holds already, such as the ones it
-    /// just wrote), so a cache catching up after a bulk enrolment reads back only what
-    /// others changed.
-    async fn face_templates_changed_since_except(
+    /// Each active template changed after `mark`, as `(member, template id)`, without
+    /// its vector: a cache catching up after a bulk enrolment reads back only what it
+    /// does not hold already (16 bytes a row, not 2 KB).
+    async fn face_template_ids_changed_since(
         &mut self,
         mark: i64,
-        known: &[ClientId],
-    ) -> Result<Vec<(ClientId, crate::face::FaceEmbedding)>> {
-        let known: std::collections::HashSet<ClientId> = known.iter().copied().collect();
-        let mut changed = self.face_templates_changed_since(mark).await?;
-        changed.retain(|(c, _)| !known.contains(c));
-        Ok(changed)
-    }
+    ) -> Result<Vec<(ClientId, uuid::Uuid)>>;
+    /// The active templates of these members, as stored now.
+    async fn face_templates_of(
+        &mut self,
+        clients: &[ClientId],
+    ) -> Result<Vec<(ClientId, crate::face::FaceEmbedding)>>;
     /// How many templates changed after `mark`.
     async fn count_face_changes_since(&mut self, mark: i64) -> Result<u64>;
     /// Records a face check-in that identified nobody.

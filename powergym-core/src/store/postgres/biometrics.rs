@@ -189,7 +189,7 @@ impl BiometricRepository for PgTransaction {
     async fn active_consent(&mut self, client: ClientId) -> Result<Option<BiometricConsent>> {
         let row: Option<ConsentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "select {CONSENT_COLUMNS} from biometric_consents \
-             where client_id = $1 and withdrawn_at is null for update"
+             where client_id = $1 and withdrawn_at is null"
         )))
         .bind(client.as_uuid())
         .fetch_optional(&mut *self.tx)
@@ -253,8 +253,8 @@ impl BiometricRepository for PgTransaction {
             "thumbnail_format": t.sealed_thumbnail.as_ref().map(|_| "aes-256-gcm/v1"),
         });
         let row: TemplateRow = sqlx::query_as(
-            "insert into biometrics (id, client_id, type, embedding, thumbnail_encrypted, is_active, meta_info, enrolled_by) \
-             values ($1, $2, 'FACE', $3, $4, true, $5, $6) \
+            "insert into biometrics (id, client_id, type, embedding, thumbnail_encrypted, is_active, meta_info, enrolled_by, consent_id) \
+             values ($1, $2, 'FACE', $3, $4, true, $5, $6, $7) \
              returning id, client_id, thumbnail_encrypted is not null as has_thumbnail, enrolled_by, created_at",
         )
         .bind(t.id)
@@ -263,6 +263,7 @@ impl BiometricRepository for PgTransaction {
         .bind(t.sealed_thumbnail.as_deref())
         .bind(meta)
         .bind(t.enrolled_by.as_deref())
+        .bind(t.consent_id)
         .fetch_one(&mut *self.tx)
         .await
         .map_err(errors::map)?;
@@ -419,8 +420,9 @@ impl BiometricRepository for PgTransaction {
     }
 
     async fn lock_face_enrolees(&mut self, clients: &[ClientId]) -> Result<Vec<FaceEnrolee>> {
-        // A bulk enrolment's statements may run long (a COPY that maintains or rebuilds
-        // the HNSW index): the pool's statement timeout is lifted for this transaction.
+        // A bulk enrolment's statements may run long (a COPY of 100k rows, more where an
+        // operator built the HNSW index, which it maintains or rebuilds): the pool's
+        // statement timeout is lifted for this transaction.
         // Waiting for a lock stays bounded even on a host pool that sets no lock timeout.
         sqlx::query(
             "select set_config('statement_timeout', '0', true), \
@@ -431,10 +433,18 @@ impl BiometricRepository for PgTransaction {
         .await
         .map_err(errors::map)?;
         let ids: Vec<Uuid> = clients.iter().map(|c| c.as_uuid()).collect();
+        // Locked first, read after: a statement that waited for a lock re-checks the
+        // locked rows but keeps its snapshot for the rest, so a consent withdrawn while
+        // it waited would still look in force. The second statement sees it withdrawn.
+        sqlx::query("select 1 from clients where id = any($1) order by id for update")
+            .bind(&ids)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
         let rows: Vec<(Uuid, bool, Option<Uuid>)> = sqlx::query_as(
             "select c.id, c.is_active, (select b.id from biometric_consents b \
                  where b.client_id = c.id and b.withdrawn_at is null) \
-             from clients c where c.id = any($1) order by c.id for update of c",
+             from clients c where c.id = any($1)",
         )
         .bind(ids)
         .fetch_all(&mut *self.tx)
@@ -507,22 +517,7 @@ impl BiometricRepository for PgTransaction {
         }
         let copied = copy.finish().await.map_err(errors::map)?;
         if let Some(definition) = rebuild {
-            // Room to build the graph in memory (pgvector slows sharply once it does not
-            // fit), for this transaction only.
-            let rows: i64 = sqlx::query_scalar(
-                "select count(*) from biometrics where is_active and type = 'FACE'",
-            )
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(errors::map)?;
-            let kib = super::ops::hnsw_build_memory_kib(rows);
-            sqlx::query(
-                "select set_config('maintenance_work_mem',                  greatest(pg_size_bytes(current_setting('maintenance_work_mem')), $1 * 1024) / 1024 || 'kB', true)",
-            )
-            .bind(kib)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(errors::map)?;
+            super::ops::raise_build_memory(&mut self.tx, true).await?;
             sqlx::raw_sql(AssertSqlSafe(definition))
                 .execute(&mut *self.tx)
                 .await
@@ -555,34 +550,34 @@ impl BiometricRepository for PgTransaction {
             .collect()
     }
 
-    async fn face_templates_changed_since_except(
+    async fn face_template_ids_changed_since(
         &mut self,
         mark: i64,
-        known: &[ClientId],
-    ) -> Result<Vec<(ClientId, FaceEmbedding)>> {
-        // Who changed, ids only (16 bytes a row, not 2 KB), then the templates of those
-        // the caller does not hold: after a bulk enrolment of N that is N ids and
-        // usually no template. A filter in SQL (`not in (select unnest($2))`) stops
-        // being a hash once the ids outgrow work_mem, and compares every row with every
-        // id (0.7 s for 100k).
-        let changed: Vec<Uuid> = sqlx::query_scalar(
-            "select client_id from biometrics \
+    ) -> Result<Vec<(ClientId, Uuid)>> {
+        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "select client_id, id from biometrics \
              where change_seq > $1 and is_active and type = 'FACE'",
         )
         .bind(mark)
         .fetch_all(&mut *self.tx)
         .await
         .map_err(errors::map)?;
-        let known: std::collections::HashSet<Uuid> = known.iter().map(|c| c.as_uuid()).collect();
-        let others: Vec<Uuid> = changed.into_iter().filter(|c| !known.contains(c)).collect();
-        if others.is_empty() {
-            return Ok(Vec::new());
-        }
+        Ok(rows
+            .into_iter()
+            .map(|(c, id)| (ClientId::from_uuid(c), id))
+            .collect())
+    }
+
+    async fn face_templates_of(
+        &mut self,
+        clients: &[ClientId],
+    ) -> Result<Vec<(ClientId, FaceEmbedding)>> {
+        let ids: Vec<Uuid> = clients.iter().map(|c| c.as_uuid()).collect();
         let rows: Vec<(Uuid, Vector)> = sqlx::query_as(
             "select client_id, embedding from biometrics \
              where client_id = any($1) and is_active and type = 'FACE'",
         )
-        .bind(others)
+        .bind(ids)
         .fetch_all(&mut *self.tx)
         .await
         .map_err(errors::map)?;

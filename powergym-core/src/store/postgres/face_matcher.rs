@@ -14,8 +14,10 @@ use crate::gym::face::enroll_in;
 use crate::store::postgres::PgStore;
 use crate::store::{NewFaceTemplate, Store};
 
-/// Face matching over the `biometrics` table: an HNSW index on the active templates,
-/// searched with a per-query `ef_search` and pgvector's iterative scans.
+/// Face matching over the `biometrics` table: on the HNSW index over the active
+/// templates where an operator built one (`Operations::rebuild_face_index`; the schema
+/// has none since migration 0017), searched with a per-query `ef_search` and pgvector's
+/// iterative scans; else an exact scan.
 ///
 /// Enrolment goes through the same rules as the staff use case (consent, duplicate
 /// check, atomic replacement), but records no staff member and no thumbnail; use

@@ -236,9 +236,16 @@ impl BiometricChanges for PgBiometricChanges {
             match self.listener.try_recv().await.map_err(errors::map)? {
                 None => return Ok(BiometricChange::Resync),
                 // Migration 0017: one notification for a statement that added many
-                // templates (`*`) or may have erased many (`-`).
-                Some(n) if n.payload() == "*" => return Ok(BiometricChange::Added),
+                // templates (`*` and the first one's change mark) or may have erased
+                // many (`-`).
                 Some(n) if n.payload() == "-" => return Ok(BiometricChange::Resync),
+                Some(n) if n.payload().starts_with('*') => {
+                    return Ok(match n.payload()[1..].parse::<i64>() {
+                        Ok(first) => BiometricChange::Added(first),
+                        // Without a mark nothing says where to start: everything.
+                        Err(_) => BiometricChange::Resync,
+                    });
+                }
                 Some(n) => match uuid::Uuid::parse_str(n.payload()) {
                     Ok(id) => return Ok(BiometricChange::Member(ClientId::from_uuid(id))),
                     // Not ours (someone else notifying on the channel): ignore it.

@@ -12,7 +12,6 @@ use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
 use crate::error::{Error, Result};
-use crate::face::Precision;
 use crate::migrate::Migrations;
 use crate::ops::health::{
     ConnectionStats, DatabaseSize, DuplicateIndexes, FaceIndexStats, HealthReport, LockWait,
@@ -21,7 +20,8 @@ use crate::ops::health::{
 use crate::ops::{IndexRebuild, Progress};
 use crate::store::postgres::errors;
 
-/// The HNSW index migration 0010 builds over active templates.
+/// The HNSW index over active templates (migration 0010 built it, 0017 dropped it from
+/// the schema; [`rebuild_face_index`] builds it on an operator's request).
 pub(crate) const FACE_INDEX: &str = "idx_biometrics_embedding";
 
 /// How [`rebuild_face_index`] builds the face index where there is none (migration 0017
@@ -31,11 +31,23 @@ const FACE_INDEX_BUILD: &str = "create index concurrently if not exists idx_biom
      on biometrics using hnsw (embedding vector_cosine_ops) \
      with (m = 32, ef_construction = 128) where is_active";
 
-/// `maintenance_work_mem` (in KiB) for building the HNSW graph of `templates` rows in
-/// memory (pgvector slows sharply once it does not fit): about 4 KiB a template, at
-/// least 64 MiB, at most 2 GiB.
-pub(crate) fn hnsw_build_memory_kib(templates: i64) -> i64 {
-    (templates.max(0).saturating_mul(4)).clamp(64 * 1024, 2 * 1024 * 1024)
+/// Gives the connection room to build the HNSW graph of every active template in memory
+/// (pgvector slows sharply once it does not fit): `maintenance_work_mem` of about 4 KiB a
+/// template, at least 64 MiB, at most 2 GiB, never less than it was; for the transaction
+/// only when `local`, else until reset.
+pub(crate) async fn raise_build_memory(conn: &mut PgConnection, local: bool) -> Result<()> {
+    sqlx::query(
+        "select set_config('maintenance_work_mem', \
+         greatest(pg_size_bytes(current_setting('maintenance_work_mem')) / 1024, \
+                  least(greatest((select count(*) from biometrics \
+                                  where is_active and type = 'FACE') * 4, 65536), 2097152)) \
+         || 'kB', $1)",
+    )
+    .bind(local)
+    .execute(conn)
+    .await
+    .map_err(errors::map)?;
+    Ok(())
 }
 
 /// Snapshots older than this are deleted when a new one is written.
@@ -524,7 +536,7 @@ async fn face_stats(conn: &mut PgConnection) -> Result<FaceIndexStats> {
         templates,
         index_bytes: index.map(|(b, _)| unsigned(b)),
         index_valid: index.is_some_and(|(_, valid)| valid),
-        cache_bytes: templates * Precision::Int8.held_bytes_per_template() as u64,
+        cache_bytes: crate::gym::int8_cache_bytes(templates),
         available_memory: available_memory(),
     })
 }
@@ -661,20 +673,7 @@ pub(crate) async fn rebuild_face_index(
         .fetch_one(conn.conn())
         .await
         .map_err(errors::map)?;
-    let templates: i64 =
-        sqlx::query_scalar("select count(*) from biometrics where is_active and type = 'FACE'")
-            .fetch_one(conn.conn())
-            .await
-            .map_err(errors::map)?;
-    sqlx::query(
-        "select set_config('maintenance_work_mem', \
-         greatest(pg_size_bytes(current_setting('maintenance_work_mem')) / 1024, $1) || 'kB', \
-         false)",
-    )
-    .bind(hnsw_build_memory_kib(templates))
-    .execute(conn.conn())
-    .await
-    .map_err(errors::map)?;
+    raise_build_memory(conn.conn(), false).await?;
     {
         let statement = match before {
             Some(_) => format!("reindex index concurrently {FACE_INDEX}"),

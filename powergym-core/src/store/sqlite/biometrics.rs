@@ -664,8 +664,13 @@ impl BiometricRepository for SqliteTransaction {
                     .bind(t.enrolled_by.as_deref());
             }
             query.execute(&mut *self.tx).await.map_err(errors::map)?;
+            let before = done;
             done += chunk.len() as u64;
-            progress(done);
+            // About every thousand rows: a host's callback (Python, Kotlin) costs more
+            // than a chunk.
+            if before / 1_000 != done / 1_000 || done == templates.len() as u64 {
+                progress(done);
+            }
         }
         Ok(done)
     }
@@ -687,6 +692,45 @@ impl BiometricRepository for SqliteTransaction {
              order by client_id",
         )
         .bind(mark)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        rows.into_iter()
+            .map(|(id, blob)| Ok((client_of(&id)?, embedding_of(&blob)?)))
+            .collect()
+    }
+
+    async fn face_template_ids_changed_since(
+        &mut self,
+        mark: i64,
+    ) -> Result<Vec<(ClientId, Uuid)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "select client_id, id from biometrics where is_active and type = 'FACE' \
+             and client_id in (select client_id from face_changes where id > ?1)",
+        )
+        .bind(mark)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        rows.into_iter()
+            .map(|(c, id)| Ok((client_of(&c)?, uuid_of(&id)?)))
+            .collect()
+    }
+
+    async fn face_templates_of(
+        &mut self,
+        clients: &[ClientId],
+    ) -> Result<Vec<(ClientId, FaceEmbedding)>> {
+        let ids: Vec<String> = clients.iter().map(|c| c.as_uuid().to_string()).collect();
+        let list = serde_json::to_string(&ids).map_err(|e| Error::Database {
+            code: None,
+            message: format!("cannot list the members: {e}"),
+        })?;
+        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+            "select client_id, embedding from biometrics where is_active and type = 'FACE' \
+             and client_id in (select value from json_each(?1))",
+        )
+        .bind(list)
         .fetch_all(&mut *self.tx)
         .await
         .map_err(errors::map)?;
