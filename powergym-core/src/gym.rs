@@ -25,6 +25,7 @@ mod clients;
 pub(crate) mod face;
 mod face_bulk;
 mod face_cache;
+#[cfg(feature = "postgres")]
 pub(crate) use face_cache::int8_cache_bytes;
 mod face_desk;
 mod inventory;
