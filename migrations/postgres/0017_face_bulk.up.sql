@@ -29,7 +29,13 @@
 --    each statement to see what committed before it (READ COMMITTED, as the library's
 --    writes run); a writer in REPEATABLE READ or SERIALIZABLE has its consents locked
 --    FOR SHARE instead, as the row trigger does, so a withdrawal committed after its
---    snapshot is a serialization failure rather than a template without consent.
+--    snapshot is a serialization failure rather than a template without consent. A
+--    withdrawal must itself run at READ COMMITTED (the library's do): at REPEATABLE READ
+--    its erasure would read its old snapshot and miss a template committed meanwhile.
+--    The withdrawal takes the consent, then the member; the library's enrolments take
+--    the member and never lock the consent, so only two withdrawals or a raw insert
+--    without a consent id can meet in the other order, which PostgreSQL detects and
+--    refuses as a deadlock (Error::Contention), never a hang.
 drop index if exists idx_biometrics_embedding;
 
 drop trigger biometrics_notify on biometrics;

@@ -262,14 +262,17 @@ impl Gym {
             })
         })
         .await?;
-        // Held across the commit: the follower hears of the batch at once and would
-        // otherwise read it all back before this call catches up from memory.
+        // Held across the commit when it is free: the follower hears of the batch at
+        // once and would otherwise read it all back before this call catches up from
+        // memory. Never waited for here, while this transaction holds its locks.
         let cache = self.cache();
-        let held = match &cache {
-            Some(cache) => Some(cache.hold().await),
-            None => None,
-        };
+        let held = cache.as_ref().and_then(|c| c.try_hold());
         tx.commit().await?;
+        let held = match (&cache, held) {
+            (Some(_), Some(held)) => Some(held),
+            (Some(cache), None) => Some(cache.hold().await),
+            (None, _) => None,
+        };
         if let (Some(cache), Some(held)) = (&cache, &held) {
             let known: Vec<(ClientId, uuid::Uuid, &FaceEmbedding)> = accepted
                 .iter()

@@ -18,6 +18,7 @@ use crate::face::{
     FaceEmbedding, FaceMatcher, Gallery, InMemoryMatcher, Precision, ScoredCandidate,
 };
 use crate::gym::Gym;
+use crate::gym::face_bulk::MAX_BULK_ENROLMENT;
 use crate::store::{BiometricChange, BiometricChanges, Store, StoreTransaction};
 
 /// Loading from a store lives with the use cases, so `face/` depends on no store.
@@ -70,6 +71,11 @@ pub(crate) struct CacheState {
     /// Held by whatever writes rows read from the database into `matcher` (a reload, a
     /// catch-up, one member's refresh), so an older read never lands after a newer one.
     sync: tokio::sync::Mutex<()>,
+    /// Template ids of a large batch this process committed and applied from memory,
+    /// so that the follower, hearing of the batch (`*` and its first change mark, which
+    /// the mark has passed by then), does not read it all back. Emptied as the
+    /// follower meets them, and by a reload.
+    from_memory: std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>,
 }
 
 impl CacheState {
@@ -96,14 +102,27 @@ impl CacheState {
         let (fresh, mark) = Self::load(store, self.precision, self.matcher.policy()).await?;
         self.matcher.replace_with(fresh);
         self.base.store(mark, Ordering::SeqCst);
+        self.applied_from_memory().clear();
         Ok(())
     }
 
-    /// Holds off every other write from the database into the cache (see `sync`):
-    /// a bulk enrolment takes it before its commit, so the follower, hearing of the
-    /// batch, waits for the enrolment's own catch-up instead of reading the batch back.
+    fn applied_from_memory(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashSet<uuid::Uuid>> {
+        self.from_memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Holds off every other write from the database into the cache (see `sync`).
     pub(crate) async fn hold(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.sync.lock().await
+    }
+
+    /// [`hold`](Self::hold) if nobody holds it now. A bulk enrolment takes it before
+    /// its commit when it is free, so the follower, hearing of the batch, waits for the
+    /// enrolment's own catch-up; it never waits for it there, holding database locks
+    /// that the holder (a reload reading the templates) may be waiting for.
+    pub(crate) fn try_hold(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        self.sync.try_lock().ok()
     }
 
     /// Applies every template added or replaced since the mark (or since `from`, if
@@ -130,10 +149,26 @@ impl CacheState {
             known.iter().map(|(c, id, e)| (*id, (*c, *e))).collect();
         let mut apply: Vec<(ClientId, &FaceEmbedding)> = Vec::with_capacity(changed.len());
         let mut read = Vec::new();
-        for (client, id) in &changed {
-            match in_memory.get(id) {
-                Some(&(c, e)) if c == *client => apply.push((c, e)),
-                _ => read.push(*client),
+        {
+            let mut from_memory = self.applied_from_memory();
+            let mut applied = Vec::new();
+            for (client, id) in &changed {
+                match in_memory.get(id) {
+                    Some(&(c, e)) if c == *client => {
+                        apply.push((c, e));
+                        applied.push(*id);
+                    }
+                    // Applied from memory by this process's own bulk enrolment.
+                    _ if from_memory.remove(id) => {}
+                    _ => read.push(*client),
+                }
+            }
+            // Only a batch announced by one notification (over 256 rows) is met by the
+            // follower; smaller ones are refreshed member by member. Only what was
+            // applied here: a row the mark had passed is the follower's to read. Bounded:
+            // at worst a batch is read back once more.
+            if known.len() > 256 && from_memory.len() < 2 * MAX_BULK_ENROLMENT {
+                from_memory.extend(applied);
             }
         }
         let others = if read.is_empty() {
@@ -263,7 +298,7 @@ async fn follow(store: Arc<dyn Store>, state: Arc<CacheState>, feed: Box<dyn Bio
                     .await
                     .inspect_err(|_| resync = true),
                 Ok(BiometricChange::Added(first)) => state
-                    .catch_up(store.as_ref(), Some(first - 1))
+                    .catch_up(store.as_ref(), Some(first.saturating_sub(1)))
                     .await
                     .inspect_err(|_| resync = true),
                 Ok(BiometricChange::Resync) => {
@@ -442,6 +477,7 @@ impl Gym {
             base: AtomicI64::new(mark),
             precision,
             sync: tokio::sync::Mutex::new(()),
+            from_memory: Default::default(),
         });
         let follower = tokio::spawn(follow(self.store.clone(), state.clone(), feed));
         Ok(FaceCache { state, follower })
