@@ -94,6 +94,29 @@ async fn bulk(
     Ok(())
 }
 
+/// Single `enroll_face` calls for the members in `range`, one after the other: p50, p99
+/// and max in milliseconds.
+async fn singles(
+    gym: &Gym,
+    admin: &powergym_core::Actor,
+    range: std::ops::Range<usize>,
+    set: &FaceSet,
+) -> BoxResult<(f64, f64, f64)> {
+    let mut times = Vec::new();
+    for i in range {
+        let t = Instant::now();
+        gym.enroll_face(admin, member(i), &set.identities[i], None)
+            .await?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((
+        times[times.len() / 2],
+        times[times.len() * 99 / 100],
+        times[times.len() - 1],
+    ))
+}
+
 #[tokio::main]
 async fn main() -> BoxResult<()> {
     let mut args = std::env::args().skip(1);
@@ -241,19 +264,11 @@ async fn main() -> BoxResult<()> {
             let set = FaceSet::new(n + 2 * MORE + SINGLES, SEED);
             let (gym, admin) = gym(&db_url).await?;
             let loaded = gym.enable_face_cache(&admin, Precision::Int8).await?;
-            let mut times = Vec::new();
-            for i in n + 2 * MORE..n + 2 * MORE + SINGLES {
-                let t = Instant::now();
-                gym.enroll_face(&admin, member(i), &set.identities[i], None)
-                    .await?;
-                times.push(t.elapsed().as_secs_f64() * 1e3);
-            }
-            times.sort_by(f64::total_cmp);
+            let (p50, p99, max) =
+                singles(&gym, &admin, n + 2 * MORE..n + 2 * MORE + SINGLES, &set).await?;
             println!(
-                "enroll_face with the cache loaded ({loaded} templates): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-                times[times.len() / 2],
-                times[times.len() * 99 / 100],
-                times[times.len() - 1]
+                "enroll_face with the cache loaded ({loaded} templates): p50 {p50:.2} ms, \
+                 p99 {p99:.2} ms, max {max:.2} ms"
             );
         }
         "sqlite" => {
@@ -306,19 +321,11 @@ async fn main() -> BoxResult<()> {
             }
             let (gym, admin) = gym(&url).await?;
             bulk(&gym, &admin, n..n + MORE, &set).await?;
-            let mut times = Vec::new();
-            for i in n + MORE..n + MORE + SINGLES {
-                let t = Instant::now();
-                gym.enroll_face(&admin, member(i), &set.identities[i], None)
-                    .await?;
-                times.push(t.elapsed().as_secs_f64() * 1e3);
-            }
-            times.sort_by(f64::total_cmp);
+            let (p50, p99, max) = singles(&gym, &admin, n + MORE..n + MORE + SINGLES, &set).await?;
             println!(
-                "sqlite enroll_face ({} templates): p50 {:.2} ms, p99 {:.2} ms",
-                n + MORE,
-                times[times.len() / 2],
-                times[times.len() * 99 / 100]
+                "sqlite enroll_face ({} templates): p50 {p50:.2} ms, p99 {p99:.2} ms, \
+                 max {max:.2} ms",
+                n + MORE
             );
         }
         "scan" => {
