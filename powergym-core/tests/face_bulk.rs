@@ -438,3 +438,45 @@ async fn a_large_batch_reaches_the_enrolling_cache_and_every_follower() {
         );
     }
 }
+
+/// A consent withdrawn while the batch waits for its member's lock is seen as withdrawn:
+/// that item is refused and the rest enrolled, rather than the whole batch failing on
+/// the database's own consent check.
+#[tokio::test]
+async fn a_consent_withdrawn_while_the_batch_waits_refuses_only_its_item() {
+    let w = world().await;
+    let ana = consenting(&w, "5300001").await;
+    let bea = consenting(&w, "5300002").await;
+    let mut withdrawing = w.db.raw().await;
+    withdrawing.begin().await;
+    let lock = "select id from clients where id = $1 for update";
+    // SQLite has no row locks: its open write transaction holds the whole file.
+    let lock_sqlite = "update clients set phone = phone where id = $1";
+    withdrawing
+        .exec(lock, lock_sqlite, &[common::sql::id(ana)])
+        .await;
+    let withdraw = "update biometric_consents set withdrawn_at = $1 where client_id = $2";
+    withdrawing
+        .exec(
+            withdraw,
+            withdraw,
+            &[
+                common::sql::Arg::Instant(chrono::Utc::now()),
+                common::sql::id(ana),
+            ],
+        )
+        .await;
+    let gym = w.db.gym().await;
+    let desk = gym.acting_as("desk").await.unwrap();
+    let faces = flat(&[face(5_301), face(5_302)]);
+    let batch = tokio::spawn(async move {
+        gym.enroll_faces(&desk, &[ana, bea], &faces, &mut |_| {})
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!batch.is_finished(), "the batch must wait for the member");
+    withdrawing.commit().await;
+    let result = batch.await.unwrap().unwrap();
+    assert_eq!(result.outcomes, vec![Some(BulkRefusal::NoConsent), None]);
+    assert_eq!(templates(&w).await, 1);
+}

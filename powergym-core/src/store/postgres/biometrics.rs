@@ -433,9 +433,8 @@ impl BiometricRepository for PgTransaction {
         .await
         .map_err(errors::map)?;
         let ids: Vec<Uuid> = clients.iter().map(|c| c.as_uuid()).collect();
-        // Locked first, read after: a statement that waited for a lock re-checks the
-        // locked rows but keeps its snapshot for the rest, so a consent withdrawn while
-        // it waited would still look in force. The second statement sees it withdrawn.
+        // Locked first, then read by a statement that starts once every lock is held,
+        // so the consents it reads are the ones in force now, not when the wait began.
         sqlx::query("select 1 from clients where id = any($1) order by id for update")
             .bind(&ids)
             .execute(&mut *self.tx)
