@@ -777,6 +777,39 @@ async fn the_face_cache_follows_every_process_and_never_admits_on_a_stale_entry(
     other.close().await;
 }
 
+/// Stores a template with `insert` (PostgreSQL, SQLite) in a transaction left open,
+/// withdraws `client`'s consent from another connection, and checks that the withdrawal
+/// waits for the insert, then erases what it stored once it commits.
+async fn withdrawal_waits_for_the_insert(
+    w: &World,
+    insert: (&str, &str),
+    args: &[Arg],
+    client: ClientId,
+) {
+    let mut enrolling = w.db.raw().await;
+    enrolling.begin().await;
+    enrolling.exec(insert.0, insert.1, args).await;
+    let db_withdraw = w.db.raw().await;
+    let withdrawal = tokio::spawn(async move {
+        let mut c = db_withdraw;
+        let withdraw = "update biometric_consents set withdrawn_at = $1 where client_id = $2";
+        c.exec(
+            withdraw,
+            withdraw,
+            &[Arg::Instant(chrono::Utc::now()), id(client)],
+        )
+        .await;
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !withdrawal.is_finished(),
+        "the withdrawal must wait for the enrolment"
+    );
+    enrolling.commit().await;
+    withdrawal.await.unwrap();
+    assert_eq!(count(w, "select count(*) from biometrics").await, 0);
+}
+
 #[tokio::test]
 async fn the_database_closes_every_consent_gap() {
     let w = world().await;
@@ -809,34 +842,13 @@ async fn the_database_closes_every_consent_gap() {
         .record_biometric_consent(&w.desk, ana, consent())
         .await
         .unwrap();
-    let mut enrolling = w.db.raw().await;
-    enrolling.begin().await;
-    enrolling
-        .exec(
-            insert_template.0,
-            insert_template.1,
-            &[id(ana), vector(1), Arg::Bool(true)],
-        )
-        .await;
-    let db_withdraw = w.db.raw().await;
-    let withdrawal = tokio::spawn(async move {
-        let mut c = db_withdraw;
-        let withdraw = "update biometric_consents set withdrawn_at = $1 where client_id = $2";
-        c.exec(
-            withdraw,
-            withdraw,
-            &[Arg::Instant(chrono::Utc::now()), id(ana)],
-        )
-        .await;
-    });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(
-        !withdrawal.is_finished(),
-        "the withdrawal must wait for the enrolment"
-    );
-    enrolling.commit().await;
-    withdrawal.await.unwrap();
-    assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
+    withdrawal_waits_for_the_insert(
+        &w,
+        insert_template,
+        &[id(ana), vector(1), Arg::Bool(true)],
+        ana,
+    )
+    .await;
 
     // A consent cannot lose its guardian, and a member whose document becomes a minor's
     // loses a guardian-less consent and the face with it.
@@ -921,29 +933,13 @@ async fn a_template_that_names_its_consent_must_name_the_members_live_one() {
     assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
 
     // A withdrawal racing a named insert waits for it, then erases what it stored.
-    let mut enrolling = w.db.raw().await;
-    enrolling.begin().await;
-    enrolling
-        .exec(named, named, &[id(ana), vector(3), id(ana_consent)])
-        .await;
-    let db_withdraw = w.db.raw().await;
-    let withdrawal = tokio::spawn(async move {
-        let mut c = db_withdraw;
-        c.exec(
-            withdraw,
-            withdraw,
-            &[Arg::Instant(chrono::Utc::now()), id(ana)],
-        )
-        .await;
-    });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(
-        !withdrawal.is_finished(),
-        "the withdrawal must wait for the enrolment"
-    );
-    enrolling.commit().await;
-    withdrawal.await.unwrap();
-    assert_eq!(count(&w, "select count(*) from biometrics").await, 0);
+    withdrawal_waits_for_the_insert(
+        &w,
+        (named, named),
+        &[id(ana), vector(3), id(ana_consent)],
+        ana,
+    )
+    .await;
 
     // The other order: a withdrawal in flight first; the named insert waits for it,
     // then is refused.

@@ -431,8 +431,11 @@ impl Gym {
         Ok(self.0.operations().vacuum_analyze(&mut ignore).await?)
     }
 
-    /// Rebuilds the face search index concurrently (check-ins go on meanwhile), first
-    /// dropping invalid leftovers of an interrupted rebuild.
+    /// Builds the face search index (HNSW) where there is none, else rebuilds it;
+    /// concurrently either way (check-ins go on meanwhile), first dropping invalid
+    /// leftovers of an interrupted rebuild. The schema has none since migration 0017:
+    /// build it only where faces are searched in PostgreSQL (cache off or over its
+    /// budget); `bytes_before` is 0 when it was built.
     pub async fn rebuild_face_index(&self) -> Result<IndexRebuild> {
         let mut ignore = |_: &core::ops::Progress| {};
         Ok(self

@@ -97,8 +97,11 @@ use_cases! {
         }
     }
 
-    /// Rebuilds the face search index concurrently (check-ins go on meanwhile), first
-    /// dropping invalid leftovers of an interrupted rebuild.
+    /// Builds the face search index (HNSW) where there is none, else rebuilds it;
+    /// concurrently either way (check-ins go on meanwhile), first dropping invalid
+    /// leftovers of an interrupted rebuild. The schema has none since migration 0017:
+    /// build it only where faces are searched in PostgreSQL (cache off or over its
+    /// budget); `bytes_before` is 0 when it was built.
     fn rebuild_face_index(gym) -> IndexRebuild {
         async move {
             let mut ignore = |_: &core::ops::Progress| {};
