@@ -47,9 +47,11 @@ class StoreTest : StaffedGymTest() {
         assertEquals(1uL, stats.attendance.deniedCheckIns)
         // The jobs may catch up past days but never run ahead of the gym's business day.
         assertThrows<PowergymException.Validation> { runBlocking { gym.runDailyJobs(admin, sub.endDate.plusDays(1)) } }
-        val counts = gym.runDailyJobs(admin, LocalDate.now(java.time.ZoneId.of("America/Bogota")))
+        // The gym's business day, not the machine's: between 19:00 and midnight in Bogotá the
+        // machine's UTC date is already tomorrow, which the jobs refuse before asking who acts.
+        val counts = gym.runDailyJobs(admin, gym.today())
         assertEquals(0uL, counts.expired)
-        assertThrows<PowergymException.PermissionDenied> { runBlocking { gym.runDailyJobs(desk, LocalDate.now()) } }
+        assertThrows<PowergymException.PermissionDenied> { runBlocking { gym.runDailyJobs(desk, gym.today()) } }
         Unit
     }
 
