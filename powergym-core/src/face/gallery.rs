@@ -5,9 +5,10 @@
 //! A scan is bound by memory bandwidth, not arithmetic, so the gallery can also keep a
 //! compact copy of its rows ([`Precision::F16`], [`Precision::Int8`]): the scan reads the
 //! compact rows, then the best few candidates are re-scored with the `f32` rows. Every
-//! distance returned is the exact `f32` distance, and the ranking is the exact ranking
-//! unless more than `rerank` templates crowd ahead of the true best one within the
-//! quantisation error (about 10⁻³ in cosine).
+//! distance returned is the exact `f32` distance, and every ranking the exact ranking:
+//! the quantisation's error bound proves that no row the first pass left out belongs in
+//! the answer, or the rows it cannot rule out are re-scored too
+//! ([`Gallery::top_k_within`]).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -117,6 +118,9 @@ enum Compact {
     Int8 {
         rows: Vec<i8>,
         scales: Vec<f32>,
+        /// At least every row's scale (it never falls when a row goes): the largest
+        /// quantisation error a scan may have to allow for.
+        max_scale: f32,
     },
 }
 
@@ -128,6 +132,7 @@ impl Compact {
             Precision::Int8 => Self::Int8 {
                 rows: Vec::new(),
                 scales: Vec::new(),
+                max_scale: 0.0,
             },
         }
     }
@@ -144,10 +149,16 @@ impl Compact {
         match self {
             Self::None => {}
             Self::F16(rows) => rows.extend(v.iter().map(|&x| f16::from_f32(x))),
-            Self::Int8 { rows, scales } => {
+            Self::Int8 {
+                rows,
+                scales,
+                max_scale,
+            } => {
                 let at = rows.len();
                 rows.resize(at + D, 0);
-                scales.push(quantize(v, &mut rows[at..]));
+                let scale = quantize(v, &mut rows[at..]);
+                scales.push(scale);
+                *max_scale = max_scale.max(scale);
             }
         }
     }
@@ -160,7 +171,14 @@ impl Compact {
                     *h = f16::from_f32(x);
                 }
             }
-            Self::Int8 { rows, scales } => scales[i] = quantize(v, &mut rows[i * D..(i + 1) * D]),
+            Self::Int8 {
+                rows,
+                scales,
+                max_scale,
+            } => {
+                scales[i] = quantize(v, &mut rows[i * D..(i + 1) * D]);
+                *max_scale = max_scale.max(scales[i]);
+            }
         }
     }
 
@@ -169,7 +187,7 @@ impl Compact {
         match self {
             Self::None => {}
             Self::F16(rows) => swap_remove_row(rows, i),
-            Self::Int8 { rows, scales } => {
+            Self::Int8 { rows, scales, .. } => {
                 swap_remove_row(rows, i);
                 scales.swap_remove(i);
             }
@@ -216,12 +234,92 @@ enum Scan<'a> {
     Int8 {
         rows: &'a [i8],
         scales: &'a [f32],
+        max_scale: f32,
         probe: Vec<i8>,
         probe_scale: f32,
     },
 }
 
+/// How far the int8 similarity of two unit vectors quantised with scales `a` and `b`
+/// may be from their exact similarity: with `|v − q·s| ≤ s/2` per value, each side's
+/// error vector has norm at most `e = s·√512/2`, and `⟨x, y⟩ − ⟨x̂, ŷ⟩ = ⟨x − x̂, y⟩ +
+/// ⟨x̂, y − ŷ⟩` is at most `e_a + (1 + e_a)·e_b`; plus [`ROUNDING`].
+fn int8_bound(a: f32, b: f32) -> f32 {
+    let (ea, eb) = (a * (D as f32).sqrt() / 2.0, b * (D as f32).sqrt() / 2.0);
+    ea + eb + ea * eb + ROUNDING
+}
+
+/// A bound on the f32 rounding of the scanned similarity itself (products and sums of
+/// 512 terms), added to every quantisation bound.
+const ROUNDING: f32 = 1e-4;
+
+/// f16's relative error per value (round to nearest with 11 significant bits), which
+/// bounds the error of a dot product with a unit probe: `|⟨p, v − h⟩| ≤ |v − h| ≤ 2⁻¹¹`.
+/// Values below f16's normal range are off by at most 2⁻²⁵ each, 512 of them 7·10⁻⁷:
+/// inside [`ROUNDING`].
+const F16_ERROR: f32 = 1.0 / 2048.0;
+
 impl Scan<'_> {
+    /// The most any row's scanned distance can differ from its exact one.
+    fn max_error(&self) -> f32 {
+        match self {
+            Self::F32 { .. } => 0.0,
+            Self::F16 { .. } => F16_ERROR + ROUNDING,
+            Self::Int8 {
+                max_scale,
+                probe_scale,
+                ..
+            } => int8_bound(*probe_scale, *max_scale),
+        }
+    }
+
+    /// The rows of `range` whose exact distance may be at most `bar`: their scanned
+    /// distance less their own error bound is not past it.
+    fn not_ruled_out(&self, range: Range<usize>, bar: f32) -> Vec<usize> {
+        let mut found = Vec::new();
+        let mut scores = [0.0f32; BLOCK];
+        let mut ints = [0i32; BLOCK];
+        let mut start = range.start;
+        while start < range.end {
+            let end = (start + BLOCK).min(range.end);
+            let scores = &mut scores[..end - start];
+            let span = start * D..end * D;
+            match self {
+                Self::F32 { rows, probe } => dots(&rows[span], probe, scores),
+                Self::F16 { rows, probe } => {
+                    dots_f16(&rows[span], probe, scores);
+                    for s in scores.iter_mut() {
+                        *s += F16_ERROR + ROUNDING;
+                    }
+                }
+                Self::Int8 {
+                    rows,
+                    scales,
+                    probe,
+                    probe_scale,
+                    ..
+                } => {
+                    let ints = &mut ints[..end - start];
+                    dots_i8(&rows[span], probe, ints);
+                    for ((s, &q), &scale) in scores.iter_mut().zip(&*ints).zip(&scales[start..end])
+                    {
+                        *s = q as f32 * scale * probe_scale + int8_bound(*probe_scale, scale);
+                    }
+                }
+            }
+            // `scores` now hold each row's highest possible similarity.
+            found.extend(
+                scores
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| 1.0 - **s <= bar)
+                    .map(|(j, _)| start + j),
+            );
+            start = end;
+        }
+        found
+    }
+
     /// The `keep` best rows of `range` by scanned distance, as `(distance, row)`, best
     /// first, equal distances by row.
     fn best(&self, range: Range<usize>, keep: usize) -> Vec<(f32, usize)> {
@@ -241,6 +339,7 @@ impl Scan<'_> {
                     scales,
                     probe,
                     probe_scale,
+                    ..
                 } => {
                     let ints = &mut ints[..end - start];
                     dots_i8(&rows[span], probe, ints);
@@ -327,10 +426,12 @@ impl Gallery {
         }
     }
 
-    /// Sets how many candidates of a compact scan are re-scored in `f32` (at least the
-    /// `k` asked for are, always). More candidates make a ranking error less likely —
-    /// it needs that many templates within the quantisation error of the best one — at
-    /// the cost of one `f32` dot product each. Ignored at [`Precision::F32`].
+    /// Sets how many candidates of a compact scan's first pass are re-scored in `f32`
+    /// (at least the `k` asked for are, always). The answer is exact whatever the
+    /// number; more candidates make the first pass's proof hold more often (it fails
+    /// when more templates than this lie within the quantisation error of the answer,
+    /// and a second pass then re-reads the rows), at the cost of one `f32` dot product
+    /// each. Ignored at [`Precision::F32`].
     #[must_use]
     pub fn with_rerank(mut self, candidates: usize) -> Self {
         self.rerank = candidates;
@@ -403,7 +504,7 @@ impl Gallery {
         match &mut self.compact {
             Compact::None => {}
             Compact::F16(rows) => rows.reserve(additional * D),
-            Compact::Int8 { rows, scales } => {
+            Compact::Int8 { rows, scales, .. } => {
                 rows.reserve(additional * D);
                 scales.reserve(additional);
             }
@@ -470,7 +571,7 @@ impl Gallery {
         };
         let quantized_rows;
         let (rows, scales): (&[i8], &[f32]) = match &self.compact {
-            Compact::Int8 { rows, scales } => (rows, scales),
+            Compact::Int8 { rows, scales, .. } => (rows, scales),
             _ => {
                 quantized_rows = quantized(&self.rows);
                 (&quantized_rows.0, &quantized_rows.1)
@@ -478,7 +579,6 @@ impl Gallery {
         };
         let (probe_rows, probe_scales) = quantized(flat);
         let min_similarity = 1.0 - max_distance;
-        let root_d = (D as f32).sqrt() / 2.0;
         let n = self.len();
         let tiles = n.div_ceil(BLOCK);
         let threads = self
@@ -537,13 +637,9 @@ impl Gallery {
                     .enumerate()
                 {
                     dots_i8(tile_rows, probe, ints);
-                    let ep = ps * root_d;
                     for (j, &q) in ints.iter().enumerate() {
                         let gs = scales[start + j];
-                        let eg = gs * root_d;
-                        // 1e-4 covers the f32 rounding of the products themselves.
-                        let bound = ep + eg + ep * eg + 1e-4;
-                        if q as f32 * gs * ps + bound >= min_similarity {
+                        if q as f32 * gs * ps + int8_bound(ps, gs) >= min_similarity {
                             keep(p, start + j, &mut found);
                         }
                     }
@@ -585,16 +681,45 @@ impl Gallery {
         true
     }
 
-    /// The `k` closest templates, nearest first, with exact `f32` distances.
+    /// The `k` closest templates, nearest first, with exact `f32` distances: the exact
+    /// ranking at every precision (see [`Gallery::top_k_within`] for how a compact scan
+    /// proves it).
     pub fn top_k(&self, probe: &FaceEmbedding, k: usize) -> Vec<ScoredCandidate> {
-        if k == 0 || self.is_empty() {
+        self.ranked(probe, k, f32::INFINITY)
+    }
+
+    /// The `k` closest templates within `max_distance` of the probe, nearest first, with
+    /// exact `f32` distances: all an identification needs, since a candidate past the
+    /// policy's threshold never decides one.
+    ///
+    /// A compact scan ranks by approximate distances, each off by at most a bound known
+    /// from the quantisation (int8: `e_p + e_g + e_p·e_g` with `e = s·√512/2` per side;
+    /// f16: 2⁻¹¹ relative per value). Its best candidates are re-scored in `f32`; a row
+    /// it left out scanned at least as far as the last one kept, so when that distance,
+    /// less the largest bound, is still past both the `k`-th exact distance and
+    /// `max_distance`, no row left out can belong in the answer. When it is not (many
+    /// templates crowded within the error of the answer, or a stranger's nearest ones
+    /// asked for without a threshold), every row the bound cannot rule out is re-scored
+    /// too. The answer is exact either way; with a threshold the proof almost always
+    /// holds at once.
+    pub fn top_k_within(
+        &self,
+        probe: &FaceEmbedding,
+        k: usize,
+        max_distance: f32,
+    ) -> Vec<ScoredCandidate> {
+        self.ranked(probe, k, max_distance)
+    }
+
+    fn ranked(&self, probe: &FaceEmbedding, k: usize, max_distance: f32) -> Vec<ScoredCandidate> {
+        if k == 0 || self.is_empty() || max_distance.is_nan() {
             return Vec::new();
         }
         // Asking for more than the gallery holds means all of it (and a huge `k` must not
         // size a buffer).
         let k = k.min(self.len());
         let p = probe.as_slice();
-        let ranked = match &self.compact {
+        let mut ranked = match &self.compact {
             Compact::None => self.scan(
                 &Scan::F32 {
                     rows: &self.rows,
@@ -605,27 +730,55 @@ impl Gallery {
             compact => {
                 let scan = match compact {
                     Compact::F16(rows) => Scan::F16 { rows, probe: p },
-                    Compact::Int8 { rows, scales } => {
+                    Compact::Int8 {
+                        rows,
+                        scales,
+                        max_scale,
+                    } => {
                         let mut q = vec![0i8; D];
                         let probe_scale = quantize(p, &mut q);
                         Scan::Int8 {
                             rows,
                             scales,
+                            max_scale: *max_scale,
                             probe: q,
                             probe_scale,
                         }
                     }
                     Compact::None => unreachable!("matched above"),
                 };
-                let mut candidates = self.scan(&scan, k.max(self.rerank));
-                for (distance, i) in &mut candidates {
-                    *distance = 1.0 - dot(self.row(*i), p);
+                let keep = k.max(self.rerank);
+                let scanned = self.scan(&scan, keep);
+                // Every row left out scanned at least this far (none is, when all were kept).
+                let cut = (scanned.len() == keep && keep < self.len()).then(|| scanned[keep - 1].0);
+                let mut exact: Vec<(f32, usize)> = scanned
+                    .into_iter()
+                    .map(|(_, i)| (1.0 - dot(self.row(i), p), i))
+                    .collect();
+                exact.sort_by(by_distance_then_row);
+                if let Some(cut) = cut {
+                    // A row left out belongs in the answer only if it may be this near.
+                    let bar = exact
+                        .get(k - 1)
+                        .map_or(max_distance, |c| c.0.min(max_distance));
+                    if cut - scan.max_error() <= bar {
+                        #[cfg(test)]
+                        tests::FALLBACKS.with(|f| f.set(f.get() + 1));
+                        let kept: std::collections::HashSet<usize> =
+                            exact.iter().map(|c| c.1).collect();
+                        for i in scan.not_ruled_out(0..self.len(), bar) {
+                            if !kept.contains(&i) {
+                                exact.push((1.0 - dot(self.row(i), p), i));
+                            }
+                        }
+                        exact.sort_by(by_distance_then_row);
+                    }
                 }
-                candidates.sort_by(by_distance_then_row);
-                candidates.truncate(k);
-                candidates
+                exact.truncate(k);
+                exact
             }
         };
+        ranked.retain(|c| c.0 <= max_distance);
         ranked
             .into_iter()
             .map(|(distance, i)| ScoredCandidate::new(self.ids[i], distance))
@@ -634,7 +787,7 @@ impl Gallery {
 
     /// Who the probe belongs to, under `policy`.
     pub fn identify(&self, probe: &FaceEmbedding, policy: &MatchPolicy) -> Identification {
-        policy.decide(&self.top_k(probe, 2))
+        policy.decide(&self.top_k_within(probe, 2, policy.max_distance()))
     }
 
     /// Whether the probe matches this client's template; `None` when the client has
@@ -694,6 +847,16 @@ mod tests {
     use proptest::prelude::*;
 
     const PRECISIONS: [Precision; 3] = [Precision::F32, Precision::F16, Precision::Int8];
+
+    thread_local! {
+        /// Compact scans on this thread whose first pass could not prove its answer and
+        /// re-scored every row the error bound left in.
+        pub(super) static FALLBACKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    fn fallbacks() -> usize {
+        FALLBACKS.with(std::cell::Cell::get)
+    }
 
     /// A deterministic pseudo-random unit vector (xorshift), no RNG crate needed.
     fn random_face(seed: u64) -> FaceEmbedding {
@@ -769,7 +932,7 @@ mod tests {
                     assert_eq!(*h, f16::from_f32(x));
                 }
             }
-            Compact::Int8 { rows, scales } => {
+            Compact::Int8 { rows, scales, .. } => {
                 assert_eq!((rows.len(), scales.len()), (n * D, n));
                 for i in 0..n {
                     let mut q = vec![0i8; D];
@@ -875,37 +1038,81 @@ mod tests {
     }
 
     #[test]
-    fn the_rerank_resolves_near_ties_the_compact_scan_cannot() {
+    fn near_ties_inside_the_quantisation_error_are_ranked_exactly_even_without_a_rerank() {
         // Ten templates within 2·10⁻⁵ of each other in distance, far below the int8
-        // error, among 500 others; the exact best is template 1 000 + 0.
-        let mut wrong_without_rerank = 0;
+        // error, among 500 others; the exact best is template 1 000 + 0. With no re-rank
+        // the first pass keeps only the `k` asked for and cannot prove them: the bound
+        // sends it back to every row it cannot rule out.
         for s in 0..40u64 {
             let probe = random_face(10_000_000 + s);
             let mut galleries = PRECISIONS.map(Gallery::with_precision);
-            let mut raw = Gallery::with_precision(Precision::Int8).with_rerank(0);
+            let mut raw = [Precision::F16, Precision::Int8]
+                .map(|p| Gallery::with_precision(p).with_rerank(0));
             for n in 0..500u64 {
                 let face = random_face(s * 1_000 + n);
-                for g in galleries.iter_mut().chain([&mut raw]) {
+                for g in galleries.iter_mut().chain(&mut raw) {
                     g.upsert(id(u128::from(n)), &face);
                 }
             }
             for j in [7u64, 2, 9, 0, 4, 1, 8, 5, 3, 6] {
                 let face = at_distance(&probe, 9_000 + 10 * s + j, 0.3 + 2e-5 * j as f64);
-                for g in galleries.iter_mut().chain([&mut raw]) {
+                for g in galleries.iter_mut().chain(&mut raw) {
                     g.upsert(id(u128::from(1_000 + j)), &face);
                 }
             }
             let exact = galleries[0].top_k(&probe, 3);
             assert_eq!(exact[0].client_id, id(1_000));
-            for g in &galleries[1..] {
+            for g in galleries[1..].iter().chain(&raw) {
                 assert_eq!(bits(&g.top_k(&probe, 3)), bits(&exact), "{g:?}");
-            }
-            if raw.top_k(&probe, 1)[0].client_id != id(1_000) {
-                wrong_without_rerank += 1;
+                assert_eq!(bits(&g.top_k_within(&probe, 3, 0.4)), bits(&exact), "{g:?}");
+                // The threshold closer than the twins: none of them.
+                assert!(g.top_k_within(&probe, 3, 0.299).is_empty(), "{g:?}");
+                let before = fallbacks();
+                assert_eq!(bits(&g.top_k(&probe, 1)), bits(&exact[..1]), "{g:?}");
+                if g.rerank() == 0 {
+                    assert_eq!(fallbacks(), before + 1, "{g:?} proved a guess");
+                } else {
+                    assert_eq!(fallbacks(), before, "{g:?} needed a second pass");
+                }
             }
         }
-        // Without the re-rank the int8 scan alone picks a wrong twin most of the time.
-        assert!(wrong_without_rerank > 10, "{wrong_without_rerank}");
+    }
+
+    #[test]
+    fn a_threshold_lets_the_first_pass_prove_a_strangers_answer() {
+        // With no extra candidates re-scored, the first pass cannot prove a stranger's
+        // nearest two among the crowd near distance 0.85; within the policy's 0.4 it
+        // proves a member's answer and a stranger's empty one at once.
+        let mut g = Gallery::with_precision(Precision::Int8).with_rerank(0);
+        for n in 0..5_000u64 {
+            g.upsert(id(u128::from(n)), &random_face(n));
+        }
+        let mut exact = Gallery::with_precision(Precision::F32);
+        for n in 0..5_000u64 {
+            exact.upsert(id(u128::from(n)), &random_face(n));
+        }
+        let mut unbounded_fallbacks = 0;
+        for s in 0..50u64 {
+            let stranger = random_face(7_000_000 + s);
+            let member = at_distance(&random_face(s * 97), 8_000_000 + s, 0.3);
+            let before = fallbacks();
+            assert!(g.top_k_within(&stranger, 2, 0.4).is_empty());
+            let found = g.top_k_within(&member, 2, 0.4);
+            assert_eq!(
+                fallbacks(),
+                before,
+                "a search within the threshold needed a second pass"
+            );
+            assert_eq!(bits(&found), bits(&exact.top_k_within(&member, 2, 0.4)));
+            assert_eq!(found.len(), 1);
+            assert_eq!(
+                bits(&g.top_k(&stranger, 2)),
+                bits(&exact.top_k(&stranger, 2))
+            );
+            unbounded_fallbacks += fallbacks() - before;
+        }
+        // Without a threshold, the crowd sends the strangers' searches to the second pass.
+        assert!(unbounded_fallbacks > 25, "{unbounded_fallbacks}");
     }
 
     #[test]

@@ -107,6 +107,15 @@ impl FaceMatcher for InMemoryMatcher {
         Ok(self.read().top_k(probe, k))
     }
 
+    async fn top_k_within(
+        &self,
+        probe: &FaceEmbedding,
+        k: usize,
+        max_distance: f32,
+    ) -> Result<Vec<ScoredCandidate>> {
+        Ok(self.read().top_k_within(probe, k, max_distance))
+    }
+
     async fn verify(&self, client: ClientId, probe: &FaceEmbedding) -> Result<Verification> {
         let (matched, candidate) =
             self.read()

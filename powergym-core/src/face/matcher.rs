@@ -272,9 +272,25 @@ pub trait FaceMatcher: Send + Sync {
     /// The `k` nearest templates, nearest first.
     async fn top_k(&self, probe: &FaceEmbedding, k: usize) -> Result<Vec<ScoredCandidate>>;
 
+    /// The `k` nearest templates within `max_distance`, nearest first: what an
+    /// identification reads (a candidate past the threshold never decides one), and
+    /// cheaper to answer exactly from a compact scan than the nearest ones at any
+    /// distance.
+    async fn top_k_within(
+        &self,
+        probe: &FaceEmbedding,
+        k: usize,
+        max_distance: f32,
+    ) -> Result<Vec<ScoredCandidate>> {
+        let mut ranked = self.top_k(probe, k).await?;
+        ranked.retain(|c| c.distance <= max_distance);
+        Ok(ranked)
+    }
+
     /// Who the probe belongs to.
     async fn identify(&self, probe: &FaceEmbedding) -> Result<Identification> {
-        Ok(self.policy().decide(&self.top_k(probe, 2).await?))
+        let policy = self.policy();
+        Ok(policy.decide(&self.top_k_within(probe, 2, policy.max_distance()).await?))
     }
 
     /// Whether the probe is this member; `NotFound` when they have no template.

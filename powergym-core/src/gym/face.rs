@@ -397,7 +397,10 @@ impl Gym {
                 return Ok(decision);
             }
         }
-        let ranked = tx.nearest_faces(probe, 2, None, self.face.search).await?;
+        let policy = &self.face.policy;
+        let ranked = tx
+            .nearest_faces(probe, 2, policy.max_distance(), None, self.face.search)
+            .await?;
         Ok(self.face.policy.decide(&ranked))
     }
 
@@ -472,6 +475,7 @@ pub(crate) async fn enroll_in(
             .nearest_faces(
                 &template.embedding,
                 1,
+                policy.max_distance(),
                 Some(template.client_id),
                 FaceSearch::Exact,
             )

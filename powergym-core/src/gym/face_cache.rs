@@ -208,7 +208,7 @@ impl CacheState {
         self.base.load(Ordering::SeqCst)
     }
 
-    /// The two best candidates for `probe`: the cache's, with each template in
+    /// The two best candidates for `probe` within the policy's threshold: the cache's, with each template in
     /// `changed` (the active ones changed since [`base_mark`](Self::base_mark), as the
     /// database has them now) replacing the member's entry in memory.
     pub(crate) async fn rank_with(
@@ -220,7 +220,16 @@ impl CacheState {
         let changed_ids: std::collections::HashSet<ClientId> =
             changed.iter().map(|(id, _)| *id).collect();
         let is_changed = |c: ClientId| changed_ids.contains(&c);
-        let mut ranked = self.matcher.top_k(probe, 2 + changed.len()).await?;
+        // Within the policy's threshold: every caller decides by it, and a compact scan
+        // proves that answer at once.
+        let mut ranked = self
+            .matcher
+            .top_k_within(
+                probe,
+                2 + changed.len(),
+                self.matcher.policy().max_distance(),
+            )
+            .await?;
         ranked.retain(|c| !is_changed(c.client_id));
         ranked.extend(
             changed

@@ -1140,12 +1140,15 @@ pub trait BiometricRepository {
     /// to.
     async fn sealed_thumbnail(&mut self, client: ClientId)
     -> Result<Option<(uuid::Uuid, Vec<u8>)>>;
-    /// The `k` active templates nearest to `probe`, nearest first, optionally skipping
-    /// one member.
+    /// The `k` active templates nearest to `probe` within `max_distance` of it
+    /// (`f32::INFINITY`: at any distance), nearest first, optionally skipping one member.
+    /// Callers that decide by a threshold pass it: an in-process compact scan proves
+    /// that answer in one pass.
     async fn nearest_faces(
         &mut self,
         probe: &crate::face::FaceEmbedding,
         k: usize,
+        max_distance: f32,
         exclude: Option<ClientId>,
         search: crate::face::FaceSearch,
     ) -> Result<Vec<crate::face::ScoredCandidate>>;

@@ -318,6 +318,7 @@ impl BiometricRepository for PgTransaction {
         &mut self,
         probe: &FaceEmbedding,
         k: usize,
+        max_distance: f32,
         exclude: Option<ClientId>,
         search: FaceSearch,
     ) -> Result<Vec<ScoredCandidate>> {
@@ -384,9 +385,12 @@ impl BiometricRepository for PgTransaction {
             .execute(&mut *self.tx)
             .await
             .map_err(errors::map)?;
+        // Filtered here rather than in the query, so the HNSW plan stays a plain
+        // nearest-neighbour scan.
         Ok(rows
             .into_iter()
             .map(|(id, d)| ScoredCandidate::new(ClientId::from_uuid(id), d as f32))
+            .filter(|c| c.distance <= max_distance)
             .collect())
     }
 

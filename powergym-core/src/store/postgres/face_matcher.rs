@@ -75,7 +75,19 @@ impl FaceMatcher for PgVectorMatcher {
 
     async fn top_k(&self, probe: &FaceEmbedding, k: usize) -> Result<Vec<ScoredCandidate>> {
         let mut tx = self.store.begin_read().await?;
-        tx.nearest_faces(probe, k, None, self.search).await
+        tx.nearest_faces(probe, k, f32::INFINITY, None, self.search)
+            .await
+    }
+
+    async fn top_k_within(
+        &self,
+        probe: &FaceEmbedding,
+        k: usize,
+        max_distance: f32,
+    ) -> Result<Vec<ScoredCandidate>> {
+        let mut tx = self.store.begin_read().await?;
+        tx.nearest_faces(probe, k, max_distance, None, self.search)
+            .await
     }
 
     async fn verify(&self, client: ClientId, probe: &FaceEmbedding) -> Result<Verification> {
