@@ -210,9 +210,12 @@ impl FaceIndex {
         for (client, blob) in rows {
             current.push((client, embedding_of(&blob)?));
         }
+        // A set: after a bulk enrolment elsewhere both lists hold thousands.
+        let found: std::collections::HashSet<&str> =
+            current.iter().map(|(c, _)| c.as_str()).collect();
         let removed: Vec<ClientId> = members
             .iter()
-            .filter(|m| !current.iter().any(|(c, _)| c == *m))
+            .filter(|m| !found.contains(m.as_str()))
             .map(|m| client_of(m))
             .collect::<Result<_>>()?;
         let current: Vec<(ClientId, FaceEmbedding)> = current
