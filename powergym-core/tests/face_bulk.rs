@@ -412,6 +412,14 @@ async fn a_large_batch_reaches_the_enrolling_cache_and_every_follower() {
         .unwrap();
     assert_eq!(result.enrolled, N);
     if common::store_kind() == common::StoreKind::Postgres {
+        // The load was most of the table: its statistics were refreshed with it (the
+        // table had never been analysed, and autovacuum waits a minute at least).
+        let estimated = scalar(
+            &w.db,
+            "select reltuples::bigint from pg_class where oid = 'biometrics'::regclass",
+        )
+        .await;
+        assert_eq!(estimated, N as i64 + 1);
         assert_eq!(w.gym.face_cache_size(), Some(N + 1));
         // The follower hears one notification for the whole batch; bounded wait.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
