@@ -273,49 +273,54 @@ impl Scan<'_> {
         }
     }
 
+    /// Each row's scanned similarity for the rows `start..end` (at most one block),
+    /// into `scores`; with `upper`, its highest possible exact similarity instead (the
+    /// scanned one plus the row's error bound).
+    fn block(&self, start: usize, end: usize, upper: bool, scores: &mut [f32], ints: &mut [i32]) {
+        let span = start * D..end * D;
+        match self {
+            Self::F32 { rows, probe } => dots(&rows[span], probe, scores),
+            Self::F16 { rows, probe } => {
+                dots_f16(&rows[span], probe, scores);
+                if upper {
+                    for s in scores.iter_mut() {
+                        *s += F16_ERROR + ROUNDING;
+                    }
+                }
+            }
+            Self::Int8 {
+                rows,
+                scales,
+                probe,
+                probe_scale,
+                ..
+            } => {
+                dots_i8(&rows[span], probe, ints);
+                for ((s, &q), &scale) in scores.iter_mut().zip(&*ints).zip(&scales[start..end]) {
+                    *s = q as f32 * scale * probe_scale;
+                    if upper {
+                        *s += int8_bound(*probe_scale, scale);
+                    }
+                }
+            }
+        }
+    }
+
     /// The rows of `range` whose exact distance may be at most `bar`: their scanned
     /// distance less their own error bound is not past it.
     fn not_ruled_out(&self, range: Range<usize>, bar: f32) -> Vec<usize> {
         let mut found = Vec::new();
         let mut scores = [0.0f32; BLOCK];
         let mut ints = [0i32; BLOCK];
-        let mut start = range.start;
-        while start < range.end {
+        for start in range.clone().step_by(BLOCK) {
             let end = (start + BLOCK).min(range.end);
-            let scores = &mut scores[..end - start];
-            let span = start * D..end * D;
-            match self {
-                Self::F32 { rows, probe } => dots(&rows[span], probe, scores),
-                Self::F16 { rows, probe } => {
-                    dots_f16(&rows[span], probe, scores);
-                    for s in scores.iter_mut() {
-                        *s += F16_ERROR + ROUNDING;
-                    }
-                }
-                Self::Int8 {
-                    rows,
-                    scales,
-                    probe,
-                    probe_scale,
-                    ..
-                } => {
-                    let ints = &mut ints[..end - start];
-                    dots_i8(&rows[span], probe, ints);
-                    for ((s, &q), &scale) in scores.iter_mut().zip(&*ints).zip(&scales[start..end])
-                    {
-                        *s = q as f32 * scale * probe_scale + int8_bound(*probe_scale, scale);
-                    }
-                }
-            }
-            // `scores` now hold each row's highest possible similarity.
+            let n = end - start;
+            self.block(start, end, true, &mut scores[..n], &mut ints[..n]);
             found.extend(
-                scores
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| 1.0 - **s <= bar)
-                    .map(|(j, _)| start + j),
+                (0..n)
+                    .filter(|&j| 1.0 - scores[j] <= bar)
+                    .map(|j| start + j),
             );
-            start = end;
         }
         found
     }
@@ -326,30 +331,11 @@ impl Scan<'_> {
         let mut best: Vec<(f32, usize)> = Vec::with_capacity(keep + 1);
         let mut scores = [0.0f32; BLOCK];
         let mut ints = [0i32; BLOCK];
-        let mut start = range.start;
-        while start < range.end {
+        for start in range.clone().step_by(BLOCK) {
             let end = (start + BLOCK).min(range.end);
-            let scores = &mut scores[..end - start];
-            let span = start * D..end * D;
-            match self {
-                Self::F32 { rows, probe } => dots(&rows[span], probe, scores),
-                Self::F16 { rows, probe } => dots_f16(&rows[span], probe, scores),
-                Self::Int8 {
-                    rows,
-                    scales,
-                    probe,
-                    probe_scale,
-                    ..
-                } => {
-                    let ints = &mut ints[..end - start];
-                    dots_i8(&rows[span], probe, ints);
-                    for ((s, &q), &scale) in scores.iter_mut().zip(&*ints).zip(&scales[start..end])
-                    {
-                        *s = q as f32 * scale * probe_scale;
-                    }
-                }
-            }
-            for (j, &similarity) in scores.iter().enumerate() {
+            let n = end - start;
+            self.block(start, end, false, &mut scores[..n], &mut ints[..n]);
+            for (j, &similarity) in scores[..n].iter().enumerate() {
                 let distance = 1.0 - similarity;
                 if best.len() == keep && distance >= best[keep - 1].0 {
                     continue;
@@ -358,7 +344,6 @@ impl Scan<'_> {
                 best.insert(at, (distance, start + j));
                 best.truncate(keep);
             }
-            start = end;
         }
         best
     }
