@@ -5,7 +5,8 @@ mod common;
 
 use common::{TestDb, admin_url, url_for};
 use powergym_core::migrate::latest_version;
-use powergym_core::{Error, Gym};
+use powergym_core::domain::consent::ConsentInput;
+use powergym_core::{ClientInput, DocumentType, Error, Gender, Gym};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 fn as_role(db: &str, role: &str) -> String {
@@ -77,6 +78,55 @@ async fn the_owner_migrates_and_the_app_role_only_reads_and_writes_rows() {
         .unwrap();
     let (admin_actor, _) = app.authenticate("admin", "admin-password").await.unwrap();
     app.list_staff(&admin_actor).await.unwrap();
+    // A first import as the app role refreshes the templates' statistics, through the
+    // owner's function of migration 0018 (the app role may not analyse the table).
+    let member = app
+        .register_client(
+            &admin_actor,
+            ClientInput {
+                document_type: DocumentType::Cc,
+                document_number: "71000001".into(),
+                first_name: "Ana".into(),
+                middle_name: None,
+                last_name: "Gómez".into(),
+                second_last_name: None,
+                phone: "3001234567".into(),
+                alternative_phone: None,
+                email: None,
+                birth_date: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+                gender: Gender::Female,
+                address: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    app.record_biometric_consent(
+        &admin_actor,
+        member,
+        ConsentInput {
+            purpose: "face check-in at the front desk".into(),
+            guardian: None,
+        },
+    )
+    .await
+    .unwrap();
+    let imported = app
+        .enroll_faces(
+            &admin_actor,
+            &[member],
+            common::faces::face(1).as_slice(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(imported.enrolled, 1);
+    let estimated: f32 =
+        sqlx::query_scalar("select reltuples from pg_class where oid = 'biometrics'::regclass")
+            .fetch_one(&mut app_conn)
+            .await
+            .unwrap();
+    assert_eq!(estimated, 1.0, "the never-analysed table was not analysed");
     app.operations().health_report().await.unwrap();
     // No DDL: the app role can neither revert a migration nor drop a table.
     let revert = app

@@ -530,9 +530,11 @@ impl BiometricRepository for PgTransaction {
         // or more (the share at which autovacuum would, a minute or more later): after a
         // first import the table has never been analysed, and until it is, the reads by
         // change mark that every face check-in and enrolment makes scan the whole table
-        // (an enrolment at 100k took 20 ms instead of 4-6). Inside this transaction the
-        // sample counts its own rows, and the statistics commit with them; a role that
-        // does not own the table gets a warning from the server, not an error.
+        // (an enrolment at 100k took 20 ms instead of 4-6). Through migration 0018's
+        // function, which runs with the owner's rights (only an owner may analyse) and
+        // never waits for a lock. The column statistics commit with this transaction;
+        // the row count does not (the server writes it in place), so a load that rolls
+        // back leaves it counting the rows that were not kept, until the next analyse.
         let rows: f32 = sqlx::query_scalar(
             "select greatest(reltuples, 0) from pg_class where oid = 'biometrics'::regclass",
         )
@@ -540,7 +542,7 @@ impl BiometricRepository for PgTransaction {
         .await
         .map_err(errors::map)?;
         if copied as f64 * 10.0 >= f64::from(rows) + copied as f64 {
-            sqlx::query("analyze biometrics")
+            sqlx::query("select powergym_analyze_biometrics()")
                 .execute(&mut *self.tx)
                 .await
                 .map_err(errors::map)?;

@@ -1,0 +1,1 @@
+drop function powergym_analyze_biometrics();
