@@ -8,7 +8,7 @@ mod common;
 use common::faces::{face, near};
 use common::world::*;
 use powergym_core::domain::consent::ConsentInput;
-use powergym_core::face::{FaceEmbedding, FaceSearch, Identification};
+use powergym_core::face::{FaceEmbedding, FaceSearch, Identification, Precision};
 use powergym_core::{
     BulkProgress, BulkRefusal, ClientId, Error, FaceOptions, Gym, GymOptions, PoolSettings,
 };
@@ -329,7 +329,7 @@ async fn the_default_cache_is_used_when_the_gallery_fits_its_budget() {
     let over = gym_with(
         &w,
         FaceOptions {
-            cache_budget_bytes: 39 * 2614,
+            cache_budget_bytes: 39 * Precision::Int8.held_bytes_per_template() as u64,
             ..FaceOptions::default()
         },
     )

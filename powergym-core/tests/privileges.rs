@@ -4,8 +4,8 @@
 mod common;
 
 use common::{TestDb, admin_url, url_for};
-use powergym_core::migrate::latest_version;
 use powergym_core::domain::consent::ConsentInput;
+use powergym_core::migrate::latest_version;
 use powergym_core::{ClientInput, DocumentType, Error, Gender, Gym};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 

@@ -105,7 +105,7 @@ pub struct ConnectOptions {
     pub ef_search: Option<u32>,
     #[uniffi(default = 536870912)]
     /// Memory the in-process int8 face cache may take on PostgreSQL, in bytes (512 MiB by
-    /// default, about 205,000 templates): when the gallery fits, faces are identified in
+    /// default, about 186,000 templates): when the gallery fits, faces are identified in
     /// process; 0 searches the database's index instead.
     pub face_cache_budget_bytes: u64,
     #[uniffi(default = None)]

@@ -20,7 +20,7 @@ use crate::store::{NewFaceTemplate, StoreTransaction};
 pub const MAX_THUMBNAIL_BYTES: usize = 256 * 1024;
 
 /// The default [`FaceOptions::cache_budget_bytes`]: 512 MiB, an int8 cache of about
-/// 205,000 templates (2,614 bytes each, [`Precision::held_bytes_per_template`]).
+/// 186,000 templates (2,878 bytes each, [`Precision::held_bytes_per_template`]).
 ///
 /// [`Precision::held_bytes_per_template`]: crate::face::Precision::held_bytes_per_template
 pub const DEFAULT_FACE_CACHE_BUDGET: u64 = 512 * 1024 * 1024;

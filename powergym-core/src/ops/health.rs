@@ -795,7 +795,7 @@ mod tests {
                 templates: 100,
                 index_bytes: Some(1 << 20),
                 index_valid: true,
-                cache_bytes: 100 * 2614,
+                cache_bytes: 100 * crate::face::Precision::Int8.held_bytes_per_template() as u64,
                 available_memory: Some(8 << 30),
             },
         }
