@@ -633,7 +633,10 @@ impl Gallery {
     /// int8 similarity is off by at most `e_a + e_b + e_a·e_b`. From 32 probes the int8
     /// pass scores only the first 320 values of each pair and bounds the rest by their
     /// norms (`kernel::screen`, AVX-512 VNNI where the CPU has it): about a tenth of the
-    /// time for a batch's check against 100k templates.
+    /// time for a batch's check against 100k templates. Fewer probes against an
+    /// [`Precision::Int8`] gallery read its 4-bit rows instead, each pair bounded by the
+    /// residual norms (see [`Gallery::top_k_within`]): a single enrolment's duplicate
+    /// check reads half the bytes.
     pub fn within(
         &self,
         probes: &[FaceEmbedding],
@@ -669,6 +672,22 @@ impl Gallery {
         let probe_count = flat.len() / D;
         if probe_count == 0 || self.is_empty() {
             return Vec::new();
+        }
+        if !own && probe_count < SCREEN_MIN_PROBES && matches!(self.compact, Compact::Int8 { .. }) {
+            // A few probes (a single enrolment's duplicate check): each reads the 4-bit
+            // rows on every core, and the rows its bound cannot rule out are scored in
+            // f32.
+            let mut found = Vec::new();
+            for (at, p) in flat.chunks_exact(D).enumerate() {
+                let (first, _) = self.passes(p).expect("an int8 gallery has passes");
+                for i in self.split(|rows| first.not_ruled_out(rows, max_distance)) {
+                    let distance = 1.0 - dot(self.row(i), p);
+                    if distance <= max_distance {
+                        found.push((at, ScoredCandidate::new(self.ids[i], distance)));
+                    }
+                }
+            }
+            return found;
         }
         let quantized = |rows: &[f32]| -> (Vec<i8>, Vec<f32>) {
             let n = rows.len() / D;
@@ -824,6 +843,47 @@ impl Gallery {
         self.ranked(probe, k, max_distance)
     }
 
+    /// A compact gallery's first pass for the probe `p`, and the rows a second pass reads
+    /// if the first cannot prove its answer: f16 both times; for int8 galleries the
+    /// 4-bit rows first (half the bytes), then the 8-bit rows, whose bound is a third as
+    /// wide, so a second pass re-scores few rows. `None` for `f32` rows.
+    fn passes<'a>(&'a self, p: &'a [f32]) -> Option<(Scan<'a>, Scan<'a>)> {
+        match &self.compact {
+            Compact::None => None,
+            Compact::F16(rows) => {
+                Some((Scan::F16 { rows, probe: p }, Scan::F16 { rows, probe: p }))
+            }
+            Compact::Int8 {
+                rows,
+                scales,
+                nibbles,
+                scales4,
+                residuals,
+                max_residual,
+            } => {
+                let mut q = vec![0i8; D];
+                let probe_scale = quantize(p, &mut q);
+                Some((
+                    Scan::Int4 {
+                        rows: nibbles,
+                        scales: scales4,
+                        residuals,
+                        max_residual: *max_residual,
+                        probe_residual: residual_norm(p, &q, probe_scale),
+                        probe: q.clone(),
+                        probe_scale,
+                    },
+                    Scan::Int8 {
+                        rows,
+                        scales,
+                        probe: q,
+                        probe_scale,
+                    },
+                ))
+            }
+        }
+    }
+
     fn ranked(&self, probe: &FaceEmbedding, k: usize, max_distance: f32) -> Vec<ScoredCandidate> {
         if k == 0 || self.is_empty() || max_distance.is_nan() {
             return Vec::new();
@@ -840,45 +900,8 @@ impl Gallery {
                 },
                 k,
             ),
-            compact => {
-                // The first pass, and the rows a second pass reads if the first cannot
-                // prove its answer: f16 both times; for int8 galleries the 4-bit rows
-                // first (half the bytes), then the 8-bit rows, whose bound is a third
-                // as wide, so a second pass re-scores few rows.
-                let (scan, second) = match compact {
-                    Compact::F16(rows) => {
-                        (Scan::F16 { rows, probe: p }, Scan::F16 { rows, probe: p })
-                    }
-                    Compact::Int8 {
-                        rows,
-                        scales,
-                        nibbles,
-                        scales4,
-                        residuals,
-                        max_residual,
-                    } => {
-                        let mut q = vec![0i8; D];
-                        let probe_scale = quantize(p, &mut q);
-                        (
-                            Scan::Int4 {
-                                rows: nibbles,
-                                scales: scales4,
-                                residuals,
-                                max_residual: *max_residual,
-                                probe_residual: residual_norm(p, &q, probe_scale),
-                                probe: q.clone(),
-                                probe_scale,
-                            },
-                            Scan::Int8 {
-                                rows,
-                                scales,
-                                probe: q,
-                                probe_scale,
-                            },
-                        )
-                    }
-                    Compact::None => unreachable!("matched above"),
-                };
+            Compact::F16(_) | Compact::Int8 { .. } => {
+                let (scan, second) = self.passes(p).expect("a compact gallery has passes");
                 let keep = k.max(self.rerank);
                 let scanned = self.scan(&scan, keep);
                 // Every row left out scanned at least this far (none is, when all were kept).

@@ -208,9 +208,10 @@ impl CacheState {
         self.base.load(Ordering::SeqCst)
     }
 
-    /// The two best candidates for `probe` within the policy's threshold: the cache's, with each template in
-    /// `changed` (the active ones changed since [`base_mark`](Self::base_mark), as the
-    /// database has them now) replacing the member's entry in memory.
+    /// The two best candidates for `probe`: the cache's within the policy's threshold
+    /// (nothing farther decides), with each template in `changed` (the active ones
+    /// changed since [`base_mark`](Self::base_mark), as the database has them now)
+    /// replacing the member's entry in memory.
     pub(crate) async fn rank_with(
         &self,
         probe: &FaceEmbedding,
