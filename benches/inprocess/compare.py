@@ -21,8 +21,9 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 DIM = 512
 # Bytes our scan reads per template at each precision (f16 and int8 re-rank 32 rows
-# more, which is noise at these sizes).
-SCANNED_BYTES = {"f32": 2048, "f16": 1024, "int8": 516}
+# more, which is noise at these sizes). An int8 gallery's single-probe scan reads its
+# 4-bit rows (256 bytes, a scale and a residual) since 2026-12-03.
+SCANNED_BYTES = {"f32": 2048, "f16": 1024, "int8": 264}
 
 
 def quantile(sorted_values: list[float], q: float) -> float:

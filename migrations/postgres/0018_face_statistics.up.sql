@@ -17,10 +17,14 @@
 --   time the import out or deadlock with the index build. Skipped, the statistics come
 --   from autovacuum as before.
 --
--- A fixed search path, so no object of the caller's can stand in for the table.
+-- A fixed search path (temporary objects last), so no object of the caller's can stand
+-- in for anything it names. Callable by the roles granted it (`powergym db grant-app`
+-- grants every function of the schema to the application's role), not by every login:
+-- while an ANALYZE's transaction is open it holds a lock that VACUUM waits for.
 create function powergym_analyze_biometrics() returns void
-language plpgsql security definer set search_path = pg_catalog, public as $$
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
     analyze (skip_locked) public.biometrics (client_id, type, is_active, change_seq);
 end;
 $$;
+revoke execute on function powergym_analyze_biometrics() from public;

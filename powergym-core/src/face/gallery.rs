@@ -69,7 +69,10 @@ pub enum Precision {
     /// widened to `f32` by F16C where the CPU has it.
     F16,
     /// Symmetric per-template quantisation, `q = round(v · 127 / max|v|)`, with integer
-    /// products summed exactly in `i32`.
+    /// products summed exactly in `i32`. Each row is also kept at 4 bits
+    /// (`round(v · 7 / max|v|)`) with the norm of what that leaves out: a single
+    /// probe's scan reads those first and proves its answer from that norm, and the
+    /// 8-bit rows serve a batch's screen and the rare second pass.
     Int8,
 }
 
@@ -128,9 +131,6 @@ enum Compact {
         nibbles: Vec<u8>,
         scales4: Vec<f32>,
         residuals: Vec<f32>,
-        /// At least every row's residual (it never falls when a row goes): the largest
-        /// quantisation error a first pass may have to allow for.
-        max_residual: f32,
     },
 }
 
@@ -145,7 +145,6 @@ impl Compact {
                 nibbles: Vec::new(),
                 scales4: Vec::new(),
                 residuals: Vec::new(),
-                max_residual: 0.0,
             },
         }
     }
@@ -168,7 +167,6 @@ impl Compact {
                 nibbles,
                 scales4,
                 residuals,
-                max_residual,
             } => {
                 let at = rows.len();
                 rows.resize(at + D, 0);
@@ -178,7 +176,6 @@ impl Compact {
                 let (scale, residual) = quantize4(v, &mut nibbles[at..]);
                 scales4.push(scale);
                 residuals.push(residual);
-                *max_residual = max_residual.max(residual);
             }
         }
     }
@@ -197,13 +194,11 @@ impl Compact {
                 nibbles,
                 scales4,
                 residuals,
-                max_residual,
             } => {
                 scales[i] = quantize(v, &mut rows[i * D..(i + 1) * D]);
                 let (scale, residual) = quantize4(v, &mut nibbles[i * I4_ROW..(i + 1) * I4_ROW]);
                 scales4[i] = scale;
                 residuals[i] = residual;
-                *max_residual = max_residual.max(residual);
             }
         }
     }
@@ -269,20 +264,18 @@ fn quantize4(v: &[f32], out: &mut [u8]) -> (f32, f32) {
     let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     let mut codes = [0i8; D];
     let scale = if max == 0.0 { 0.0 } else { max / 7.0 };
-    let mut residual = 0.0f64;
-    for (c, &x) in codes.iter_mut().zip(v) {
-        if scale > 0.0 {
+    if scale > 0.0 {
+        for (c, &x) in codes.iter_mut().zip(v) {
             // |x / scale| ≤ 7 up to rounding; the clamp makes the cast exact.
             *c = (x / scale).round().clamp(-7.0, 7.0) as i8;
         }
-        let off = f64::from(x) - f64::from(*c) * f64::from(scale);
-        residual += off * off;
     }
     pack_i4(&codes, out);
-    (scale, (residual.sqrt() * (1.0 + 1e-6)) as f32)
+    (scale, residual_norm(v, &codes, scale))
 }
 
-/// The norm of what quantising the probe `p` to `q · scale` leaves out.
+/// The norm of what quantising `p` to `q · scale` leaves out, computed in f64 from the
+/// stored scale and codes and rounded up, so it bounds the true norm.
 fn residual_norm(p: &[f32], q: &[i8], scale: f32) -> f32 {
     let sum: f64 = p
         .iter()
@@ -305,13 +298,6 @@ enum Scan<'a> {
         rows: &'a [f16],
         probe: &'a [f32],
     },
-    /// The first pass of a single probe over int8 galleries: 4-bit rows against the
-    /// probe in int8. For unit vectors `g` (a row) and `p` (the probe), with `ĝ`, `p̂`
-    /// their quantised forms and `r_g`, `r_p` the residual norms, `⟨p, g⟩ − ⟨p̂, ĝ⟩ =
-    /// ⟨p − p̂, g⟩ + ⟨p̂, g − ĝ⟩`, at most `r_p + (1 + r_p)·r_g` in size. With the
-    /// actual residuals rather than the worst case per value, and 4-bit rows, the bound
-    /// is about 0.1 in cosine: within a threshold of 0.4 a stranger almost never comes
-    /// near it.
     /// A second pass over int8 galleries: 8-bit rows against the probe in int8, each
     /// pair off by at most [`int8_bound`].
     Int8 {
@@ -320,11 +306,19 @@ enum Scan<'a> {
         probe: Vec<i8>,
         probe_scale: f32,
     },
+    /// The first pass of a single probe over int8 galleries: 4-bit rows against the
+    /// probe in int8. For unit vectors `g` (a row) and `p` (the probe), with `ĝ`, `p̂`
+    /// their quantised forms and `r_g`, `r_p` the residual norms, `⟨p, g⟩ − ⟨p̂, ĝ⟩ =
+    /// ⟨p − p̂, g⟩ + ⟨p̂, g − ĝ⟩`, at most `r_p + (1 + r_p)·r_g` in size
+    /// ([`int4_bound`]): estimated at about 0.13 in cosine for a random unit row, so
+    /// within a threshold of 0.4 a stranger almost never comes near it. It ranks rows
+    /// by the nearest each may be (its scanned distance less its own bound), so the
+    /// last row it keeps bounds every row it leaves out, whatever one odd row's
+    /// residual.
     Int4 {
         rows: &'a [u8],
         scales: &'a [f32],
         residuals: &'a [f32],
-        max_residual: f32,
         probe: Vec<i8>,
         probe_scale: f32,
         probe_residual: f32,
@@ -357,16 +351,13 @@ const ROUNDING: f32 = 1e-4;
 const F16_ERROR: f32 = 1.0 / 2048.0 + ROUNDING;
 
 impl Scan<'_> {
-    /// The most any row's scanned distance can differ from its exact one.
+    /// How much nearer than its ranked distance (see [`Scan::best`]) any row may be.
     fn max_error(&self) -> f32 {
         match self {
             Self::F32 { .. } => 0.0,
             Self::F16 { .. } => F16_ERROR,
-            Self::Int4 {
-                max_residual,
-                probe_residual,
-                ..
-            } => int4_bound(*probe_residual, *max_residual),
+            // Ranked by each row's own bound already (see `best`).
+            Self::Int4 { .. } => 0.0,
             // Only ever a second pass, which bounds each row by its own scale.
             Self::Int8 { .. } => f32::INFINITY,
         }
@@ -440,8 +431,9 @@ impl Scan<'_> {
         found
     }
 
-    /// The `keep` best rows of `range` by scanned distance, as `(distance, row)`, best
-    /// first, equal distances by row.
+    /// The `keep` best rows of `range` by scanned distance (for 4-bit rows, the scanned
+    /// distance less the row's own bound), as `(distance, row)`, best first, equal
+    /// distances by row.
     fn best(&self, range: Range<usize>, keep: usize) -> Vec<(f32, usize)> {
         let mut best: Vec<(f32, usize)> = Vec::with_capacity(keep + 1);
         let mut scores = [0.0f32; BLOCK];
@@ -449,7 +441,9 @@ impl Scan<'_> {
         for start in range.clone().step_by(BLOCK) {
             let end = (start + BLOCK).min(range.end);
             let n = end - start;
-            self.block(start, end, false, &mut scores[..n], &mut ints[..n]);
+            // 4-bit rows rank by the nearest each may be: their bounds differ row by row.
+            let nearest = matches!(self, Self::Int4 { .. });
+            self.block(start, end, nearest, &mut scores[..n], &mut ints[..n]);
             for (j, &similarity) in scores[..n].iter().enumerate() {
                 let distance = 1.0 - similarity;
                 if best.len() == keep && distance >= best[keep - 1].0 {
@@ -480,7 +474,8 @@ fn default_threads() -> usize {
 /// costs).
 ///
 /// Scans of large galleries are split across the available cores (each thread reads a
-/// contiguous share of at least 2 MiB: about 1 000 `f32` templates, 4 000 int8 ones);
+/// contiguous share of at least 2 MiB: about 1 000 `f32` templates, 7 900 int8 ones,
+/// whose first pass reads 4-bit rows);
 /// results do not depend on the split.
 pub struct Gallery {
     ids: Vec<ClientId>,
@@ -633,8 +628,8 @@ impl Gallery {
     /// int8 similarity is off by at most `e_a + e_b + e_a·e_b`. From 32 probes the int8
     /// pass scores only the first 320 values of each pair and bounds the rest by their
     /// norms (`kernel::screen`, AVX-512 VNNI where the CPU has it): about a tenth of the
-    /// time for a batch's check against 100k templates. Fewer probes against an
-    /// [`Precision::Int8`] gallery read its 4-bit rows instead, each pair bounded by the
+    /// time for a batch's check against 100k templates. A single probe against an
+    /// [`Precision::Int8`] gallery reads its 4-bit rows instead, each pair bounded by the
     /// residual norms (see [`Gallery::top_k_within`]): a single enrolment's duplicate
     /// check reads half the bytes.
     pub fn within(
@@ -673,10 +668,10 @@ impl Gallery {
         if probe_count == 0 || self.is_empty() {
             return Vec::new();
         }
-        if !own && probe_count < SCREEN_MIN_PROBES && matches!(self.compact, Compact::Int8 { .. }) {
-            // A few probes (a single enrolment's duplicate check): each reads the 4-bit
-            // rows on every core, and the rows its bound cannot rule out are scored in
-            // f32.
+        if !own && probe_count == 1 && matches!(self.compact, Compact::Int8 { .. }) {
+            // One probe (a single enrolment's duplicate check) reads the 4-bit rows on
+            // every core, and the rows its bound cannot rule out are scored in f32. More
+            // probes share each tile's read below instead.
             let mut found = Vec::new();
             for (at, p) in flat.chunks_exact(D).enumerate() {
                 let (first, _) = self.passes(p).expect("an int8 gallery has passes");
@@ -845,8 +840,8 @@ impl Gallery {
 
     /// A compact gallery's first pass for the probe `p`, and the rows a second pass reads
     /// if the first cannot prove its answer: f16 both times; for int8 galleries the
-    /// 4-bit rows first (half the bytes), then the 8-bit rows, whose bound is a third as
-    /// wide, so a second pass re-scores few rows. `None` for `f32` rows.
+    /// 4-bit rows first (half the bytes), then the 8-bit rows, whose bound is several
+    /// times narrower (estimated), so a second pass re-scores few rows. `None` for `f32` rows.
     fn passes<'a>(&'a self, p: &'a [f32]) -> Option<(Scan<'a>, Scan<'a>)> {
         match &self.compact {
             Compact::None => None,
@@ -859,7 +854,6 @@ impl Gallery {
                 nibbles,
                 scales4,
                 residuals,
-                max_residual,
             } => {
                 let mut q = vec![0i8; D];
                 let probe_scale = quantize(p, &mut q);
@@ -868,7 +862,6 @@ impl Gallery {
                         rows: nibbles,
                         scales: scales4,
                         residuals,
-                        max_residual: *max_residual,
                         probe_residual: residual_norm(p, &q, probe_scale),
                         probe: q.clone(),
                         probe_scale,
@@ -1100,7 +1093,6 @@ mod tests {
                 nibbles,
                 scales4,
                 residuals,
-                max_residual,
             } => {
                 assert_eq!((rows.len(), scales.len()), (n * D, n));
                 assert_eq!(
@@ -1121,7 +1113,6 @@ mod tests {
                         ),
                         (&packed[..], scale4, residual)
                     );
-                    assert!(residuals[i] <= *max_residual);
                 }
             }
         }
@@ -1297,6 +1288,95 @@ mod tests {
         }
         // Without a threshold, the crowd sends the strangers' searches to the second pass.
         assert!(unbounded_fallbacks > 25, "{unbounded_fallbacks}");
+    }
+
+    /// A unit vector with one value `peak` and every other at the same small size with
+    /// random signs: each small value quantises to 0 at 4 bits, so almost all of the
+    /// vector is left out (residual about `√(1 − peak²)`).
+    fn spiky_face(seed: u64, peak: f32) -> FaceEmbedding {
+        let rest = ((1.0 - peak * peak) / (D as f32 - 1.0)).sqrt();
+        let signs = random_face(seed);
+        let v: Vec<f32> = (0..D)
+            .map(|i| {
+                if i == 0 {
+                    peak
+                } else {
+                    rest.copysign(signs.as_slice()[i])
+                }
+            })
+            .collect();
+        FaceEmbedding::from_slice(&v).unwrap()
+    }
+
+    #[test]
+    fn every_4_bit_score_is_within_its_bound_of_the_exact_one() {
+        let mut g = Gallery::with_precision(Precision::Int8);
+        let mut faces = Vec::new();
+        for n in 0..200u64 {
+            faces.push(match n % 4 {
+                0 => spiky_face(n, 0.55),
+                1 => spiky_face(n, 0.99),
+                2 => skewed_face(n, 30.0, n % 8 == 2),
+                _ => random_face(n),
+            });
+        }
+        for (n, f) in faces.iter().enumerate() {
+            g.upsert(id(n as u128), f);
+        }
+        let n = g.len();
+        let (mut scanned, mut upper, mut ints) = ([0.0f32; BLOCK], [0.0f32; BLOCK], [0i32; BLOCK]);
+        for s in 0..40u64 {
+            let probe = if s % 2 == 0 {
+                spiky_face(1_000 + s, 0.7)
+            } else {
+                at_distance(&faces[s as usize], 2_000 + s, 0.05)
+            };
+            let (first, _) = g.passes(probe.as_slice()).unwrap();
+            first.block(0, n, false, &mut scanned[..n], &mut ints[..n]);
+            first.block(0, n, true, &mut upper[..n], &mut ints[..n]);
+            for i in 0..n {
+                let exact = dot(g.row(i), probe.as_slice());
+                let bound = upper[i] - scanned[i];
+                assert!(
+                    (exact - scanned[i]).abs() <= bound,
+                    "row {i}: exact {exact}, scanned {}, bound {bound}",
+                    scanned[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn one_odd_template_does_not_send_every_search_to_the_second_pass() {
+        // A spiky template leaves most of itself out at 4 bits (residual about 0.84).
+        // Ranked by the nearest each row may be, it is simply kept among the candidates,
+        // and the others' answers are still proven in one pass.
+        let mut g = Gallery::with_precision(Precision::Int8);
+        let mut exact = Gallery::with_precision(Precision::F32);
+        let odd = spiky_face(77, 0.55);
+        for n in 0..3_000u64 {
+            let face = if n == 0 { odd.clone() } else { random_face(n) };
+            g.upsert(id(u128::from(n)), &face);
+            exact.upsert(id(u128::from(n)), &face);
+        }
+        let before = fallbacks();
+        for s in 1..40u64 {
+            for probe in [
+                at_distance(&random_face(s * 61), 3_000 + s, 0.3),
+                random_face(4_000_000 + s),
+                at_distance(&odd, 5_000 + s, 0.3),
+            ] {
+                assert_eq!(
+                    bits(&g.top_k_within(&probe, 2, 0.4)),
+                    bits(&exact.top_k_within(&probe, 2, 0.4))
+                );
+            }
+        }
+        assert_eq!(
+            fallbacks(),
+            before,
+            "a search within the threshold needed a second pass"
+        );
     }
 
     #[test]

@@ -4,16 +4,19 @@
 //! A plain iterator sum runs several times slower than memory bandwidth allows: it
 //! carries one dependency chain through 512 additions. The portable kernels keep eight
 //! independent accumulators so the compiler vectorises them; on x86-64 the explicit
-//! kernels (AVX2 + FMA for `f32`, F16C + FMA for `f16` rows, AVX2 for `i8` rows) are
-//! selected at run time, so one binary serves every CPU.
+//! kernels (AVX2 + FMA for `f32`, F16C + FMA for `f16` rows, AVX2 for `i8` rows,
+//! AVX-512 VNNI for 4-bit rows and the many-probe screen) are selected at run time, so
+//! one binary serves every CPU.
 //!
-//! Three row formats, one probe each:
+//! Four row formats, one probe each:
 //! - `f32` rows · `f32` probe: the exact scan and the re-rank;
 //! - `f16` rows · `f32` probe: half the bytes, each row widened on the fly;
 //! - `i8` rows · `i8` probe: a quarter of the bytes, integer products summed in `i32`,
 //!   so the result is exact and the only error is the quantisation itself. Values stay
 //!   in `-127..=127`, which lets the AVX2 kernel use the byte multiply-add
-//!   (`vpmaddubsw`) without saturating.
+//!   (`vpmaddubsw`) without saturating;
+//! - 4-bit rows · `i8` probe: an eighth of the bytes, two values a byte
+//!   ([`pack_i4`]), exact in `i32` like `i8`.
 //!
 //! The `dots_*` forms score a block of rows against one probe with a single dispatch,
 //! so the per-row kernel is inlined into the loop.
@@ -120,6 +123,7 @@ pub(crate) const I4_ROW: usize = 256;
 /// then gives 128 values as two vectors of unsigned bytes, by one mask and one shift.
 pub(crate) fn pack_i4(codes: &[i8], out: &mut [u8]) {
     assert!(codes.len() == 2 * I4_ROW && out.len() == I4_ROW);
+    debug_assert!(codes.iter().all(|c| (-7..=7).contains(c)));
     for (k, quarter) in out.chunks_exact_mut(64).enumerate() {
         for (b, byte) in quarter.iter_mut().enumerate() {
             let lo = (codes[128 * k + b] + 8) as u8;
@@ -174,22 +178,27 @@ fn dots_i4_avx512(rows: &[u8], probe: &[i8], out: &mut [i32]) {
         __m512i, _mm512_add_epi32, _mm512_and_si512, _mm512_dpbusd_epi32, _mm512_loadu_si512,
         _mm512_reduce_add_epi32, _mm512_set1_epi8, _mm512_setzero_si512, _mm512_srli_epi16,
     };
-    let load = |p: *const u8| -> __m512i {
-        // SAFETY: callers below pass a pointer with 64 readable bytes after it (a quarter
-        // of a 256-byte row, or 64 of the probe's 512 values).
-        unsafe { _mm512_loadu_si512(p.cast::<__m512i>()) }
+    let load = |bytes: &[u8]| -> __m512i {
+        assert!(bytes.len() == 64);
+        // SAFETY: the slice holds the 64 bytes the unaligned load reads, checked above.
+        unsafe { _mm512_loadu_si512(bytes.as_ptr().cast::<__m512i>()) }
     };
+    // SAFETY: `i8` and `u8` have the same size and alignment, and every bit pattern is
+    // valid for both; the bytes are reinterpreted, not converted (the kernel's loads
+    // treat them as signed again).
+    let probe: &[u8] =
+        unsafe { std::slice::from_raw_parts(probe.as_ptr().cast::<u8>(), probe.len()) };
     // The probe's values for each quarter's low and high nibbles.
     let mut p = [_mm512_setzero_si512(); 8];
     for (k, pair) in p.chunks_exact_mut(2).enumerate() {
-        pair[0] = load(probe[128 * k..].as_ptr().cast::<u8>());
-        pair[1] = load(probe[128 * k + 64..].as_ptr().cast::<u8>());
+        pair[0] = load(&probe[128 * k..128 * k + 64]);
+        pair[1] = load(&probe[128 * k + 64..128 * k + 128]);
     }
     let mask = _mm512_set1_epi8(0x0F);
     for (row, o) in rows.chunks_exact(I4_ROW).zip(out) {
         let (mut a, mut b) = (_mm512_setzero_si512(), _mm512_setzero_si512());
         for k in 0..4 {
-            let v = load(row[64 * k..].as_ptr());
+            let v = load(&row[64 * k..64 * k + 64]);
             let lo = _mm512_and_si512(v, mask);
             let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(v), mask);
             // Unsigned nibbles times signed probe values, four to a lane: at most
@@ -956,13 +965,26 @@ mod tests {
                 .chunks_exact(512)
                 .map(|codes| naive_i8(codes, &probe) as i32)
                 .collect();
-            for portable in [false, true] {
-                PORTABLE_SCREEN.store(portable, std::sync::atomic::Ordering::SeqCst);
-                let mut got = [0i32; 3];
-                dots_i4(&packed, &probe, &mut got);
-                prop_assert_eq!(got.to_vec(), want.clone());
+            let bias = 8 * probe.iter().map(|&p| i32::from(p)).sum::<i32>();
+            let portable: Vec<i32> = packed
+                .chunks_exact(I4_ROW)
+                .map(|row| dot_i4_biased_portable(row, &probe) - bias)
+                .collect();
+            prop_assert_eq!(&portable, &want);
+            let mut dispatched = [0i32; 3];
+            dots_i4(&packed, &probe, &mut dispatched);
+            prop_assert_eq!(dispatched.to_vec(), want.clone());
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512bw")
+                && std::is_x86_feature_detected!("avx512vnni")
+            {
+                let mut simd = [0i32; 3];
+                // SAFETY: the CPU supports AVX-512 F, BW and VNNI, checked just above.
+                unsafe { dots_i4_avx512(&packed, &probe, &mut simd) };
+                let simd: Vec<i32> = simd.iter().map(|s| s - bias).collect();
+                prop_assert_eq!(simd, want);
             }
-            PORTABLE_SCREEN.store(false, std::sync::atomic::Ordering::SeqCst);
         }
 
         #[test]
