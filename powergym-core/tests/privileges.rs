@@ -6,7 +6,7 @@ mod common;
 use common::{TestDb, admin_url, url_for};
 use powergym_core::domain::consent::ConsentInput;
 use powergym_core::migrate::latest_version;
-use powergym_core::{ClientInput, DocumentType, Error, Gender, Gym};
+use powergym_core::{Error, Gym};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 fn as_role(db: &str, role: &str) -> String {
@@ -81,23 +81,7 @@ async fn the_owner_migrates_and_the_app_role_only_reads_and_writes_rows() {
     // A first import as the app role refreshes the templates' statistics, through the
     // owner's function of migration 0018 (the app role may not analyse the table).
     let member = app
-        .register_client(
-            &admin_actor,
-            ClientInput {
-                document_type: DocumentType::Cc,
-                document_number: "71000001".into(),
-                first_name: "Ana".into(),
-                middle_name: None,
-                last_name: "Gómez".into(),
-                second_last_name: None,
-                phone: "3001234567".into(),
-                alternative_phone: None,
-                email: None,
-                birth_date: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
-                gender: Gender::Female,
-                address: None,
-            },
-        )
+        .register_client(&admin_actor, common::world::client_input("71000001"))
         .await
         .unwrap()
         .id;

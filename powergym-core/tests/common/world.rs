@@ -65,25 +65,27 @@ pub async fn staffed(db: TestDb, gym: Gym) -> World {
     }
 }
 
+/// An adult member's registration with this document number.
+pub fn client_input(number: &str) -> ClientInput {
+    ClientInput {
+        document_type: DocumentType::Cc,
+        document_number: number.into(),
+        first_name: "Ana".into(),
+        middle_name: None,
+        last_name: "Gómez".into(),
+        second_last_name: None,
+        phone: "3001234567".into(),
+        alternative_phone: None,
+        email: None,
+        birth_date: d("1990-01-01"),
+        gender: Gender::Female,
+        address: None,
+    }
+}
+
 pub async fn client(w: &World, number: &str) -> ClientId {
     w.gym
-        .register_client(
-            &w.desk,
-            ClientInput {
-                document_type: DocumentType::Cc,
-                document_number: number.into(),
-                first_name: "Ana".into(),
-                middle_name: None,
-                last_name: "Gómez".into(),
-                second_last_name: None,
-                phone: "3001234567".into(),
-                alternative_phone: None,
-                email: None,
-                birth_date: d("1990-01-01"),
-                gender: Gender::Female,
-                address: None,
-            },
-        )
+        .register_client(&w.desk, client_input(number))
         .await
         .unwrap()
         .id
