@@ -41,8 +41,9 @@ impl ThumbnailKey {
     }
 }
 
-/// How the in-process cache stores templates: exact `F32`, or compact `F16` / `Int8` with
-/// an exact re-rank of the best candidates.
+/// How the in-process cache stores templates: `F32`, or compact `F16` / `Int8` rows that
+/// a scan reads first, its answer then proven exact from the quantisation's error bound
+/// (`Int8` also keeps 4-bit rows for a single probe's first pass).
 #[uniffi::remote(Enum)]
 pub enum Precision {
     F32,
