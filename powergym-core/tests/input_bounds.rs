@@ -12,7 +12,7 @@ use powergym_core::domain::consent::{ConsentInput, Guardian};
 use powergym_core::domain::inventory::{ProductInput, ProductUpdate};
 use powergym_core::domain::plan::PlanUpdate;
 use powergym_core::{
-    ClientInput, ClientUpdate, DocumentType, DurationUnit, Error, Gender, PageRequest, PlanInput,
+    ClientInput, ClientUpdate, DocumentType, DurationUnit, Error, PageRequest, PlanInput,
 };
 
 /// A field that a case spoils, and how.
@@ -27,18 +27,8 @@ fn refused<T: std::fmt::Debug>(result: powergym_core::Result<T>, expected: &str)
 
 fn registration(number: &str) -> ClientInput {
     ClientInput {
-        document_type: DocumentType::Cc,
-        document_number: number.into(),
-        first_name: "Ana".into(),
-        middle_name: None,
-        last_name: "Gómez".into(),
-        second_last_name: None,
-        phone: "3001234567".into(),
-        alternative_phone: None,
-        email: None,
-        birth_date: d("1990-01-01"),
-        gender: Gender::Female,
         address: Some("Calle 10 # 20-30".into()),
+        ..client_input(number)
     }
 }
 
