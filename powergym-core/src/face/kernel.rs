@@ -117,6 +117,12 @@ pub(crate) fn dots_i8(rows: &[i8], probe: &[i8], out: &mut [i32]) {
 /// Bytes of one int4 row: 512 values, two to a byte.
 pub(crate) const I4_ROW: usize = 256;
 
+/// How many 4-bit rows ahead of the one being scored the AVX-512 kernel asks the CPU to
+/// fetch: 8 KiB, about as far as memory's latency times its bandwidth per core. 4, 16,
+/// 32 and 64 were tried: 16–64 alike, 4 half the gain.
+#[cfg(target_arch = "x86_64")]
+const PREFETCH_ROWS: usize = 32;
+
 /// Packs 512 codes in `-7..=7` into an int4 row of [`I4_ROW`] bytes: in each quarter
 /// `k` of 128 values, byte `b` holds value `128k + b` in its low nibble and value
 /// `128k + 64 + b` in its high one, each biased by 8 (so `1..=15`). One 64-byte load
@@ -175,8 +181,9 @@ fn dot_i4_biased_portable(row: &[u8], probe: &[i8]) -> i32 {
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 fn dots_i4_avx512(rows: &[u8], probe: &[i8], out: &mut [i32]) {
     use std::arch::x86_64::{
-        __m512i, _mm512_add_epi32, _mm512_and_si512, _mm512_dpbusd_epi32, _mm512_loadu_si512,
-        _mm512_reduce_add_epi32, _mm512_set1_epi8, _mm512_setzero_si512, _mm512_srli_epi16,
+        __m512i, _MM_HINT_T0, _mm_prefetch, _mm512_add_epi32, _mm512_and_si512,
+        _mm512_dpbusd_epi32, _mm512_loadu_si512, _mm512_reduce_add_epi32, _mm512_set1_epi8,
+        _mm512_setzero_si512, _mm512_srli_epi16,
     };
     let load = |bytes: &[u8]| -> __m512i {
         assert!(bytes.len() == 64);
@@ -195,7 +202,16 @@ fn dots_i4_avx512(rows: &[u8], probe: &[i8], out: &mut [i32]) {
         pair[1] = load(&probe[128 * k + 64..128 * k + 128]);
     }
     let mask = _mm512_set1_epi8(0x0F);
-    for (row, o) in rows.chunks_exact(I4_ROW).zip(out) {
+    for (i, (row, o)) in rows.chunks_exact(I4_ROW).zip(out).enumerate() {
+        // The scan is bound by memory, and the hardware prefetcher alone left a single
+        // thread at about half the machine's read bandwidth (1.6–2.0 ms for 100k rows
+        // against 1.2–1.4 ms with this, measured on the 2-core Zen 5 box). The address
+        // may lie past the slice (the next block's rows, or nothing): a prefetch is a
+        // hint that never faults, and `wrapping_add` only computes the address.
+        let ahead = rows.as_ptr().wrapping_add((i + PREFETCH_ROWS) * I4_ROW);
+        for line in 0..I4_ROW / 64 {
+            _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(64 * line).cast::<i8>());
+        }
         let (mut a, mut b) = (_mm512_setzero_si512(), _mm512_setzero_si512());
         for k in 0..4 {
             let v = load(&row[64 * k..64 * k + 64]);
