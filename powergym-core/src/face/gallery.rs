@@ -2,7 +2,7 @@
 //! compared with every template by the SIMD kernel. This is the matcher of the embedded
 //! store and of mobile apps; it is also a cache in front of pgvector.
 //!
-//! A scan is bound by memory bandwidth, not arithmetic, so the gallery can also keep a
+//! A scan is bound by memory, not arithmetic, so the gallery can also keep a
 //! compact copy of its rows ([`Precision::F16`], [`Precision::Int8`]): the scan reads the
 //! compact rows, then the best few candidates are re-scored with the `f32` rows. Every
 //! distance returned is the exact `f32` distance, and every ranking the exact ranking:

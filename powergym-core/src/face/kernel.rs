@@ -204,10 +204,11 @@ fn dots_i4_avx512(rows: &[u8], probe: &[i8], out: &mut [i32]) {
     let mask = _mm512_set1_epi8(0x0F);
     for (i, (row, o)) in rows.chunks_exact(I4_ROW).zip(out).enumerate() {
         // The scan is bound by memory, and the hardware prefetcher alone left a single
-        // thread at about half the machine's read bandwidth (1.6–2.0 ms for 100k rows
-        // against 1.2–1.4 ms with this, measured on the 2-core Zen 5 box). The address
-        // may lie past the slice (the next block's rows, or nothing): a prefetch is a
-        // hint that never faults, and `wrapping_add` only computes the address.
+        // thread at about half the machine's read bandwidth (100k rows on one thread:
+        // p50 1.18–1.78 ms without this, 0.97–0.98 ms with it; benches/README.md). The
+        // address may lie past the slice (the next block's rows, or memory that is not
+        // ours): a prefetch is a hint that reads nothing and never faults, and
+        // `wrapping_add` only computes the address.
         let ahead = rows.as_ptr().wrapping_add((i + PREFETCH_ROWS) * I4_ROW);
         for line in 0..I4_ROW / 64 {
             _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(64 * line).cast::<i8>());
