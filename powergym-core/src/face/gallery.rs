@@ -157,10 +157,15 @@ impl Compact {
         }
     }
 
+    /// Adds a row: room for it, then filled by [`Compact::set`], so a row is encoded in
+    /// one place.
     fn push(&mut self, v: &[f32]) {
-        match self {
-            Self::None => {}
-            Self::F16(rows) => rows.extend(v.iter().map(|&x| f16::from_f32(x))),
+        let i = match self {
+            Self::None => return,
+            Self::F16(rows) => {
+                rows.resize(rows.len() + D, f16::ZERO);
+                rows.len() / D - 1
+            }
             Self::Int8 {
                 rows,
                 scales,
@@ -168,16 +173,15 @@ impl Compact {
                 scales4,
                 residuals,
             } => {
-                let at = rows.len();
-                rows.resize(at + D, 0);
-                scales.push(quantize(v, &mut rows[at..]));
-                let at = nibbles.len();
-                nibbles.resize(at + I4_ROW, 0);
-                let (scale, residual) = quantize4(v, &mut nibbles[at..]);
-                scales4.push(scale);
-                residuals.push(residual);
+                rows.resize(rows.len() + D, 0);
+                nibbles.resize(nibbles.len() + I4_ROW, 0);
+                scales.push(0.0);
+                scales4.push(0.0);
+                residuals.push(0.0);
+                scales.len() - 1
             }
-        }
+        };
+        self.set(i, v);
     }
 
     fn set(&mut self, i: usize, v: &[f32]) {
