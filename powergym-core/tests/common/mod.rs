@@ -92,6 +92,7 @@ impl TestDb {
         let mut admin = PgConnection::connect(&admin_url())
             .await
             .expect("DATABASE_URL must reach the test server (run scripts/setup-postgres.sh)");
+        drop_leftovers(&mut admin).await;
         sqlx::query(AssertSqlSafe(format!("create database \"{name}\"")))
             .execute(&mut admin)
             .await
@@ -175,8 +176,15 @@ impl Drop for TestDb {
         }
         let name = self.name.clone();
         // Drop is synchronous; a short-lived runtime on its own thread does the async work
-        // without touching the test's runtime.
-        let _ = std::thread::spawn(move || {
+        // without touching the test's runtime. The wait is bounded: while it lasts the
+        // test's runtime is blocked, and a connection one of its tasks was opening (a
+        // gym's cache following a late change) stalls in authentication, where the
+        // server's backend does not answer the barrier a drop waits for (PostgreSQL's
+        // `authentication_timeout`, a minute). Past the bound the drop goes on alone once
+        // the test's runtime is gone; a drop the process did not live to finish is done
+        // by the next test process (`drop_leftovers`).
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -190,7 +198,38 @@ impl Drop for TestDb {
                     .await;
                 }
             });
-        })
-        .join();
+            let _ = done.send(());
+        });
+        let _ = finished.recv_timeout(std::time::Duration::from_secs(3));
     }
+}
+
+/// Drops, once per test process, the databases that test processes no longer running
+/// left behind (named `powergym_test_<pid>_…`; a process is gone when `/proc` has no
+/// entry for it, so elsewhere than Linux nothing is dropped).
+async fn drop_leftovers(admin: &mut PgConnection) {
+    static ONCE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    ONCE.get_or_init(|| async {
+        let names: Vec<String> = sqlx::query_scalar(
+            "select datname::text from pg_database where datname like 'powergym\\_test\\_%'",
+        )
+        .fetch_all(&mut *admin)
+        .await
+        .unwrap_or_default();
+        for name in names {
+            let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+            let gone = pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
+            if gone {
+                let _ = sqlx::query(AssertSqlSafe(format!(
+                    "drop database if exists \"{name}\" with (force)"
+                )))
+                .execute(&mut *admin)
+                .await;
+            }
+        }
+    })
+    .await;
 }
