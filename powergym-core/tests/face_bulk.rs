@@ -232,6 +232,60 @@ async fn every_refusal_is_typed_and_writes_nothing_for_its_item() {
     assert_eq!(templates(&w).await, 2);
 }
 
+/// A member with no template is written while the gallery is scanned, and deleted again
+/// when the scan refuses them; a member replacing a template waits for the scan, and a
+/// refusal leaves them the template they had.
+#[tokio::test]
+async fn a_refusal_found_by_the_gallery_scan_leaves_each_member_as_they_were() {
+    let w = world().await;
+    let ana = consenting(&w, "5001").await;
+    let bea = consenting(&w, "5002").await;
+    let dan = consenting(&w, "5004").await;
+    for (member, seed) in [(ana, 51), (bea, 52), (dan, 53)] {
+        w.gym
+            .enroll_face(&w.desk, member, &face(seed), None)
+            .await
+            .unwrap();
+    }
+    let cris = consenting(&w, "5003").await;
+    let eva = consenting(&w, "5005").await;
+    let fred = consenting(&w, "5006").await;
+    // This gym's cache (the default, or SQLite's own gallery) holds the three faces.
+    assert_eq!(who(&w.gym, &w, &face(51)).await, Some(ana));
+    let clients = [bea, cris, eva, fred];
+    let rows = flat(&[
+        near(&face(53), 1, 0.2), // Bea's new face is Dan's.
+        near(&face(51), 2, 0.2), // Cris, new, has Ana's.
+        face(55),                // Eva, new, enrolled.
+        face(56),                // Fred, new, enrolled.
+    ]);
+    let bulk = w
+        .gym
+        .enroll_faces(&w.desk, &clients, &rows, &mut |_| {})
+        .await
+        .unwrap();
+    use BulkRefusal::*;
+    assert_eq!(
+        bulk.outcomes,
+        vec![
+            Some(DuplicateOfEnrolled),
+            Some(DuplicateOfEnrolled),
+            None,
+            None
+        ]
+    );
+    assert_eq!(bulk.enrolled, 2);
+    assert_eq!(templates(&w).await, 5);
+    assert_eq!(w.gym.face_template(&w.desk, cris).await.unwrap(), None);
+    assert_eq!(who(&w.gym, &w, &face(52)).await, Some(bea), "kept");
+    assert_eq!(who(&w.gym, &w, &face(55)).await, Some(eva));
+    // Another process, reading the database alone, agrees.
+    let other = w.db.gym().await;
+    assert_eq!(who(&other, &w, &near(&face(52), 3, 0.2)).await, Some(bea));
+    assert_eq!(who(&other, &w, &near(&face(56), 4, 0.2)).await, Some(fred));
+    assert_eq!(who(&other, &w, &near(&face(51), 5, 0.2)).await, Some(ana));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn single_and_bulk_enrolment_of_one_face_cannot_both_succeed() {
     let w = world().await;

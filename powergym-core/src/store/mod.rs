@@ -1087,6 +1087,10 @@ pub struct FaceEnrolee {
     pub is_active: bool,
     /// The biometric consent in force, if any.
     pub consent: Option<uuid::Uuid>,
+    /// Whether any biometric row (a template of any type, active or not) is stored for
+    /// them: a bulk enrolment writes the rows of members without one before its
+    /// duplicate check ends, since a late refusal then only deletes what it wrote.
+    pub has_biometrics: bool,
 }
 
 /// Storage of biometric consents, face templates and their thumbnails, and the vector
@@ -1162,8 +1166,9 @@ pub trait BiometricRepository {
     /// How many active face templates there are.
     async fn count_face_templates(&mut self) -> Result<u64>;
     /// Locks the rows of `clients` (in id order, the order every use case takes) and
-    /// says, for each one found, whether they are active and have a consent in force:
-    /// the set-wise checks of a bulk enrolment. Unknown ids are left out.
+    /// says, for each one found, whether they are active, have a consent in force and
+    /// have any biometric row: the set-wise checks of a bulk enrolment. Unknown ids are
+    /// left out.
     async fn lock_face_enrolees(&mut self, clients: &[ClientId]) -> Result<Vec<FaceEnrolee>>;
     /// Deletes the templates of these members and stores the new ones, in bulk
     /// (PostgreSQL: binary `COPY`; SQLite: one prepared insert). The caller has checked

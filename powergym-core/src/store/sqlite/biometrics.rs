@@ -598,9 +598,10 @@ impl BiometricRepository for SqliteTransaction {
             code: None,
             message: format!("cannot list the members: {e}"),
         })?;
-        let rows: Vec<(String, bool, Option<String>)> = sqlx::query_as(
+        let rows: Vec<(String, bool, Option<String>, bool)> = sqlx::query_as(
             "select c.id, c.is_active, (select b.id from biometric_consents b \
-                 where b.client_id = c.id and b.withdrawn_at is null) \
+                 where b.client_id = c.id and b.withdrawn_at is null), \
+                 exists (select 1 from biometrics t where t.client_id = c.id) \
              from clients c where c.id in (select value from json_each(?1)) order by c.id",
         )
         .bind(list)
@@ -608,11 +609,12 @@ impl BiometricRepository for SqliteTransaction {
         .await
         .map_err(errors::map)?;
         rows.into_iter()
-            .map(|(id, is_active, consent)| {
+            .map(|(id, is_active, consent, has_biometrics)| {
                 Ok(FaceEnrolee {
                     client_id: client_of(&id)?,
                     is_active,
                     consent: consent.map(|c| uuid_of(&c)).transpose()?,
+                    has_biometrics,
                 })
             })
             .collect()
