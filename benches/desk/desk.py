@@ -92,15 +92,18 @@ class Bench:
         self.block = block
         self.series: dict[tuple, Series] = {}
 
-    def run_block(self, size, op, stack, latency_us, call, check, targets) -> None:
+    def run_block(self, size, op, stack, latency_us, call, check, targets, pause: float = 0.0) -> None:
         """Times `call(target)` for each target; `check(target, result)` after each, untimed
-        but inside the block's CPU (a few microseconds)."""
+        but inside the block's CPU (a few microseconds). With `pause`, each call waits that
+        many seconds first, untimed (a desk's pace rather than a load test's)."""
         s = self.series.setdefault((size, op, stack, latency_us), Series(size, op, stack, latency_us))
         if latency_us is not None:
             self.proxy.delay(latency_us)
             self.proxy.reset()
         cpu0 = time.process_time()
         for target in targets:
+            if pause:
+                time.sleep(pause)
             t0 = time.perf_counter()
             result = call(target)
             s.wall.append(time.perf_counter() - t0)
@@ -149,6 +152,9 @@ def main() -> None:
     ap.add_argument("--face-calls", type=int, default=150, help="timed calls per row of the large face run")
     ap.add_argument("--orig-face-calls", type=int, default=25,
                     help="timed calls of the original in the large face run (its exact scan takes ~0.5 s a call)")
+    ap.add_argument("--paced-calls", type=int, default=100,
+                    help="timed calls of ours alone at a desk's pace in the large face run")
+    ap.add_argument("--pace-ms", type=int, default=200, help="quiet before each paced call")
     ap.add_argument("--warmup", type=int, default=15)
     ap.add_argument("--block", type=int, default=25)
     ap.add_argument("--data", default="target/bench-data")
@@ -370,7 +376,9 @@ def main() -> None:
         print(f"[{n}] face cache: {info['loads'][f'ours_pg_{n}']['face_cache']}", file=sys.stderr)
 
         calls = args.face_calls
-        per = 2 * (args.warmup + calls)
+        # Members to check in: each stack's through the proxy (a warm-up per latency),
+        # then ours alone (below).
+        per = 3 * args.warmup + 2 * calls + args.paced_calls
         rng = np.random.default_rng([data.SEED, n, 2])
         face_targets = [int(i) for i in rng.permutation(n)[:per]]
         probes = {i: data.probe(gallery, i) for i in face_targets}
@@ -430,6 +438,33 @@ def main() -> None:
                         bench.run_block(n, op_name, name, lat, st[key], st[key + "_ok"], tg)
         ours.close()
         orig.close()
+
+        # Ours alone, connected directly (no proxy, no other stack between its calls): back
+        # to back, as above, and at a desk's pace, each call after `--pace-ms` of quiet, when
+        # the gallery's rows have left the CPU's caches and idle cores must wake.
+        direct = powergym.Gym.connect(ours_direct)
+        direct_desk = direct.acting_as("desk")
+        direct.enable_face_cache(direct_desk, "int8")
+        alone = dict(
+            face=lambda i: direct.check_in_by_face(direct_desk, probes[i]),
+            face_ok=lambda i, r: ours_face_ok(i, r, True),
+            ident=lambda i: direct.identify_face(direct_desk, probes[i]),
+            ident_ok=lambda i, r: ours_face_ok(i, r, False),
+        )
+        paced = f"ours, direct, {args.pace_ms} ms apart"
+        for op_name, key, consumes in (
+            ("check-in by face (cache)", "face", True),
+            ("identify face (cache)", "ident", False),
+        ):
+            print(f"[{n}] {op_name}: ours alone", file=sys.stderr)
+            # Past the members ours checked in through the proxy.
+            fresh = Cursor(face_targets[len(LATENCIES_US) * args.warmup + calls :])
+            pick = (lambda k, at: fresh.take(k)) if consumes else (lambda k, at: face_targets[at : at + k])
+            bench.warm(None, alone[key], alone[key + "_ok"], pick(args.warmup, 0))
+            bench.run_block(n, op_name, "ours, direct", None, alone[key], alone[key + "_ok"], pick(calls, 0))
+            bench.run_block(n, op_name, paced, None, alone[key], alone[key + "_ok"],
+                            pick(args.paced_calls, calls), pause=args.pace_ms / 1000)
+        direct.close()
         if not args.keep:
             data.drop_database(args.url, orig_name)
             data.drop_database(args.url, ours_name)

@@ -13,7 +13,10 @@
 //! - `load`: a fresh process loads the cache (`enable_face_cache`, int8) and, in a second
 //!   gym, by the default path (the first `identify_face`);
 //! - `single`: 200 single `enroll_face` calls with the cache loaded (p50/p99);
-//! - `again`: loads the cache, then enrols the next 10,000 (the cache kept up to date);
+//! - `again`: erases by SQL whatever an earlier run enrolled for the next 10,000 members,
+//!   loads the cache, then enrols their new faces in one call (the cache kept up to date);
+//! - `replace`: after `again`, enrols the same 10,000 again, each replacing the template
+//!   they have;
 //! - `scan`: the batch's duplicate check alone, in process (10,000 probes × N);
 //! - `sqlite`: the bulk and single enrolments on an embedded SQLite file.
 //!
@@ -65,6 +68,10 @@ async fn bulk(
 ) -> BoxResult<()> {
     let clients: Vec<ClientId> = range.clone().map(member).collect();
     let embeddings = flat(&set.identities[range.clone()]);
+    let cpu_before = (
+        process_cpu(|pid| pid == "self"),
+        process_cpu(|c| c == "postgres"),
+    );
     let started = Instant::now();
     let mut checked = None;
     let mut written = None;
@@ -80,6 +87,8 @@ async fn bulk(
         })
         .await?;
     let total = started.elapsed();
+    let ours = process_cpu(|pid| pid == "self") - cpu_before.0;
+    let server = process_cpu(|c| c == "postgres") - cpu_before.1;
     let refused = result.refused().count();
     println!(
         "enroll_faces {n} (gallery before: {}): {:.2} s, {:.0} templates/s; in-process checks \
@@ -91,7 +100,42 @@ async fn bulk(
         written.map_or(f64::NAN, |d| d.as_secs_f64()),
         result.enrolled,
     );
+    println!(
+        "  CPU during the call: this process {ours:.2} s, the PostgreSQL server's processes \
+         {server:.2} s, together {:.2} s ({:.2} s of wall time on {} cores at best)",
+        ours + server,
+        (ours + server) / std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
     Ok(())
+}
+
+/// CPU time (user + system, seconds) of this process (`which("self")`) or of every
+/// process whose command name passes `which` (the server's), from `/proc` in clock ticks
+/// of 10 ms. Zero where `/proc` cannot be read.
+fn process_cpu(which: impl Fn(&str) -> bool) -> f64 {
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let ticks = |stat: &str| -> Option<u64> {
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    };
+    if which("self") {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        return ticks(&stat).unwrap_or(0) as f64 / TICKS_PER_SECOND;
+    }
+    let mut total = 0;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let comm = stat
+            .split_once('(')
+            .and_then(|(_, r)| r.rsplit_once(')'))
+            .map_or("", |(c, _)| c);
+        if which(comm) {
+            total += ticks(&stat).unwrap_or(0);
+        }
+    }
+    total as f64 / TICKS_PER_SECOND
 }
 
 /// Single `enroll_face` calls for the members in `range`, one after the other: p50, p99
@@ -217,10 +261,27 @@ async fn main() -> BoxResult<()> {
             let (gym, admin) = gym(&db_url).await?;
             bulk(&gym, &admin, 0..n, &set).await?;
         }
-        "more" | "again" => {
+        "more" | "again" | "replace" => {
             // `more`: 10,000 more into the N-template gallery; `again`: the next 10,000,
-            // with this process's cache loaded first (the enrolling gym keeps it).
+            // new faces (whatever an earlier run enrolled for them is erased first, by
+            // SQL), with this process's cache loaded first (the enrolling gym keeps it);
+            // `replace`: the same 10,000 again, each replacing the template they have.
             let set = FaceSet::new(n + MORE * 2, SEED);
+            if phase == "again" {
+                let mut conn = PgConnection::connect(&db_url).await?;
+                let ids: Vec<uuid::Uuid> = (n + MORE..n + 2 * MORE)
+                    .map(|i| member(i).as_uuid())
+                    .collect();
+                let erased = sqlx::query("delete from biometrics where client_id = any($1)")
+                    .bind(ids)
+                    .execute(&mut conn)
+                    .await?
+                    .rows_affected();
+                sqlx::raw_sql("vacuum analyze biometrics")
+                    .execute(&mut conn)
+                    .await?;
+                println!("erased {erased} templates of the range first");
+            }
             let (gym, admin) = gym(&db_url).await?;
             let range = if phase == "more" {
                 n..n + MORE
