@@ -2,17 +2,17 @@
 //! enrolment (consent in force, an active member, no face enrolled twice) checked set-wise
 //! and the duplicate search done in process, then the rows written in bulk.
 //!
-//! The order of work overlaps the two long parts, the batch's scan of the gallery (the
-//! process's cores) and the writing of its rows (the store's). Before the transaction:
-//! every embedding is validated and the batch is compared with itself. Then the scan of
-//! the gallery as of a change mark (the in-process cache when one is loaded, else the
-//! gallery read once) starts on blocking threads, and meanwhile, in one transaction, the
-//! members are locked and checked, enrolments are serialised (`lock_face_enrolment`),
-//! the templates changed since the mark are read, and the rows of members who have no
-//! biometric row yet are written. When the scan ends, the changed templates are compared
-//! with the batch, a template the scan proposed as a duplicate is re-read (it may have
-//! been erased since), a written row found to be a duplicate is deleted again (its member
-//! had nothing to restore), the rows that replace a template are written, and the
+//! The order of work overlaps the two long parts, the batch's duplicate scans (the
+//! process's cores) and the writing of its rows (the store's). Every embedding is
+//! validated first. Then the scans start on blocking threads, the batch against itself
+//! and against the gallery as of a change mark (the in-process cache when one is loaded,
+//! else the gallery read once), and meanwhile, in one transaction, the members are
+//! locked and checked, enrolments are serialised (`lock_face_enrolment`), the templates
+//! changed since the mark are read, and the rows of members who have no biometric row
+//! yet are written. When the scans end, the changed templates are compared with the
+//! batch, a template the scan proposed as a duplicate is re-read (it may have been
+//! erased since), a written row found to be a duplicate is deleted again (its member had
+//! nothing to restore), the rows that replace a template are written, and the
 //! transaction commits. So the check is exact and no concurrent enrolment can slip a
 //! duplicate past it, as with [`Gym::enroll_face`], and a refused item leaves nothing.
 
@@ -171,38 +171,13 @@ impl Gym {
             seen[&clients[i]] > 1
         });
 
-        // The batch against itself.
-        let (pending, probes) = pending_probes(&outcomes, &faces);
-        let batch_clients: Vec<ClientId> = pending.iter().map(|&i| clients[i]).collect();
-        let twins = {
-            let batch_clients = batch_clients.clone();
-            let probes = probes.clone();
-            blocking(move || {
-                let mut batch = Gallery::with_precision(Precision::Int8);
-                batch.reserve(probes.len());
-                for (c, e) in batch_clients.iter().zip(&probes) {
-                    batch.upsert(*c, e);
-                }
-                // Every client is in the batch once (repeats were refused above).
-                batch
-                    .close_pairs(policy.max_distance())
-                    .into_iter()
-                    .flat_map(|(a, b, _)| [a, b])
-                    .collect::<HashSet<ClientId>>()
-            })
-            .await?
-        };
-        for (p, c) in batch_clients.iter().enumerate() {
-            if twins.contains(c) {
-                outcomes[pending[p]] = Some(BulkRefusal::DuplicateInBatch);
-            }
-        }
-
-        // The batch against the gallery as of `mark`: the scan runs on blocking threads
-        // while the transaction below locks, checks and writes.
+        // The batch against itself and against the gallery as of `mark`: both scans run
+        // on blocking threads while the transaction below locks, checks and writes.
         let (pending, probes) = pending_probes(&outcomes, &faces);
         let owners: Vec<ClientId> = pending.iter().map(|&i| clients[i]).collect();
-        let (mark, scan) = self.start_gallery_scan(probes.clone(), policy).await?;
+        let (mark, scan) = self
+            .start_scans(owners.clone(), probes.clone(), policy)
+            .await?;
         progress(BulkProgress {
             done: outcomes.iter().filter(|o| o.is_some()).count(),
             total,
@@ -257,8 +232,15 @@ impl Gym {
             .await?;
             Ok::<_, Error>((tx, enrolees, changed, early))
         };
-        // A failed write returns at once; the scan, left alone, ends on its own.
-        let (hits, (mut tx, enrolees, changed, early)) = tokio::try_join!(joined(scan), write)?;
+        // A failed write returns at once; the scans, left alone, end on their own.
+        let ((twins, hits), (mut tx, enrolees, changed, early)) =
+            tokio::try_join!(joined(scan), write)?;
+        // Whatever else is wrong with either item of a pair.
+        for (p, c) in owners.iter().enumerate() {
+            if twins.contains(c) {
+                outcomes[pending[p]] = Some(BulkRefusal::DuplicateInBatch);
+            }
+        }
         let mut proposed = vec![Vec::new(); owners.len()];
         for (p, c) in hits {
             if c.client_id != owners[p] {
@@ -284,10 +266,10 @@ impl Gym {
                 outcomes[pending[p]] = Some(BulkRefusal::DuplicateOfEnrolled);
             }
         }
-        let refused_now: HashSet<ClientId> = eligible
-            .iter()
-            .filter(|&&p| outcomes[pending[p]].is_some())
-            .map(|&p| owners[p])
+        // Pairs within the batch and duplicates of the gallery, some already written.
+        let refused_now: HashSet<ClientId> = (0..pending.len())
+            .filter(|&p| outcomes[pending[p]].is_some())
+            .map(|p| owners[p])
             .collect();
         let mut accepted: Vec<NewFaceTemplate> = Vec::with_capacity(eligible.len());
         for t in early {
@@ -351,26 +333,37 @@ impl Gym {
         })
     }
 
-    /// The change mark of the gallery the batch is compared with, and that comparison
-    /// started on blocking threads: every template within the threshold of each probe,
-    /// as `(probe index, candidate)`. The gallery is the cache's when one is loaded,
-    /// else every template read now (the mark is read first).
-    async fn start_gallery_scan(
+    /// The change mark of the gallery the batch is compared with, and the batch's two
+    /// scans started on blocking threads: the pairs of its own items within the
+    /// threshold (the members of each), and every template of the gallery within the
+    /// threshold of each probe, as `(probe index, candidate)`. The gallery is the
+    /// cache's when one is loaded, else every template read now (the mark is read
+    /// first). `owners[i]` is `probes[i]`'s member, each once.
+    async fn start_scans(
         &self,
+        owners: Vec<ClientId>,
         probes: Vec<FaceEmbedding>,
         policy: MatchPolicy,
-    ) -> Result<(i64, Scan)> {
+    ) -> Result<(i64, Scans)> {
         let max = policy.max_distance();
+        let twins = move |owners: &[ClientId], probes: &[FaceEmbedding]| {
+            let mut batch = Gallery::with_precision(Precision::Int8);
+            batch.reserve(probes.len());
+            for (c, e) in owners.iter().zip(probes) {
+                batch.upsert(*c, e);
+            }
+            batch
+                .close_pairs(max)
+                .into_iter()
+                .flat_map(|(a, b, _)| [a, b])
+                .collect::<HashSet<ClientId>>()
+        };
         if probes.is_empty() {
             let mark = self.store.begin_read().await?.face_change_mark().await?;
-            return Ok((mark, spawned(Vec::new)));
+            return Ok((mark, spawned(|| (HashSet::new(), Vec::new()))));
         }
-        Ok(match self.search_cache().await {
-            Some(cache) => {
-                let mark = cache.mark();
-                let scan = spawned(move || cache.matcher.read_gallery(|g| g.within(&probes, max)));
-                (mark, scan)
-            }
+        let (mark, gallery) = match self.search_cache().await {
+            Some(cache) => (cache.mark(), ScanGallery::Cache(cache)),
             None => {
                 let mark = self.store.begin_read().await?.face_change_mark().await?;
                 let loaded = crate::face::InMemoryMatcher::load(
@@ -379,18 +372,36 @@ impl Gym {
                     policy,
                 )
                 .await?;
-                (
-                    mark,
-                    spawned(move || loaded.read_gallery(|g| g.within(&probes, max))),
-                )
+                (mark, ScanGallery::Loaded(Box::new(loaded)))
             }
-        })
+        };
+        let scans = spawned(move || {
+            let pairs = twins(&owners, &probes);
+            let matcher = match &gallery {
+                ScanGallery::Cache(cache) => &cache.matcher,
+                ScanGallery::Loaded(loaded) => loaded,
+            };
+            (pairs, matcher.read_gallery(|g| g.within(&probes, max)))
+        });
+        Ok((mark, scans))
     }
 }
 
-/// A scan of the gallery under way: `(probe index, candidate)` for every template within
+/// The gallery a bulk enrolment is compared with.
+enum ScanGallery {
+    /// The in-process cache.
+    Cache(std::sync::Arc<CacheState>),
+    /// Read for this call.
+    Loaded(Box<crate::face::InMemoryMatcher>),
+}
+
+/// The batch's scans under way: the members of its own items that pair within the
+/// threshold, and `(probe index, candidate)` for every template of the gallery within
 /// the threshold of a probe.
-type Scan = tokio::task::JoinHandle<Vec<(usize, crate::face::ScoredCandidate)>>;
+type Scans = tokio::task::JoinHandle<(
+    HashSet<ClientId>,
+    Vec<(usize, crate::face::ScoredCandidate)>,
+)>;
 
 /// Whether each probe's face is enrolled for another member, decided inside `tx` after
 /// `lock_face_enrolment`: the templates changed since `mark` are compared from their
@@ -503,11 +514,6 @@ fn pending_probes(
             _ => None,
         })
         .unzip()
-}
-
-/// Runs a CPU-bound scan off the async workers.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    joined(spawned(work)).await
 }
 
 /// Starts a CPU-bound scan off the async workers; it runs whether or not it is awaited.
