@@ -376,9 +376,9 @@ def main() -> None:
         print(f"[{n}] face cache: {info['loads'][f'ours_pg_{n}']['face_cache']}", file=sys.stderr)
 
         calls = args.face_calls
-        # Members to check in: each stack's through the proxy (a warm-up per latency),
-        # then ours alone (below).
-        per = 3 * args.warmup + 2 * calls + args.paced_calls
+        # Members to check in: each stack's through the proxy (a warm-up and the calls
+        # at each latency), then ours alone (below).
+        per = (len(LATENCIES_US) + 1) * (args.warmup + calls) + args.paced_calls
         rng = np.random.default_rng([data.SEED, n, 2])
         face_targets = [int(i) for i in rng.permutation(n)[:per]]
         probes = {i: data.probe(gallery, i) for i in face_targets}
@@ -458,7 +458,7 @@ def main() -> None:
         ):
             print(f"[{n}] {op_name}: ours alone", file=sys.stderr)
             # Past the members ours checked in through the proxy.
-            fresh = Cursor(face_targets[len(LATENCIES_US) * args.warmup + calls :])
+            fresh = Cursor(face_targets[len(LATENCIES_US) * (args.warmup + calls) :])
             pick = (lambda k, at: fresh.take(k)) if consumes else (lambda k, at: face_targets[at : at + k])
             bench.warm(None, alone[key], alone[key + "_ok"], pick(args.warmup, 0))
             bench.run_block(n, op_name, "ours, direct", None, alone[key], alone[key + "_ok"], pick(calls, 0))
