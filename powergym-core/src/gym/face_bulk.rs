@@ -121,7 +121,7 @@ impl Gym {
     ///
     /// `progress` hears how many items are decided as the work goes. A large batch is
     /// not bound by the call timeout (`GymOptions::call_timeout`), nor by the pool's
-    /// statement timeout: 100,000 templates take about 11 s (`benches/README.md`). Where
+    /// statement timeout: 100,000 templates take about 7 s (`benches/README.md`). Where
     /// an operator built the HNSW index on PostgreSQL (`rebuild_face_index`), each
     /// template also goes into it (tens of milliseconds each), except that a first
     /// import of 10,000 or more into an empty gallery builds it after the rows (the
