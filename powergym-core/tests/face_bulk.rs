@@ -277,6 +277,13 @@ async fn a_refusal_found_by_the_gallery_scan_leaves_each_member_as_they_were() {
     assert_eq!(bulk.enrolled, 2);
     assert_eq!(templates(&w).await, 5);
     assert_eq!(w.gym.face_template(&w.desk, cris).await.unwrap(), None);
+    // Nor any trace of the row written for Cris before the refusal: on SQLite, the change
+    // log every process follows (PostgreSQL's marks are a sequence and name no one).
+    let log = format!(
+        "select count(*) from face_changes where client_id = '{}'",
+        cris.as_uuid()
+    );
+    assert_eq!(w.db.int2("select 0::bigint", &log, &[]).await, 0);
     assert_eq!(who(&w.gym, &w, &face(52)).await, Some(bea), "kept");
     assert_eq!(who(&w.gym, &w, &face(55)).await, Some(eva));
     // Another process, reading the database alone, agrees.

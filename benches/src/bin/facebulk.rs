@@ -69,8 +69,8 @@ async fn bulk(
     let clients: Vec<ClientId> = range.clone().map(member).collect();
     let embeddings = flat(&set.identities[range.clone()]);
     let cpu_before = (
-        process_cpu(|pid| pid == "self"),
-        process_cpu(|c| c == "postgres"),
+        process_ticks(|c| c == "self"),
+        process_ticks(|c| c == "postgres"),
     );
     let started = Instant::now();
     let mut checked = None;
@@ -87,8 +87,8 @@ async fn bulk(
         })
         .await?;
     let total = started.elapsed();
-    let ours = process_cpu(|pid| pid == "self") - cpu_before.0;
-    let server = process_cpu(|c| c == "postgres") - cpu_before.1;
+    let ours = cpu_since(&cpu_before.0, &process_ticks(|c| c == "self"));
+    let server = cpu_since(&cpu_before.1, &process_ticks(|c| c == "postgres"));
     let refused = result.refused().count();
     println!(
         "enroll_faces {n} (gallery before: {}): {:.2} s, {:.0} templates/s; in-process checks \
@@ -110,21 +110,21 @@ async fn bulk(
     Ok(())
 }
 
-/// CPU time (user + system, seconds) of this process (`which("self")`) or of every
-/// process whose command name passes `which` (the server's), from `/proc` in clock ticks
-/// of 10 ms. Zero where `/proc` cannot be read.
-fn process_cpu(which: impl Fn(&str) -> bool) -> f64 {
-    const TICKS_PER_SECOND: f64 = 100.0;
+/// CPU time (user + system, clock ticks of 10 ms) of each process whose command name
+/// passes `which` (`"self"` is this process), by process id, from `/proc`; empty where
+/// `/proc` cannot be read.
+fn process_ticks(which: impl Fn(&str) -> bool) -> std::collections::HashMap<String, u64> {
     let ticks = |stat: &str| -> Option<u64> {
         let rest = stat.rsplit_once(')')?.1;
         let fields: Vec<&str> = rest.split_whitespace().collect();
         Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
     };
+    let mut out = std::collections::HashMap::new();
     if which("self") {
         let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-        return ticks(&stat).unwrap_or(0) as f64 / TICKS_PER_SECOND;
+        out.insert("self".to_owned(), ticks(&stat).unwrap_or(0));
+        return out;
     }
-    let mut total = 0;
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
         let comm = stat
@@ -132,10 +132,26 @@ fn process_cpu(which: impl Fn(&str) -> bool) -> f64 {
             .and_then(|(_, r)| r.rsplit_once(')'))
             .map_or("", |(c, _)| c);
         if which(comm) {
-            total += ticks(&stat).unwrap_or(0);
+            let pid = entry.file_name().to_string_lossy().into_owned();
+            out.insert(pid, ticks(&stat).unwrap_or(0));
         }
     }
-    total as f64 / TICKS_PER_SECOND
+    out
+}
+
+/// Seconds of CPU the processes of `after` used since `before`, process by process: one
+/// that ended in between is left out rather than counted as having given its time
+/// back, and one that started counts whole.
+fn cpu_since(
+    before: &std::collections::HashMap<String, u64>,
+    after: &std::collections::HashMap<String, u64>,
+) -> f64 {
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let ticks: u64 = after
+        .iter()
+        .map(|(pid, t)| t.saturating_sub(before.get(pid).copied().unwrap_or(0)))
+        .sum();
+    ticks as f64 / TICKS_PER_SECOND
 }
 
 /// Single `enroll_face` calls for the members in `range`, one after the other: p50, p99

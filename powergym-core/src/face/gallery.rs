@@ -1070,7 +1070,7 @@ mod tests {
                 let mut q = vec![0i8; D];
                 let scale = quantize(row, &mut q);
                 // Half a step, and the f32 roundings of the scale and of `v · 127 / max`
-                // (a few units in 10⁻⁷ of the step), which `ROUNDING` covers.
+                // (up to about 2·10⁻⁵ of a step), which `ROUNDING` covers.
                 let step = f64::from(scale);
                 for (&v, &c) in row.iter().zip(&q) {
                     let off = (f64::from(v) - f64::from(c) * step).abs();

@@ -1,10 +1,10 @@
 //! Bulk enrolment: many members' templates at once, with the rules of a single
 //! enrolment (consent in force, an active member, no face enrolled twice) checked set-wise
-//! and the duplicate search done in process, then the rows written in bulk.
+//! and the duplicate search done in process, the rows written in bulk.
 //!
 //! The order of work overlaps the two long parts, the batch's duplicate scans (the
 //! process's cores) and the writing of its rows (the store's). Every embedding is
-//! validated first. Then the scans start on blocking threads, the batch against itself
+//! validated first. Then the scans start on a blocking thread, the batch against itself
 //! and against the gallery as of a change mark (the in-process cache when one is loaded,
 //! else the gallery read once), and meanwhile, in one transaction, the members are
 //! locked and checked, enrolments are serialised (`lock_face_enrolment`), the templates
@@ -87,8 +87,9 @@ impl BulkEnrolment {
     }
 }
 
-/// How far a bulk enrolment has got: `done` of `total` items are decided (refused, or
-/// written to the store, not yet committed).
+/// How far a bulk enrolment has got: `done` of `total` items are refused or written to
+/// the store (not yet committed). A written item may still be refused when the
+/// duplicate scans end; its row is then deleted, and it stays counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BulkProgress {
     /// Items decided so far.
@@ -112,9 +113,11 @@ impl Gym {
     /// accepted items are written in one transaction: all of them or, if the write
     /// fails (the store's own guards, a lost connection), none, with the error returned.
     /// A refused item leaves nothing: the rows of members with no biometric row yet are
-    /// written while the gallery is scanned, and one the scan then refuses is deleted
-    /// again before the commit. Other enrolments wait for the transaction, the scan
-    /// included (about half a second for 10,000 against 100,000 templates).
+    /// written while the duplicate scans run, and one they then refuse is deleted again,
+    /// with its trace in SQLite's change log, before the commit. Other enrolments (on
+    /// SQLite, every write to the file) wait for the transaction, the scans included:
+    /// about half a second for 10,000 against 100,000 templates, several seconds for a
+    /// first import of 100,000.
     ///
     /// No thumbnails: each is sealed for its own row and a bulk import comes from
     /// template exports, not photos; enrol a member singly to store one.
@@ -172,7 +175,7 @@ impl Gym {
         });
 
         // The batch against itself and against the gallery as of `mark`: both scans run
-        // on blocking threads while the transaction below locks, checks and writes.
+        // on a blocking thread while the transaction below locks, checks and writes.
         let (pending, probes) = pending_probes(&outcomes, &faces);
         let owners: Vec<ClientId> = pending.iter().map(|&i| clients[i]).collect();
         let (mark, scan) = self
@@ -212,15 +215,17 @@ impl Gym {
             }
             tx.lock_face_enrolment().await?;
             let changed = tx.face_templates_changed_since(mark).await?;
-            // Written before the scan's verdict: members with no biometric row, whose row
-            // a late refusal deletes again and leaves them as they were. A member being
-            // re-enrolled waits for it, since their old template goes with the write.
-            let early: Vec<NewFaceTemplate> = (0..pending.len())
+            let written_after = tx.face_change_mark().await?;
+            // Members with no biometric row are written now, before the scans' verdict:
+            // a late refusal deletes what was written and leaves them as they were. A
+            // member being re-enrolled waits for the verdict, since writing their new row
+            // deletes the old one.
+            let (early, later): (Vec<usize>, Vec<usize>) = (0..pending.len())
                 .filter(|&p| outcomes[pending[p]].is_none())
-                .filter_map(|p| {
-                    let e = &enrolees[&owners[p]];
-                    (!e.has_biometrics).then(|| template(p, e.consent))
-                })
+                .partition(|&p| !enrolees[&owners[p]].has_biometrics);
+            let early: Vec<NewFaceTemplate> = early
+                .into_iter()
+                .map(|p| template(p, enrolees[&owners[p]].consent))
                 .collect();
             let refused = outcomes.iter().filter(|o| o.is_some()).count();
             tx.insert_face_templates(&early, &mut |sent| {
@@ -230,10 +235,10 @@ impl Gym {
                 })
             })
             .await?;
-            Ok::<_, Error>((tx, enrolees, changed, early))
+            Ok::<_, Error>((tx, enrolees, changed, written_after, early, later))
         };
         // A failed write returns at once; the scans, left alone, end on their own.
-        let ((twins, hits), (mut tx, enrolees, changed, early)) =
+        let ((twins, hits), (mut tx, enrolees, changed, written_after, early, later)) =
             tokio::try_join!(joined(scan), write)?;
         // Whatever else is wrong with either item of a pair.
         for (p, c) in owners.iter().enumerate() {
@@ -248,9 +253,13 @@ impl Gym {
             }
         }
 
+        let undecided = |outcomes: &[Option<BulkRefusal>], p: usize| outcomes[pending[p]].is_none();
         let eligible: Vec<usize> = (0..pending.len())
-            .filter(|&p| outcomes[pending[p]].is_none())
+            .filter(|&p| undecided(&outcomes, p))
             .collect();
+        // A proposed member who is in the batch and whose template was erased since the
+        // mark is re-read as the row written above; any probe within the threshold of it
+        // was refused with its pair already.
         let duplicates = duplicates_given_changes(
             tx.as_mut(),
             &changed,
@@ -266,25 +275,21 @@ impl Gym {
                 outcomes[pending[p]] = Some(BulkRefusal::DuplicateOfEnrolled);
             }
         }
-        // Pairs within the batch and duplicates of the gallery, some already written.
+        // Rows written for members refused since, by their pair or by the gallery.
         let refused_now: HashSet<ClientId> = (0..pending.len())
-            .filter(|&p| outcomes[pending[p]].is_some())
+            .filter(|&p| !undecided(&outcomes, p))
             .map(|p| owners[p])
             .collect();
-        let mut accepted: Vec<NewFaceTemplate> = Vec::with_capacity(eligible.len());
-        for t in early {
-            if refused_now.contains(&t.client_id) {
-                // Their only biometric row is the one written above.
-                tx.delete_face_templates(t.client_id).await?;
-            } else {
-                accepted.push(t);
-            }
-        }
-        let replacing: Vec<NewFaceTemplate> = eligible
-            .iter()
-            .filter(|&&p| outcomes[pending[p]].is_none())
-            .filter(|&&p| enrolees[&owners[p]].has_biometrics)
-            .map(|&p| template(p, enrolees[&owners[p]].consent))
+        let (discarded, mut accepted): (Vec<NewFaceTemplate>, Vec<NewFaceTemplate>) = early
+            .into_iter()
+            .partition(|t| refused_now.contains(&t.client_id));
+        let discarded: Vec<(uuid::Uuid, ClientId)> =
+            discarded.iter().map(|t| (t.id, t.client_id)).collect();
+        tx.discard_face_templates(&discarded, written_after).await?;
+        let replacing: Vec<NewFaceTemplate> = later
+            .into_iter()
+            .filter(|&p| undecided(&outcomes, p))
+            .map(|p| template(p, enrolees[&owners[p]].consent))
             .collect();
         let before = total - replacing.len();
         tx.insert_face_templates(&replacing, &mut |sent| {
@@ -334,9 +339,9 @@ impl Gym {
     }
 
     /// The change mark of the gallery the batch is compared with, and the batch's two
-    /// scans started on blocking threads: the pairs of its own items within the
-    /// threshold (the members of each), and every template of the gallery within the
-    /// threshold of each probe, as `(probe index, candidate)`. The gallery is the
+    /// scans started on a blocking thread (each splits across the cores): the pairs of
+    /// its own items within the threshold (the members of each), and every template of
+    /// the gallery within the threshold of each probe, as `(probe index, candidate)`. The gallery is the
     /// cache's when one is loaded, else every template read now (the mark is read
     /// first). `owners[i]` is `probes[i]`'s member, each once.
     async fn start_scans(

@@ -1135,6 +1135,17 @@ pub trait BiometricRepository {
     ) -> Result<crate::face::FaceTemplate>;
     /// Deletes every template and thumbnail of the member; returns how many rows went.
     async fn delete_face_templates(&mut self, client: ClientId) -> Result<u64>;
+    /// Deletes templates this transaction wrote, `(row id, member)`, and every trace of
+    /// them: what a bulk enrolment wrote for members it refused afterwards. On SQLite the
+    /// change log's entries for those members after `written_after` (the change mark
+    /// read in this transaction before it wrote them) go too, which is exact because
+    /// the transaction is the file's only writer; PostgreSQL's change marks come from a
+    /// sequence, whose gap names no one. Returns how many rows went.
+    async fn discard_face_templates(
+        &mut self,
+        templates: &[(uuid::Uuid, ClientId)],
+        written_after: i64,
+    ) -> Result<u64>;
     /// The member's active template.
     async fn face_template(
         &mut self,

@@ -191,11 +191,7 @@ impl Drop for TestDb {
                 .expect("runtime");
             rt.block_on(async move {
                 if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
-                    let _ = sqlx::query(AssertSqlSafe(format!(
-                        "drop database if exists \"{name}\" with (force)"
-                    )))
-                    .execute(&mut admin)
-                    .await;
+                    drop_database(&mut admin, &name, true).await;
                 }
             });
             let _ = done.send(());
@@ -204,9 +200,21 @@ impl Drop for TestDb {
     }
 }
 
+/// Drops the database; with `force`, closing whatever is connected to it.
+async fn drop_database(admin: &mut PgConnection, name: &str, force: bool) {
+    let force = if force { " with (force)" } else { "" };
+    let _ = sqlx::query(AssertSqlSafe(format!(
+        "drop database if exists \"{name}\"{force}"
+    )))
+    .execute(&mut *admin)
+    .await;
+}
+
 /// Drops, once per test process, the databases that test processes no longer running
 /// left behind (named `powergym_test_<pid>_…`; a process is gone when `/proc` has no
-/// entry for it, so elsewhere than Linux nothing is dropped).
+/// entry for it, so elsewhere than Linux nothing is dropped). Never by force: a
+/// database something is still connected to (a suite of another machine or container
+/// on the same server, whose process ids this one cannot see) is left alone.
 async fn drop_leftovers(admin: &mut PgConnection) {
     static ONCE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     if !std::path::Path::new("/proc/self").exists() {
@@ -223,11 +231,7 @@ async fn drop_leftovers(admin: &mut PgConnection) {
             let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
             let gone = pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
             if gone {
-                let _ = sqlx::query(AssertSqlSafe(format!(
-                    "drop database if exists \"{name}\" with (force)"
-                )))
-                .execute(&mut *admin)
-                .await;
+                drop_database(admin, &name, false).await;
             }
         }
     })

@@ -282,6 +282,23 @@ impl BiometricRepository for PgTransaction {
         Ok(done.rows_affected())
     }
 
+    async fn discard_face_templates(
+        &mut self,
+        templates: &[(Uuid, ClientId)],
+        _written_after: i64,
+    ) -> Result<u64> {
+        if templates.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<Uuid> = templates.iter().map(|(id, _)| *id).collect();
+        let done = sqlx::query("delete from biometrics where id = any($1)")
+            .bind(ids)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(errors::map)?;
+        Ok(done.rows_affected())
+    }
+
     async fn face_template(
         &mut self,
         client: ClientId,

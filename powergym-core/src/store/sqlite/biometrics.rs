@@ -505,6 +505,47 @@ impl BiometricRepository for SqliteTransaction {
         Ok(done.rows_affected())
     }
 
+    async fn discard_face_templates(
+        &mut self,
+        templates: &[(Uuid, ClientId)],
+        written_after: i64,
+    ) -> Result<u64> {
+        if templates.is_empty() {
+            return Ok(0);
+        }
+        let list = |values: Vec<String>| {
+            serde_json::to_string(&values).map_err(|e| Error::Database {
+                code: None,
+                message: format!("cannot list the templates: {e}"),
+            })
+        };
+        let ids = list(templates.iter().map(|(id, _)| id.to_string()).collect())?;
+        let clients = list(
+            templates
+                .iter()
+                .map(|(_, c)| c.as_uuid().to_string())
+                .collect(),
+        )?;
+        let done =
+            sqlx::query("delete from biometrics where id in (select value from json_each(?1))")
+                .bind(ids)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(errors::map)?;
+        // The log's entries for these members since the mark: the insert's, and the one
+        // the delete above just added.
+        sqlx::query(
+            "delete from face_changes where id > ?1 \
+             and client_id in (select value from json_each(?2))",
+        )
+        .bind(written_after)
+        .bind(clients)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(errors::map)?;
+        Ok(done.rows_affected())
+    }
+
     async fn face_template(
         &mut self,
         client: ClientId,
