@@ -39,12 +39,12 @@ pub struct FaceOptions {
     /// Memory the in-process int8 face cache may take on PostgreSQL. At the first face
     /// search or enrolment a gym counts the active templates; if they fit (count ×
     /// 2,878 bytes, `Precision::held_bytes_per_template`), it loads them and from then
-    /// on identifies in process (exact, about 1–2 ms at 100k) instead of in PostgreSQL. `0` turns the default cache off, so faces
-    /// are searched in PostgreSQL: on the HNSW index if the operator built one
-    /// (`Operations::rebuild_face_index`; approximate, 10–50 ms), else by an exact scan
-    /// of every template. Choose that deliberately. [`Gym::enable_face_cache`](crate::Gym::enable_face_cache) loads a
-    /// cache whatever the budget. SQLite ignores this: its store already searches in
-    /// process.
+    /// on identifies in process (exact, about 1–2 ms at 100k) instead of in PostgreSQL.
+    /// `0` turns the default cache off, so faces are searched in PostgreSQL: on the HNSW
+    /// index if the operator built one (`Operations::rebuild_face_index`; approximate,
+    /// 10–50 ms), else by an exact scan of every template. Choose that deliberately.
+    /// [`Gym::enable_face_cache`](crate::Gym::enable_face_cache) loads a cache whatever
+    /// the budget. SQLite ignores this: its store already searches in process.
     pub cache_budget_bytes: u64,
 }
 

@@ -341,9 +341,9 @@ impl Gym {
     /// The change mark of the gallery the batch is compared with, and the batch's two
     /// scans started on a blocking thread (each splits across the cores): the pairs of
     /// its own items within the threshold (the members of each), and every template of
-    /// the gallery within the threshold of each probe, as `(probe index, candidate)`. The gallery is the
-    /// cache's when one is loaded, else every template read now (the mark is read
-    /// first). `owners[i]` is `probes[i]`'s member, each once.
+    /// the gallery within the threshold of each probe, as `(probe index, candidate)`.
+    /// The gallery is the cache's when one is loaded, else every template read now (the
+    /// mark is read first). `owners[i]` is `probes[i]`'s member, each once.
     async fn start_scans(
         &self,
         owners: Vec<ClientId>,
@@ -352,12 +352,7 @@ impl Gym {
     ) -> Result<(i64, Scans)> {
         let max = policy.max_distance();
         let twins = move |owners: &[ClientId], probes: &[FaceEmbedding]| {
-            let mut batch = Gallery::with_precision(Precision::Int8);
-            batch.reserve(probes.len());
-            for (c, e) in owners.iter().zip(probes) {
-                batch.upsert(*c, e);
-            }
-            batch
+            int8_gallery(owners.iter().copied().zip(probes))
                 .close_pairs(max)
                 .into_iter()
                 .flat_map(|(a, b, _)| [a, b])
@@ -438,11 +433,7 @@ async fn duplicates_given_changes(
     let changed_ids: HashSet<ClientId> = changed.iter().map(|(c, _)| *c).collect();
     let mut duplicate = vec![false; probes.len()];
     if !changed.is_empty() && !probes.is_empty() {
-        let mut recent = Gallery::with_precision(Precision::Int8);
-        recent.reserve(changed.len());
-        for (c, e) in changed {
-            recent.upsert(*c, e);
-        }
+        let recent = int8_gallery(changed.iter().map(|(c, e)| (*c, e)));
         let faces: Vec<FaceEmbedding> = probes.iter().map(|(_, e, _)| (*e).clone()).collect();
         for (p, c) in recent.within(&faces, policy.max_distance()) {
             if c.client_id != probes[p].0 {
@@ -490,6 +481,18 @@ pub(crate) async fn cached_duplicate(
         .collect();
     let found = enrolled_duplicates(tx, mark, vec![(owner, face, &proposed)], policy).await?;
     Ok(found.first().copied().unwrap_or(false))
+}
+
+/// A gallery of these members' faces at int8, what the duplicate scans compare with.
+fn int8_gallery<'a>(
+    faces: impl ExactSizeIterator<Item = (ClientId, &'a FaceEmbedding)>,
+) -> Gallery {
+    let mut gallery = Gallery::with_precision(Precision::Int8);
+    gallery.reserve(faces.len());
+    for (c, e) in faces {
+        gallery.upsert(c, e);
+    }
+    gallery
 }
 
 /// Refuses with `reason` every undecided item for which `when` holds.

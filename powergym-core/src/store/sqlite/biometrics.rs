@@ -59,6 +59,15 @@ fn embedding_of(bytes: &[u8]) -> Result<FaceEmbedding> {
 /// well under SQLite's limit, and the statement is prepared once per connection.
 const INSERT_ROWS: usize = 64;
 
+/// Values as one JSON array, the form in which a statement takes a list of ids
+/// (`… in (select value from json_each(?n))`).
+fn json_list<T: serde::Serialize>(values: &T) -> Result<String> {
+    serde_json::to_string(values).map_err(|e| Error::Database {
+        code: None,
+        message: format!("cannot list the ids: {e}"),
+    })
+}
+
 fn client_of(id: &str) -> Result<ClientId> {
     Ok(ClientId::from_uuid(uuid_of(id)?))
 }
@@ -194,10 +203,7 @@ impl FaceIndex {
         };
         let members: BTreeSet<String> = changes.into_iter().map(|(_, c, _)| c).collect();
         // One query for all changed members: their ids travel as one JSON array.
-        let list = serde_json::to_string(&members).map_err(|e| Error::Database {
-            code: None,
-            message: format!("cannot list the changed members: {e}"),
-        })?;
+        let list = json_list(&members)?;
         let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
             "select client_id, embedding from biometrics where is_active and type = 'FACE' \
              and client_id in (select value from json_each(?1))",
@@ -513,19 +519,12 @@ impl BiometricRepository for SqliteTransaction {
         if templates.is_empty() {
             return Ok(0);
         }
-        let list = |values: Vec<String>| {
-            serde_json::to_string(&values).map_err(|e| Error::Database {
-                code: None,
-                message: format!("cannot list the templates: {e}"),
-            })
-        };
-        let ids = list(templates.iter().map(|(id, _)| id.to_string()).collect())?;
-        let clients = list(
-            templates
-                .iter()
-                .map(|(_, c)| c.as_uuid().to_string())
-                .collect(),
-        )?;
+        let ids: Vec<String> = templates.iter().map(|(id, _)| id.to_string()).collect();
+        let clients: Vec<String> = templates
+            .iter()
+            .map(|(_, c)| c.as_uuid().to_string())
+            .collect();
+        let (ids, clients) = (json_list(&ids)?, json_list(&clients)?);
         let done =
             sqlx::query("delete from biometrics where id in (select value from json_each(?1))")
                 .bind(ids)
@@ -635,10 +634,7 @@ impl BiometricRepository for SqliteTransaction {
         // No row locks: the IMMEDIATE transaction is already the file's only writer.
         // The ids travel as one JSON array.
         let ids: Vec<String> = clients.iter().map(|c| c.as_uuid().to_string()).collect();
-        let list = serde_json::to_string(&ids).map_err(|e| Error::Database {
-            code: None,
-            message: format!("cannot list the members: {e}"),
-        })?;
+        let list = json_list(&ids)?;
         let rows: Vec<(String, bool, Option<String>, bool)> = sqlx::query_as(
             "select c.id, c.is_active, (select b.id from biometric_consents b \
                  where b.client_id = c.id and b.withdrawn_at is null), \
@@ -675,10 +671,7 @@ impl BiometricRepository for SqliteTransaction {
             .iter()
             .map(|t| t.client_id.as_uuid().to_string())
             .collect();
-        let list = serde_json::to_string(&ids).map_err(|e| Error::Database {
-            code: None,
-            message: format!("cannot list the members: {e}"),
-        })?;
+        let list = json_list(&ids)?;
         sqlx::query(
             "delete from biometrics where type = 'FACE' \
              and client_id in (select value from json_each(?1))",
@@ -777,10 +770,7 @@ impl BiometricRepository for SqliteTransaction {
         clients: &[ClientId],
     ) -> Result<Vec<(ClientId, FaceEmbedding)>> {
         let ids: Vec<String> = clients.iter().map(|c| c.as_uuid().to_string()).collect();
-        let list = serde_json::to_string(&ids).map_err(|e| Error::Database {
-            code: None,
-            message: format!("cannot list the members: {e}"),
-        })?;
+        let list = json_list(&ids)?;
         let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
             "select client_id, embedding from biometrics where is_active and type = 'FACE' \
              and client_id in (select value from json_each(?1))",
